@@ -1,0 +1,53 @@
+/*
+ * Import of AWS CLI JSON: `aws ec2 describe-network-acls` and
+ * `aws ec2 describe-security-groups` output exactly as the CLI prints it
+ * (jansson). Errors name the file and the entry.
+ */
+#ifndef VPCFW_AWS_JSON_H
+#define VPCFW_AWS_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "addr.h"
+#include "diag.h"
+#include "ruleset.h"
+
+/* --map ID=CIDR[,CIDR...]: addresses for security-group references and prefix lists. */
+struct aws_map_entry {
+	char *id;		/* "sg-..." or "pl-..." */
+	struct cidr *cidrs;
+	size_t n;
+};
+
+struct aws_map {
+	struct aws_map_entry *e;
+	size_t n;
+};
+
+/* Parse one --map argument and append it. 0, or -1 with errno EINVAL/ENOMEM. */
+int aws_map_add(struct aws_map *m, const char *spec);
+const struct aws_map_entry *aws_map_find(const struct aws_map *m, const char *id);
+void aws_map_free(struct aws_map *m);
+
+enum aws_kind {
+	AWS_KIND_NACL,		/* the file must hold {"NetworkAcls": [...]} */
+	AWS_KIND_SG,		/* the file must hold {"SecurityGroups": [...]} */
+};
+
+/* Does this text look like JSON (first non-space byte is '{')? */
+bool aws_json_detect(const char *buf, size_t len);
+
+/*
+ * Load one file's rules into rs. Every problem found is added to d with the
+ * file name and the entry (e.g. "NetworkAcls[0].Entries[3]"); returns 0 when
+ * the file was clean, -1 otherwise (rs may then hold a partial load).
+ * The '*' entries 32767/32768 are checked and skipped: compilers add them.
+ * A second network ACL (in this file or added earlier to rs) is an error.
+ */
+int aws_json_load_file(struct ruleset *rs, enum aws_kind kind, const char *path,
+		       const struct aws_map *map, struct diag *d);
+int aws_json_load_buffer(struct ruleset *rs, enum aws_kind kind, const char *name,
+			 const char *buf, size_t len, const struct aws_map *map,
+			 struct diag *d);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * The engine's lifecycle: load the policy, bind the queues, one thread per
+ * queue, the control thread (control socket, signals, flow expiry), reload
+ * (validate fully, then swap under RCU), shutdown (every queued packet gets
+ * its verdict).
+ */
+#ifndef VPCFW_DAEMON_H
+#define VPCFW_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "aws_json.h"
+#include "log.h"
+
+struct daemon_cfg {
+	uint16_t queue_first, queue_last;
+	const char **nacl_files;
+	size_t n_nacl;
+	const char **sg_files;
+	size_t n_sg;
+	struct aws_map map;
+	const char *ctl_path;
+	bool fail_closed;
+	const char *inside;		/* --inside IFACE for FORWARD, or NULL */
+	size_t max_flows;
+	uint32_t queue_maxlen;
+	uint32_t copy_range;
+};
+
+/* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */
+void daemon_cfg_init(struct daemon_cfg *c);
+
+/*
+ * Run the engine in the foreground until SIGTERM/SIGINT. Returns the process
+ * exit code: 0 after a clean shutdown, 1 when the rules or the request were
+ * refused (bad rule file, queue in use), 3 on a system failure.
+ */
+int daemon_run(const struct daemon_cfg *c);
+
+#endif

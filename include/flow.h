@@ -1,0 +1,146 @@
+/*
+ * The flow table: security-group connection tracking shared by every queue
+ * thread. A normalised bidirectional key (family, protocol, the two
+ * endpoints; ICMP echo/query ids in place of ports; other protocols by
+ * address pair only), hashed with SipHash keyed at start, buckets grouped in
+ * stripes that each have their own lock, a preallocated pool of entries with
+ * a hard cap, unestablished flows evicted first, lazy plus incremental expiry.
+ * Time is passed in (milliseconds, monotonic) so tests can drive it.
+ */
+#ifndef VPCFW_FLOW_H
+#define VPCFW_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common.h"
+#include "pkt.h"
+
+struct flow_table;
+
+struct flow_params {
+	size_t max_flows;		/* hard cap (--max-flows); the pool holds this many */
+	uint32_t tcp_established_s;	/* AWS TcpEstablishedTimeout: 432000 */
+	uint32_t udp_s;			/* AWS UdpTimeout: 30 (one-way or one exchange) */
+	uint32_t udp_stream_s;		/* AWS UdpStreamTimeout: 180 */
+	uint32_t other_s;		/* other protocols: 600 */
+	uint32_t icmp_s;		/* ICMP queries: 30 (AWS silent; Linux default) */
+	uint32_t tcp_syn_sent_s;	/* half-open: 60 */
+	uint32_t tcp_syn_recv_s;	/* half-open: 60 */
+	uint32_t tcp_fin_wait_s;	/* 120 */
+	uint32_t tcp_close_wait_s;	/* 60 */
+	uint32_t tcp_last_ack_s;	/* 30 */
+	uint32_t tcp_time_wait_s;	/* 120 */
+	uint32_t tcp_close_s;		/* 10: after RST; the entry no longer passes packets */
+	const uint8_t *hash_key;	/* 16 bytes for reproducible tests; NULL: getrandom() */
+};
+
+/* Fill *p with the defaults above; max_flows 262144. */
+void flow_params_default(struct flow_params *p);
+
+enum flow_state {
+	FLOW_NEW = 0,		/* TCP SYN sent; UDP/ICMP/other: no reply seen yet */
+	FLOW_SYN_RECV,		/* TCP: SYN-ACK seen from the responder */
+	FLOW_ESTABLISHED,	/* TCP handshake done (or picked up mid-stream); UDP/ICMP/other: replied */
+	FLOW_UDP_STREAM,	/* UDP: more than one exchange */
+	FLOW_FIN_WAIT,		/* TCP: one side sent FIN */
+	FLOW_CLOSE_WAIT,	/* TCP: FIN acknowledged, the other side has not closed yet */
+	FLOW_LAST_ACK,		/* TCP: both sides sent FIN, waiting for the last ACK */
+	FLOW_TIME_WAIT,		/* TCP: closed cleanly; late packets still pass until timeout */
+	FLOW_CLOSED,		/* TCP: reset; the entry stays for display only and passes nothing */
+	FLOW_STATE_MAX,
+};
+
+const char *flow_state_name(enum flow_state s);
+
+enum flow_match {
+	FLOW_MISS = 0,
+	FLOW_HIT_ORIG,		/* same direction as the packet that created the flow */
+	FLOW_HIT_REPLY,		/* the reverse direction */
+};
+
+struct flow_hit {
+	enum flow_state state;	/* after this packet */
+	enum dir init_dir;	/* direction of the packet that created the flow */
+	uint32_t tag;		/* what the creator stored (the policy's rule id) */
+};
+
+/* NULL with errno (EINVAL for a zero cap, ENOMEM). */
+struct flow_table *flow_table_new(const struct flow_params *p);
+void flow_table_free(struct flow_table *t);
+
+/*
+ * Find p's flow and, on a hit, account the packet (counters, state machine,
+ * idle timer) in the same critical section. Expired entries count as a miss
+ * (and are reaped). A packet the state machine refuses is a miss too: an ICMP
+ * query type in the reply direction, anything on a CLOSED flow, ICMP errors
+ * (never part of a flow), non-first fragments (no ports to key on).
+ * A TCP SYN on a TIME_WAIT or CLOSED flow is a miss: it may start a new flow.
+ */
+enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
+				  uint64_t now, struct flow_hit *hit);
+
+/*
+ * Track the flow p starts in direction d and account p. If the flow exists
+ * (another thread won the race, or a reopened TIME_WAIT/CLOSED entry), it is
+ * reused. When the table is at its cap an unestablished flow near the new
+ * bucket is evicted; if there is none, -1 with errno ENOSPC and the
+ * conntrack_allowance_exceeded counter moves. Also -1/EINVAL for packets
+ * that cannot be tracked (ICMP errors, non-first fragments).
+ */
+int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
+		      uint64_t now, uint32_t tag);
+
+/*
+ * Reap expired entries from the next `buckets` buckets (a rotating cursor),
+ * taking one stripe lock at a time, so expiry never stalls the packet path.
+ * Returns the number removed.
+ */
+size_t flow_table_expire(struct flow_table *t, uint64_t now, size_t buckets);
+
+/*
+ * The bucket p's flow hashes to (0 .. flow_stats.buckets - 1), or -1 with
+ * errno EINVAL if p cannot be tracked. For tests that build colliding flows
+ * (the chain cap, eviction windows) and for diagnostics.
+ */
+long flow_table_bucket(const struct flow_table *t, const struct pkt *p);
+
+/* Remove every flow (tests, and `vpcfw` restart semantics). */
+void flow_table_flush(struct flow_table *t);
+
+struct flow_stats {
+	uint64_t count;				/* live entries */
+	uint64_t cap;
+	uint64_t buckets;
+	uint64_t inserts;
+	uint64_t expired;
+	uint64_t evictions;			/* unestablished flows dropped to make room */
+	uint64_t conntrack_allowance_exceeded;	/* new flows refused at the cap */
+	uint64_t chain_limit;			/* inserts refused: bucket chain too long */
+};
+void flow_table_stats(struct flow_table *t, struct flow_stats *s);
+
+/* A copy of one entry, for listing. */
+struct flow_view {
+	uint8_t family, proto;
+	uint8_t init_src[16], init_dst[16];	/* as the creating packet had them */
+	uint16_t init_sport, init_dport;	/* ports, or the ICMP id in both */
+	enum dir init_dir;
+	enum flow_state state;
+	uint32_t tag;
+	uint64_t created, last_seen;		/* ms, the table's clock */
+	uint64_t expires;			/* ms */
+	uint64_t packets[2], bytes[2];		/* [0] original direction, [1] reply */
+};
+
+/*
+ * Call fn for every live entry, one stripe at a time (a consistent view per
+ * stripe, not of the whole table). Stops early and returns fn's value when it
+ * is non-zero; else 0 (-1 with errno ENOMEM if the copy buffer cannot grow).
+ * fn runs on copies, outside every lock; it may take its time but must not
+ * call back into the table.
+ */
+int flow_table_foreach(struct flow_table *t, uint64_t now,
+		       int (*fn)(const struct flow_view *v, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * The policy: an immutable snapshot of the compiled layers (NACL, SG) and the
+ * judge that runs them in AWS's order:
+ *   inbound:  NACL inbound, then SG (flow table first, then inbound rules)
+ *   outbound: SG (flow table first, then outbound rules), then NACL outbound
+ * Only configured layers take part. Snapshots are swapped whole on reload.
+ */
+#ifndef VPCFW_POLICY_H
+#define VPCFW_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "acl.h"
+#include "aws_json.h"
+#include "common.h"
+#include "diag.h"
+#include "flow.h"
+#include "pkt.h"
+#include "ruleset.h"
+#include "sg.h"
+
+struct policy;
+
+/* Which rule files make up a policy (what `run` was given). */
+struct policy_src {
+	const char *const *nacl_files;
+	size_t n_nacl;
+	const char *const *sg_files;
+	size_t n_sg;
+	const struct aws_map *map;
+};
+
+/*
+ * Read and compile every file. Any problem is reported in d (every file is
+ * read, every error collected) and NULL is returned; nothing is half-built.
+ * The NACL layer exists when n_nacl > 0, the SG layer when n_sg > 0.
+ */
+struct policy *policy_load(const struct policy_src *src, struct diag *d);
+
+/*
+ * Compile an already loaded ruleset (takes ownership of rs, also on failure).
+ * For tests and for loaders other than files. NULL + errno on failure.
+ */
+struct policy *policy_from_ruleset(struct ruleset *rs, bool nacl_layer,
+				   bool sg_layer);
+void policy_free(struct policy *pol);
+
+const struct ruleset *policy_ruleset(const struct policy *pol);
+const struct acl *policy_acl(const struct policy *pol);	/* NULL without the NACL layer */
+const struct sg *policy_sg(const struct policy *pol);		/* NULL without the SG layer */
+
+/*
+ * The policy's generation: 1 for the first policy built in this process, and
+ * one more for each later one (a global atomic counter), so status and traces
+ * can say which snapshot judged a packet and reload can tell when a new one
+ * is in force.
+ */
+uint64_t policy_generation(const struct policy *pol);
+
+/* The layer whose decision ended evaluation (a drop), or the last one passed. */
+enum verdict_layer {
+	VL_NONE = 0,		/* no layer configured (cannot happen after policy_load) */
+	VL_INFRA,		/* traffic a VPC never filters: ND, DHCP */
+	VL_NACL,
+	VL_SG,
+};
+
+/* What the security-group layer concluded. */
+enum sg_outcome {
+	SGO_NONE = 0,		/* SG layer absent, or not reached */
+	SGO_FLOW_ORIG,		/* packet of a tracked flow, original direction */
+	SGO_FLOW_REPLY,		/* reply of a tracked flow: passes whatever the rules say */
+	SGO_NEW_TRACKED,	/* allowed by a rule; a tracked flow was created */
+	SGO_UNTRACKED,		/* allowed by a rule; untracked (judged per packet) */
+	SGO_NO_RULE,		/* no rule allows it: dropped */
+	SGO_TABLE_FULL,		/* allowed, but the flow table is full: dropped (conntrack_allowance_exceeded) */
+};
+
+struct verdict {
+	bool accept;
+	enum verdict_layer layer;
+	const struct nacl_entry *nacl;	/* NACL rule that decided, NULL if not consulted */
+	const struct sg_entry *sg;	/* SG rule that allowed (new or untracked), else NULL */
+	enum sg_outcome sg_outcome;
+	enum flow_state flow_state;	/* after the packet, for flow hits and new flows */
+};
+
+/*
+ * Judge one parsed packet in direction d at time now (ms). Thread-safe: the
+ * policy is read-only and the flow table locks itself.
+ */
+void policy_judge(const struct policy *pol, struct flow_table *ft,
+		  const struct pkt *p, enum dir d, uint64_t now,
+		  struct verdict *v);
+
+/* Names for logs and traces. */
+const char *verdict_layer_name(enum verdict_layer l);
+const char *sg_outcome_name(enum sg_outcome o);
+
+#endif

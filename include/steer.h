@@ -1,0 +1,31 @@
+/*
+ * Steering: the iptables rules that send this namespace's traffic into our
+ * queues, in chains of our own (VPCFW-INPUT, VPCFW-OUTPUT, VPCFW-FORWARD),
+ * installed and removed atomically with iptables-restore / ip6tables-restore
+ * (the nft backend makes each restore one transaction).
+ */
+#ifndef VPCFW_STEER_H
+#define VPCFW_STEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct steer_opts {
+	uint16_t queue_first, queue_last;	/* one queue, or --queue-balance first:last */
+	bool forward;				/* also steer FORWARD (subnet-boundary mode) */
+	bool fail_closed;			/* no --queue-bypass: drop while nobody listens */
+};
+
+/*
+ * Install (on) or remove (off) the steering for IPv4 and IPv6. Installing
+ * again replaces the rules in place. Loopback, IPv6 neighbour discovery and
+ * DHCP are left out of the queue. Returns 0, or -1 with a message in err.
+ */
+int steer_apply(bool on, const struct steer_opts *o, char *err, size_t errlen);
+
+/* The rules `steer on` would install for one family, as iptables-restore input (for tests and --dry-run). */
+int steer_render(bool ipv6, const struct steer_opts *o, bool have_chains[3],
+		 bool have_jumps[3], char *buf, size_t len);
+
+#endif

@@ -1,0 +1,630 @@
+/*
+ * The engine's lifecycle. The control thread (this one) owns the control
+ * socket, the signals and the timers; one thread per queue owns its socket
+ * and judges its packets with no lock of its own: the policy is read under
+ * RCU, the flow table locks its stripes.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+#include <urcu/urcu-memb.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "flow.h"
+#include "log.h"
+#include "pkt.h"
+#include "policy.h"
+#include "queue.h"
+
+#define EXPIRE_INTERVAL_S 1
+/* Every bucket is visited about once per this many seconds. */
+#define EXPIRE_SWEEP_S 10
+
+/* What a queue thread counts beyond the queue's own I/O counters. */
+struct judge_counters {
+	uint64_t malformed[PKT_STATUS_MAX];
+	uint64_t internal_errors;	/* no direction for the hook: failure policy applied */
+	uint64_t infra;
+	uint64_t nacl_drops;
+	uint64_t sg_drops;
+	uint64_t table_full;
+	uint64_t flow_hits;
+	uint64_t new_flows;
+	uint64_t untracked;
+};
+
+struct daemon;
+
+struct qthread {
+	struct daemon *d;
+	struct queue *q;
+	pthread_t tid;
+	bool started;
+	const struct policy *pol;	/* for the burst in progress */
+	uint64_t now;
+	struct judge_counters c;	/* written by this thread only */
+};
+
+struct daemon {
+	const struct daemon_cfg *cfg;
+	struct policy *policy;		/* RCU: read by queue threads, swapped by reload */
+	struct flow_table *flows;
+	struct qthread *qt;
+	size_t nq;
+	unsigned inside_ifindex;
+	int ctl_fd, sig_fd, timer_fd, fail_fd, ep_fd;
+	bool stop;			/* atomic */
+	int exit_code;
+	uint64_t started_ms;
+	uint32_t generation;
+	uint64_t reloads_ok, reloads_failed;
+	time_t loaded_at;
+};
+
+static void count(uint64_t *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+}
+
+static uint64_t rd(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/*
+ * The verdict for a packet the engine cannot judge (a hook it has no
+ * direction for): the failure policy decides, as it does in the kernel.
+ */
+static uint32_t error_verdict(struct qthread *t)
+{
+	count(&t->c.internal_errors);
+	return t->d->cfg->fail_closed ? NF_DROP : NF_ACCEPT;
+}
+
+static int hook_direction(const struct daemon *d, const struct queue_pkt *qp,
+			  enum dir *dir)
+{
+	switch (qp->hook) {
+	case NF_INET_PRE_ROUTING:
+	case NF_INET_LOCAL_IN:
+		*dir = DIR_IN;
+		return 0;
+	case NF_INET_LOCAL_OUT:
+	case NF_INET_POST_ROUTING:
+		*dir = DIR_OUT;
+		return 0;
+	case NF_INET_FORWARD:
+		/* Subnet-boundary mode: towards --inside is entering the subnet. */
+		if (!d->inside_ifindex)
+			return -1;
+		if (qp->outdev == d->inside_ifindex)
+			*dir = DIR_IN;
+		else if (qp->indev == d->inside_ifindex)
+			*dir = DIR_OUT;
+		else
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static void account(struct qthread *t, const struct verdict *v)
+{
+	switch (v->sg_outcome) {
+	case SGO_FLOW_ORIG:
+	case SGO_FLOW_REPLY:
+		count(&t->c.flow_hits);
+		break;
+	case SGO_NEW_TRACKED:
+		count(&t->c.new_flows);
+		break;
+	case SGO_UNTRACKED:
+		count(&t->c.untracked);
+		break;
+	default:
+		break;
+	}
+	if (v->layer == VL_INFRA)
+		count(&t->c.infra);
+	if (v->accept)
+		return;
+	if (v->layer == VL_NACL)
+		count(&t->c.nacl_drops);
+	else if (v->sg_outcome == SGO_TABLE_FULL)
+		count(&t->c.table_full);
+	else
+		count(&t->c.sg_drops);
+}
+
+static struct log_ratelimit malformed_rl = LOG_RATELIMIT_INIT(5000, 5);
+
+static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
+{
+	struct qthread *t = ctx;
+	enum pkt_status st;
+	struct verdict v;
+	struct pkt p;
+	enum dir dir;
+
+	if (hook_direction(t->d, qp, &dir) < 0)
+		return error_verdict(t);
+	st = pkt_parse(&p, qp->data, qp->caplen, qp->wirelen);
+	if (st != PKT_OK) {
+		/* A VPC delivers no malformed packet: drop it, count it, say so. */
+		count(&t->c.malformed[st]);
+		log_limited(&malformed_rl, LOG_LVL_INFO,
+			    "queue %u: dropped a malformed %s packet (%s)",
+			    queue_num(t->q), dir_name(dir), pkt_status_name(st));
+		return NF_DROP;
+	}
+	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
+	account(t, &v);
+	return v.accept ? NF_ACCEPT : NF_DROP;
+}
+
+static void qthread_burst_begin(void *ctx)
+{
+	struct qthread *t = ctx;
+
+	/* One policy generation judges the whole burst. */
+	urcu_memb_read_lock();
+	t->pol = rcu_dereference(t->d->policy);
+	t->now = now_ms();
+}
+
+static void qthread_burst_end(void *ctx)
+{
+	struct qthread *t = ctx;
+
+	t->pol = NULL;
+	urcu_memb_read_unlock();
+}
+
+static void *qthread_main(void *arg)
+{
+	struct qthread *t = arg;
+	const struct queue_handler h = {
+		.burst_begin = qthread_burst_begin,
+		.judge = qthread_judge,
+		.burst_end = qthread_burst_end,
+		.ctx = t,
+	};
+	uint64_t one = 1;
+
+	urcu_memb_register_thread();
+	while (!__atomic_load_n(&t->d->stop, __ATOMIC_ACQUIRE)) {
+		if (queue_process(t->q, &h, true) < 0) {
+			log_err("queue %u: receive failed: %s; stopping",
+				queue_num(t->q), strerror(errno));
+			if (write(t->d->fail_fd, &one, sizeof(one)) < 0)
+				abort();
+			break;
+		}
+	}
+	/* Shutdown: no new packets into the queue, then judge what is there. */
+	queue_stop_intake(t->q);
+	while (queue_process(t->q, &h, false) > 0)
+		;
+	urcu_memb_unregister_thread();
+	return NULL;
+}
+
+static struct policy *load_policy(const struct daemon_cfg *c, struct diag *dg)
+{
+	const struct policy_src src = {
+		.nacl_files = c->nacl_files, .n_nacl = c->n_nacl,
+		.sg_files = c->sg_files, .n_sg = c->n_sg,
+		.map = &c->map,
+	};
+
+	return policy_load(&src, dg);
+}
+
+/* Write the rule summary of a policy: what is in force. */
+static void describe_policy(const struct policy *pol, FILE *out)
+{
+	const struct acl *a = policy_acl(pol);
+	const struct sg *s = policy_sg(pol);
+	const struct ruleset *rs = policy_ruleset(pol);
+
+	if (a)
+		fprintf(out, "  nacl %s: %zu inbound, %zu outbound rules (with the * rules)\n",
+			rs->nacl_id ? rs->nacl_id : "-", acl_count(a, DIR_IN),
+			acl_count(a, DIR_OUT));
+	if (s)
+		fprintf(out, "  sg: %zu group%s, %zu inbound, %zu outbound rules\n",
+			rs->n_groups, rs->n_groups == 1 ? "" : "s",
+			sg_count(s, DIR_IN), sg_count(s, DIR_OUT));
+}
+
+static int do_reload(struct daemon *d, FILE *out)
+{
+	struct diag *dg = diag_new();
+	struct policy *np, *old;
+
+	if (!dg)
+		return -1;
+	np = load_policy(d->cfg, dg);
+	if (!np) {
+		diag_print(dg, out);
+		if (out != stderr)
+			diag_print(dg, stderr);
+		diag_free(dg);
+		d->reloads_failed++;
+		log_err("reload refused: the rules in force stay (generation %u)",
+			d->generation);
+		return -1;
+	}
+	diag_free(dg);
+	old = rcu_xchg_pointer(&d->policy, np);
+	/* After this, every burst judged by the old rules has finished. */
+	urcu_memb_synchronize_rcu();
+	policy_free(old);
+	d->generation++;
+	d->reloads_ok++;
+	d->loaded_at = time(NULL);
+	log_info("reload: new rules in force (generation %u)", d->generation);
+	fprintf(out, "new rules in force (generation %u)\n", d->generation);
+	return 0;
+}
+
+static int ctl_reload(void *ctx, const char *args, FILE *out)
+{
+	return do_reload(ctx, out);
+}
+
+static void status_queue(const struct qthread *t, FILE *out, struct queue_stats *sum)
+{
+	struct queue_kernel_stats ks;
+	struct queue_stats qs;
+	uint64_t malformed = 0;
+	int i;
+
+	queue_get_stats(t->q, &qs);
+	for (i = 1; i < PKT_STATUS_MAX; i++)
+		malformed += rd(&t->c.malformed[i]);
+	fprintf(out, "queue %u: received %llu, accepted %llu, dropped %llu, malformed %llu, "
+		"verdict messages %llu (batches %llu), kernel errors %llu, enobufs %llu",
+		queue_num(t->q), (unsigned long long)qs.received,
+		(unsigned long long)qs.accepted, (unsigned long long)qs.dropped,
+		(unsigned long long)malformed, (unsigned long long)qs.verdict_msgs,
+		(unsigned long long)qs.batches, (unsigned long long)qs.kernel_errors,
+		(unsigned long long)qs.enobufs);
+	if (queue_kernel_stats(queue_num(t->q), &ks) == 0 && ks.found)
+		fprintf(out, "; kernel: waiting %u, queue_dropped %u, user_dropped %u",
+			ks.waiting, ks.queue_dropped, ks.user_dropped);
+	fputc('\n', out);
+	sum->received += qs.received;
+	sum->accepted += qs.accepted;
+	sum->dropped += qs.dropped;
+}
+
+static void status_judge(const struct daemon *d, FILE *out)
+{
+	struct judge_counters s;
+	size_t i;
+	int k;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < d->nq; i++) {
+		const struct judge_counters *c = &d->qt[i].c;
+
+		for (k = 0; k < PKT_STATUS_MAX; k++)
+			s.malformed[k] += rd(&c->malformed[k]);
+		s.internal_errors += rd(&c->internal_errors);
+		s.infra += rd(&c->infra);
+		s.nacl_drops += rd(&c->nacl_drops);
+		s.sg_drops += rd(&c->sg_drops);
+		s.table_full += rd(&c->table_full);
+		s.flow_hits += rd(&c->flow_hits);
+		s.new_flows += rd(&c->new_flows);
+		s.untracked += rd(&c->untracked);
+	}
+	fprintf(out, "dropped by: nacl %llu, sg %llu, flow table full %llu\n",
+		(unsigned long long)s.nacl_drops, (unsigned long long)s.sg_drops,
+		(unsigned long long)s.table_full);
+	fprintf(out, "sg: new tracked flows %llu, tracked packets %llu, untracked packets %llu\n",
+		(unsigned long long)s.new_flows, (unsigned long long)s.flow_hits,
+		(unsigned long long)s.untracked);
+	fprintf(out, "always passed (neighbour discovery, DHCP): %llu\n",
+		(unsigned long long)s.infra);
+	fprintf(out, "malformed:");
+	for (k = 1; k < PKT_STATUS_MAX; k++)
+		fprintf(out, " %s %llu", pkt_status_name((enum pkt_status)k),
+			(unsigned long long)s.malformed[k]);
+	fprintf(out, "\nunjudged (no direction for the hook, failure policy applied): %llu\n",
+		(unsigned long long)s.internal_errors);
+}
+
+static int ctl_status(void *ctx, const char *args, FILE *out)
+{
+	struct daemon *d = ctx;
+	struct queue_stats sum;
+	struct flow_stats fs;
+	const struct policy *pol;
+	size_t i;
+
+	memset(&sum, 0, sizeof(sum));
+	fprintf(out, "vpcfw running, pid %d, up %llus\n", (int)getpid(),
+		(unsigned long long)((now_ms() - d->started_ms) / 1000));
+	fprintf(out, "failure policy: %s\n", d->cfg->fail_closed ?
+		"fail-closed (packets are dropped when the queue is full or vpcfw is down)" :
+		"fail-open (packets pass unjudged when the queue is full or vpcfw is down)");
+	urcu_memb_read_lock();
+	pol = rcu_dereference(d->policy);
+	fprintf(out, "rules: generation %u, reloads ok %llu, failed %llu\n",
+		d->generation, (unsigned long long)d->reloads_ok,
+		(unsigned long long)d->reloads_failed);
+	describe_policy(pol, out);
+	urcu_memb_read_unlock();
+	flow_table_stats(d->flows, &fs);
+	fprintf(out, "flows: %llu tracked (cap %llu), inserted %llu, expired %llu, "
+		"evicted %llu, conntrack_allowance_exceeded %llu\n",
+		(unsigned long long)fs.count, (unsigned long long)fs.cap,
+		(unsigned long long)fs.inserts, (unsigned long long)fs.expired,
+		(unsigned long long)fs.evictions,
+		(unsigned long long)fs.conntrack_allowance_exceeded);
+	for (i = 0; i < d->nq; i++)
+		status_queue(&d->qt[i], out, &sum);
+	fprintf(out, "totals: received %llu, accepted %llu, dropped %llu\n",
+		(unsigned long long)sum.received, (unsigned long long)sum.accepted,
+		(unsigned long long)sum.dropped);
+	status_judge(d, out);
+	return 0;
+}
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "status", ctl_status },
+	{ "reload", ctl_reload },
+};
+
+static int open_queues(struct daemon *d)
+{
+	const struct daemon_cfg *c = d->cfg;
+	struct queue_opts o = {
+		.maxlen = c->queue_maxlen,
+		.copy_range = c->copy_range,
+		.fail_open = !c->fail_closed,
+	};
+	char err[256];
+	size_t i;
+
+	d->nq = (size_t)(c->queue_last - c->queue_first) + 1;
+	d->qt = calloc(d->nq, sizeof(*d->qt));
+	if (!d->qt)
+		return -1;
+	for (i = 0; i < d->nq; i++) {
+		o.num = (uint16_t)(c->queue_first + i);
+		d->qt[i].d = d;
+		d->qt[i].q = queue_open(&o, err, sizeof(err));
+		if (!d->qt[i].q) {
+			log_err("%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int start_threads(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nq; i++) {
+		if (pthread_create(&d->qt[i].tid, NULL, qthread_main, &d->qt[i])) {
+			log_err("cannot start the thread of queue %u", queue_num(d->qt[i].q));
+			return -1;
+		}
+		d->qt[i].started = true;
+	}
+	return 0;
+}
+
+static int epoll_add(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Signals are taken by signalfd in the control thread only: block them everywhere. */
+static int setup_events(struct daemon *d)
+{
+	struct itimerspec its = { { EXPIRE_INTERVAL_S, 0 }, { EXPIRE_INTERVAL_S, 0 } };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	d->fail_fd = eventfd(0, EFD_CLOEXEC);
+	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->fail_fd < 0 || d->ep_fd < 0)
+		return -1;
+	if (timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		log_info("SIGHUP: reloading the rule files");
+		do_reload(d, stderr);
+		return;
+	}
+	log_info("signal %u: judging what is queued, then stopping", si.ssi_signo);
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
+}
+
+static void on_timer(struct daemon *d)
+{
+	struct flow_stats fs;
+	uint64_t ticks;
+
+	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	flow_table_stats(d->flows, &fs);
+	flow_table_expire(d->flows, now_ms(),
+			  (size_t)(fs.buckets / EXPIRE_SWEEP_S) + 1);
+}
+
+static void control_loop(struct daemon *d)
+{
+	struct epoll_event ev[4];
+	int n, i;
+
+	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		n = epoll_wait(d->ep_fd, ev, 4, -1);
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll: %s", strerror(errno));
+			d->exit_code = 3;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+
+			if (fd == d->sig_fd)
+				on_signal(d);
+			else if (fd == d->timer_fd)
+				on_timer(d);
+			else if (fd == d->ctl_fd)
+				ctl_serve_one(d->ctl_fd, ctl_cmds,
+					      ARRAY_SIZE(ctl_cmds), d);
+			else if (fd == d->fail_fd)
+				d->exit_code = 3;
+		}
+		if (d->exit_code)
+			break;
+	}
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static void teardown(struct daemon *d)
+{
+	size_t i;
+
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
+	for (i = 0; d->qt && i < d->nq; i++)
+		if (d->qt[i].started)
+			pthread_join(d->qt[i].tid, NULL);
+	for (i = 0; d->qt && i < d->nq; i++)
+		queue_close(d->qt[i].q);
+	free(d->qt);
+	if (d->ctl_fd >= 0) {
+		close(d->ctl_fd);
+		unlink(d->cfg->ctl_path);
+	}
+	close_fd(d->sig_fd);
+	close_fd(d->timer_fd);
+	close_fd(d->fail_fd);
+	close_fd(d->ep_fd);
+	if (d->flows)
+		flow_table_free(d->flows);
+	if (d->policy)
+		policy_free(d->policy);
+}
+
+static int setup(struct daemon *d)
+{
+	const struct daemon_cfg *c = d->cfg;
+	struct flow_params fp;
+	struct diag *dg = diag_new();
+
+	if (!dg)
+		return 3;
+	d->policy = load_policy(c, dg);
+	diag_print(dg, stderr);
+	diag_free(dg);
+	if (!d->policy)
+		return 1;
+	if (c->inside && !(d->inside_ifindex = if_nametoindex(c->inside))) {
+		log_err("--inside %s: no such interface", c->inside);
+		return 1;
+	}
+	flow_params_default(&fp);
+	fp.max_flows = c->max_flows;
+	d->flows = flow_table_new(&fp);
+	if (!d->flows || setup_events(d) < 0) {
+		log_err("cannot set up the engine: %s", strerror(errno));
+		return 3;
+	}
+	d->ctl_fd = ctl_listen(c->ctl_path);
+	if (d->ctl_fd < 0) {
+		log_err("control socket %s: %s", c->ctl_path, errno == EADDRINUSE ?
+			"another vpcfw answers there (use --ctl PATH)" : strerror(errno));
+		return 1;
+	}
+	if (open_queues(d) < 0)
+		return 1;
+	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||
+	    epoll_add(d->ep_fd, d->fail_fd) || epoll_add(d->ep_fd, d->ctl_fd))
+		return 3;
+	return start_threads(d) < 0 ? 3 : 0;
+}
+
+void daemon_cfg_init(struct daemon_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ctl_path = CTL_DEFAULT_PATH;
+	c->max_flows = 262144;
+	c->queue_maxlen = 4096;
+	c->copy_range = 512;
+}
+
+int daemon_run(const struct daemon_cfg *c)
+{
+	struct daemon d = {
+		.cfg = c, .ctl_fd = -1, .sig_fd = -1, .timer_fd = -1,
+		.fail_fd = -1, .ep_fd = -1, .generation = 1,
+	};
+	int ret;
+
+	d.started_ms = now_ms();
+	d.loaded_at = time(NULL);
+	urcu_memb_register_thread();
+	ret = setup(&d);
+	if (ret == 0) {
+		if (c->queue_first == c->queue_last)
+			log_info("ready: queue %u bound, rules loaded (%s)", c->queue_first,
+				 c->fail_closed ? "fail-closed" : "fail-open");
+		else
+			log_info("ready: queues %u-%u bound, rules loaded (%s)",
+				 c->queue_first, c->queue_last,
+				 c->fail_closed ? "fail-closed" : "fail-open");
+		control_loop(&d);
+		ret = d.exit_code;
+		log_info("stopped");
+	}
+	teardown(&d);
+	urcu_memb_unregister_thread();
+	return ret;
+}

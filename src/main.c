@@ -1,0 +1,418 @@
+/*
+ * vpcfw: the command line. One table of subcommands; everything else lives
+ * in the engine library.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "aws_json.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "diag.h"
+#include "log.h"
+#include "ruleset.h"
+#include "steer.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+#define EXIT_SYSTEM 3
+
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/vpcfw"
+#endif
+
+struct subcmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+};
+
+static const struct subcmd *find_subcmd(const char *name);
+
+static int PRINTF_FMT(2, 3) usage_error(const char *cmd, const char *fmt, ...)
+{
+	const struct subcmd *sc = find_subcmd(cmd);
+	va_list ap;
+
+	fprintf(stderr, "vpcfw %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: vpcfw %s %s\n", cmd, sc ? sc->usage : "");
+	return EXIT_USAGE;
+}
+
+/* "N" or "A:B" (at most 64 queues). */
+static int parse_queues(const char *s, uint16_t *first, uint16_t *last)
+{
+	unsigned long a, b;
+	char *end;
+
+	errno = 0;
+	a = strtoul(s, &end, 10);
+	b = a;
+	if (*end == ':')
+		b = strtoul(end + 1, &end, 10);
+	if (errno || *end || end == s || a > 65535 || b > 65535 || b < a || b - a >= 64)
+		return -1;
+	*first = (uint16_t)a;
+	*last = (uint16_t)b;
+	return 0;
+}
+
+static int parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int push_file(const char ***list, size_t *n, const char *f)
+{
+	const char **nl = realloc(*list, (*n + 1) * sizeof(*nl));
+
+	if (!nl)
+		return -1;
+	nl[(*n)++] = f;
+	*list = nl;
+	return 0;
+}
+
+enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD };
+
+static int run_option(struct daemon_cfg *c, int opt, const char *arg)
+{
+	size_t v;
+
+	switch (opt) {
+	case 'q':
+		if (parse_queues(arg, &c->queue_first, &c->queue_last) < 0)
+			return usage_error("run", "bad --queue '%s' (N or A:B, at most 64 queues)", arg);
+		return 0;
+	case 'n':
+		return push_file(&c->nacl_files, &c->n_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
+	case 's':
+		return push_file(&c->sg_files, &c->n_sg, arg) < 0 ? EXIT_SYSTEM : 0;
+	case 'c':
+		c->ctl_path = arg;
+		return 0;
+	case 'v':
+		log_set_level(LOG_LVL_DEBUG);
+		return 0;
+	case OPT_FAIL_CLOSED:
+		c->fail_closed = true;
+		return 0;
+	case OPT_INSIDE:
+		c->inside = arg;
+		return 0;
+	case OPT_MAP:
+		if (aws_map_add(&c->map, arg) < 0)
+			return usage_error("run", "bad --map '%s' (sg-ID=CIDR[,CIDR...] or pl-ID=...)", arg);
+		return 0;
+	case OPT_MAX_FLOWS:
+		if (parse_size(arg, 1, 1u << 26, &v) < 0)
+			return usage_error("run", "bad --max-flows '%s' (1 to 67108864)", arg);
+		c->max_flows = v;
+		return 0;
+	}
+	return usage_error("run", "%s", "unknown option");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "nacl", required_argument, NULL, 'n' },
+		{ "sg", required_argument, NULL, 's' },
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
+		{ "inside", required_argument, NULL, OPT_INSIDE },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_cfg c;
+	int opt, ret;
+
+	daemon_cfg_init(&c);
+	while ((opt = getopt_long(argc, argv, "q:n:s:c:v", opts, NULL)) != -1) {
+		if (opt == '?')
+			return usage_error("run", "%s", "bad option");
+		ret = run_option(&c, opt, optarg);
+		if (ret)
+			goto out;
+	}
+	if (optind < argc) {
+		ret = usage_error("run", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!c.n_nacl && !c.n_sg) {
+		ret = usage_error("run", "%s", "no rules: give --nacl FILE and/or --sg FILE");
+		goto out;
+	}
+	ret = daemon_run(&c);
+out:
+	free(c.nacl_files);
+	free(c.sg_files);
+	aws_map_free(&c.map);
+	return ret;
+}
+
+static int read_head(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+/* Which kind of AWS output a file holds, from its content. */
+static int file_kind(const char *path, enum aws_kind *kind, struct diag *d)
+{
+	static char head[1 << 16];
+
+	if (read_head(path, head, sizeof(head)) < 0) {
+		diag_error(d, path, "%s", strerror(errno));
+		return -1;
+	}
+	if (!aws_json_detect(head, strlen(head))) {
+		diag_error(d, path, "not AWS CLI JSON (the native rule language is "
+			   "not supported yet)");
+		return -1;
+	}
+	*kind = strstr(head, "\"NetworkAcls\"") ? AWS_KIND_NACL : AWS_KIND_SG;
+	return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct ruleset *rs;
+	struct aws_map map = { NULL, 0 };
+	struct diag *d;
+	int i, ret;
+
+	if (argc < 2)
+		return usage_error("check", "%s", "no file given");
+	rs = ruleset_new();
+	d = diag_new();
+	if (!rs || !d)
+		return EXIT_SYSTEM;
+	for (i = 1; i < argc; i++) {
+		enum aws_kind kind;
+
+		if (file_kind(argv[i], &kind, d) == 0)
+			aws_json_load_file(rs, kind, argv[i], &map, d);
+	}
+	diag_print(d, stderr);
+	ret = diag_errors(d) ? EXIT_BAD_INPUT : 0;
+	if (!ret)
+		ruleset_print(rs, stdout);
+	diag_free(d);
+	ruleset_free(rs);
+	return ret;
+}
+
+/* Ask the engine; its answer goes to stdout, or to stderr when it refused. */
+static int ctl_answer(const char *cmd, const char *path, const char *request)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int ret;
+
+	if (!mem)
+		return EXIT_SYSTEM;
+	ret = ctl_request(path, request, mem);
+	fclose(mem);
+	if (ret < 0) {
+		fprintf(stderr, "vpcfw %s: no engine answers on %s: %s\n", cmd, path,
+			strerror(errno));
+		free(text);
+		return EXIT_SYSTEM;
+	}
+	fputs(text, ret ? stderr : stdout);
+	free(text);
+	return ret ? EXIT_BAD_INPUT : 0;
+}
+
+static int ctl_client(const char *cmd, const char *request, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CTL_DEFAULT_PATH;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (opt != 'c')
+			return usage_error(cmd, "%s", "bad option");
+		path = optarg;
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return ctl_answer(cmd, path, request);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	return ctl_client("status", "status", argc, argv);
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	return ctl_client("reload", "reload", argc, argv);
+}
+
+static int cmd_steer(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "forward", no_argument, NULL, OPT_FORWARD },
+		{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct steer_opts o = { 0, 0, false, false };
+	char err[256];
+	bool on;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "q:", opts, NULL)) != -1) {
+		if (opt == 'q' && parse_queues(optarg, &o.queue_first, &o.queue_last) == 0)
+			continue;
+		if (opt == OPT_FORWARD)
+			o.forward = true;
+		else if (opt == OPT_FAIL_CLOSED)
+			o.fail_closed = true;
+		else
+			return usage_error("steer", "%s", "bad option or --queue");
+	}
+	if (optind + 1 != argc || (strcmp(argv[optind], "on") && strcmp(argv[optind], "off")))
+		return usage_error("steer", "%s", "say on or off");
+	on = !strcmp(argv[optind], "on");
+	if (steer_apply(on, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vpcfw steer: %s\n", err);
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
+/* The directory this binary sits in, for finding its companions in a build tree. */
+static int self_dir(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	char *slash;
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+	char dir[PATH_MAX], script[PATH_MAX + 32], rules[PATH_MAX + 32], self[PATH_MAX + 32];
+
+	if (self_dir(dir, sizeof(dir)) < 0)
+		return EXIT_SYSTEM;
+	snprintf(self, sizeof(self), "%s/vpcfw", dir);
+	snprintf(script, sizeof(script), "%s/vpcfw-demo", dir);
+	snprintf(rules, sizeof(rules), "%s/../rules", dir);
+	/* Installed: the script and the rules live in their own directories. */
+	if (access(script, X_OK) != 0)
+		snprintf(script, sizeof(script), "%s/vpcfw-demo", PKGLIBEXECDIR);
+	if (access(rules, R_OK) != 0)
+		snprintf(rules, sizeof(rules), "%s/rules", PKGDATADIR);
+	setenv("VPCFW", self, 1);
+	setenv("VPCFW_RULES", rules, 1);
+	argv[0] = script;
+	execv(script, argv);
+	fprintf(stderr, "vpcfw demo: cannot run %s: %s\n", script, strerror(errno));
+	return EXIT_SYSTEM;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("vpcfw %s\n", PACKAGE_VERSION);
+	return 0;
+}
+
+static const struct subcmd subcmds[] = {
+	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
+	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
+	  "           [--max-flows N] [-v]" },
+	{ "check", cmd_check, "FILE..." },
+	{ "status", cmd_status, "[--ctl PATH]" },
+	{ "reload", cmd_reload, "[--ctl PATH]" },
+	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
+	{ "demo", cmd_demo, "[--fast]" },
+	{ "help", cmd_help, "" },
+	{ "version", cmd_version, "" },
+};
+
+static const struct subcmd *find_subcmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(subcmds); i++)
+		if (!strcmp(subcmds[i].name, name))
+			return &subcmds[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	size_t i;
+
+	printf("vpcfw: AWS network ACLs and security groups for this host's own traffic\n\n");
+	for (i = 0; i < ARRAY_SIZE(subcmds); i++)
+		printf("  vpcfw %s %s\n", subcmds[i].name, subcmds[i].usage);
+	printf("\nSee vpcfw(8).\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct subcmd *sc;
+
+	if (argc < 2) {
+		cmd_help(argc, argv);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(argc, argv);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc, argv);
+	sc = find_subcmd(argv[1]);
+	if (!sc) {
+		fprintf(stderr, "vpcfw: unknown command '%s' (try vpcfw help)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	return sc->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,210 @@
+/*
+ * Steering with iptables-nft: chains of our own, one restore transaction per
+ * family so traffic never sees half of the rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "steer.h"
+
+static const char *const base_chain[3] = { "INPUT", "OUTPUT", "FORWARD" };
+static const char *const our_chain[3] = { "VPCFW-INPUT", "VPCFW-OUTPUT", "VPCFW-FORWARD" };
+
+/* Run argv quietly, feeding `input` (may be NULL) on stdin; returns the exit status or -1. */
+static int run_cmd(char *const argv[], const char *input)
+{
+	int pfd[2] = { -1, -1 }, status, devnull;
+	pid_t pid;
+
+	if (input && pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		devnull = open("/dev/null", O_RDWR);
+		dup2(input ? pfd[0] : devnull, 0);
+		dup2(devnull, 1);
+		if (!input)
+			dup2(devnull, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (input) {
+		size_t len = strlen(input);
+		ssize_t w;
+
+		close(pfd[0]);
+		while (len && (w = write(pfd[1], input, len)) > 0) {
+			input += w;
+			len -= (size_t)w;
+		}
+		close(pfd[1]);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void probe_state(bool ipv6, bool have_chains[3], bool have_jumps[3])
+{
+	const char *tool = ipv6 ? "ip6tables" : "iptables";
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		char *list[] = { (char *)tool, "-w", "-S", (char *)our_chain[i], NULL };
+		char *check[] = { (char *)tool, "-w", "-C", (char *)base_chain[i],
+				  "-j", (char *)our_chain[i], NULL };
+
+		have_chains[i] = run_cmd(list, NULL) == 0;
+		have_jumps[i] = have_chains[i] && run_cmd(check, NULL) == 0;
+	}
+}
+
+struct out {
+	char *buf;
+	size_t len, used;
+	bool overflow;
+};
+
+static void PRINTF_FMT(2, 3) emit(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->used)
+		o->overflow = true;
+	else
+		o->used += (size_t)n;
+}
+
+/* Packets a VPC never filters stay out of the queue: no lock-out of ND or DHCP. */
+static void emit_exemptions(struct out *o, bool ipv6, const char *chain, bool in)
+{
+	emit(o, "-A %s -%c lo -j RETURN\n", chain, in ? 'i' : 'o');
+	if (ipv6) {
+		emit(o, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 133 -j RETURN\n", chain);
+		emit(o, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j RETURN\n", chain);
+		emit(o, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j RETURN\n", chain);
+		emit(o, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j RETURN\n", chain);
+		emit(o, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 137 -j RETURN\n", chain);
+		emit(o, "-A %s -p udp -m udp --sport 546:547 --dport 546:547 -j RETURN\n", chain);
+	} else {
+		emit(o, "-A %s -p udp -m udp --sport 67:68 --dport 67:68 -j RETURN\n", chain);
+	}
+}
+
+static void emit_queue_rule(struct out *o, const struct steer_opts *so,
+			    const char *chain)
+{
+	/*
+	 * The conntrack match is true for every packet; it is there because
+	 * it makes the kernel reassemble fragments before this hook, so the
+	 * engine judges whole datagrams with their ports.
+	 */
+	emit(o, "-A %s -m conntrack --ctstate INVALID,NEW,ESTABLISHED,RELATED,UNTRACKED -j NFQUEUE",
+	     chain);
+	if (so->queue_first == so->queue_last)
+		emit(o, " --queue-num %u", so->queue_first);
+	else
+		emit(o, " --queue-balance %u:%u", so->queue_first, so->queue_last);
+	emit(o, "%s\n", so->fail_closed ? "" : " --queue-bypass");
+}
+
+int steer_render(bool ipv6, const struct steer_opts *so, bool have_chains[3],
+		 bool have_jumps[3], char *buf, size_t len)
+{
+	struct out o = { buf, len, 0, false };
+	int i, n = so->forward ? 3 : 2;
+
+	emit(&o, "*filter\n");
+	for (i = 0; i < n; i++)
+		emit(&o, ":%s - [0:0]\n", our_chain[i]);	/* creates or flushes */
+	for (i = 0; i < n; i++) {
+		emit_exemptions(&o, ipv6, our_chain[i], i != 1);
+		emit_queue_rule(&o, so, our_chain[i]);
+		if (!have_jumps[i])
+			emit(&o, "-I %s 1 -j %s\n", base_chain[i], our_chain[i]);
+	}
+	/* `on` without --forward after an `on --forward`: take FORWARD away. */
+	if (!so->forward && have_chains[2]) {
+		if (have_jumps[2])
+			emit(&o, "-D FORWARD -j %s\n", our_chain[2]);
+		emit(&o, "-F %s\n-X %s\n", our_chain[2], our_chain[2]);
+	}
+	emit(&o, "COMMIT\n");
+	if (o.overflow) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return 0;
+}
+
+static int render_off(bool have_chains[3], bool have_jumps[3], char *buf, size_t len)
+{
+	struct out o = { buf, len, 0, false };
+	int i;
+
+	emit(&o, "*filter\n");
+	for (i = 0; i < 3; i++) {
+		if (have_jumps[i])
+			emit(&o, "-D %s -j %s\n", base_chain[i], our_chain[i]);
+		if (have_chains[i])
+			emit(&o, "-F %s\n-X %s\n", our_chain[i], our_chain[i]);
+	}
+	emit(&o, "COMMIT\n");
+	return o.overflow ? -1 : 0;
+}
+
+static int steer_family(bool on, bool ipv6, const struct steer_opts *so,
+			char *err, size_t errlen)
+{
+	char *restore[] = { ipv6 ? "ip6tables-restore" : "iptables-restore",
+			    "-w", "--noflush", NULL };
+	bool have_chains[3], have_jumps[3];
+	char text[8192];
+	int ret;
+
+	probe_state(ipv6, have_chains, have_jumps);
+	if (on)
+		ret = steer_render(ipv6, so, have_chains, have_jumps, text, sizeof(text));
+	else
+		ret = render_off(have_chains, have_jumps, text, sizeof(text));
+	if (ret < 0) {
+		snprintf(err, errlen, "steering rules too long");
+		return -1;
+	}
+	ret = run_cmd(restore, text);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s failed (exit %d): is iptables (nft) installed, "
+			 "and are we root?", restore[0], ret);
+		return -1;
+	}
+	return 0;
+}
+
+int steer_apply(bool on, const struct steer_opts *o, char *err, size_t errlen)
+{
+	if (steer_family(on, false, o, err, errlen) < 0)
+		return -1;
+	if (steer_family(on, true, o, err, errlen) < 0) {
+		/* Never leave one family steered and the other not. */
+		if (on) {
+			char ignore[256];
+
+			steer_family(false, false, o, ignore, sizeof(ignore));
+		}
+		return -1;
+	}
+	return 0;
+}
