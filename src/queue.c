@@ -245,30 +245,57 @@ static int queue_flush(struct queue *q)
 	return -1;
 }
 
+static bool attr_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (mnl_attr_get_payload_len(a) < sizeof(uint32_t))
+		return false;
+	*v = ntohl(mnl_attr_get_u32(a));
+	return true;
+}
+
+/*
+ * Pick the attributes the verdict needs from one packet message. A direct
+ * walk rather than nfq_nlmsg_parse(): this runs for every packet, and each
+ * attribute's length is checked here before it is read.
+ */
 static int queue_pkt_from_msg(const struct nlmsghdr *nlh, struct queue_pkt *qp)
 {
-	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
-	struct nfqnl_msg_packet_hdr *ph;
+	const struct nfqnl_msg_packet_hdr *ph = NULL;
+	const struct nlattr *a;
+	bool have_cap = false;
 
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
-		return -1;
-	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	memset(qp, 0, sizeof(*qp));
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFQA_PACKET_HDR:
+			if (mnl_attr_get_payload_len(a) >= sizeof(*ph))
+				ph = mnl_attr_get_payload(a);
+			break;
+		case NFQA_PAYLOAD:
+			qp->data = mnl_attr_get_payload(a);
+			qp->caplen = mnl_attr_get_payload_len(a);
+			break;
+		case NFQA_CAP_LEN:
+			have_cap = attr_u32(a, &qp->wirelen);
+			break;
+		case NFQA_IFINDEX_INDEV:
+			attr_u32(a, &qp->indev);
+			break;
+		case NFQA_IFINDEX_OUTDEV:
+			attr_u32(a, &qp->outdev);
+			break;
+		case NFQA_SKB_INFO:
+			attr_u32(a, &qp->skbinfo);
+			break;
+		}
+	}
+	if (!ph)
+		return -1;
 	qp->id = ntohl(ph->packet_id);
 	qp->hook = ph->hook;
 	qp->hw_proto = ntohs(ph->hw_protocol);
-	if (attr[NFQA_PAYLOAD]) {
-		qp->data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-		qp->caplen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
-	}
-	qp->wirelen = attr[NFQA_CAP_LEN] ?
-		ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) : qp->caplen;
-	if (attr[NFQA_IFINDEX_INDEV])
-		qp->indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
-	if (attr[NFQA_IFINDEX_OUTDEV])
-		qp->outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
-	if (attr[NFQA_SKB_INFO])
-		qp->skbinfo = ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO]));
+	if (!have_cap)
+		qp->wirelen = qp->caplen;
 	return 0;
 }
 
