@@ -80,14 +80,17 @@ struct verdict {
 	bool accept;
 	enum verdict_layer layer;
 	const struct nacl_entry *nacl;	/* NACL rule that decided, NULL if not consulted */
-	const struct sg_entry *sg;	/* SG rule that allowed (new or untracked), else NULL */
+	const struct sg_entry *sg;	/* SG rule that allowed (new, untracked, or table full), else NULL */
 	enum sg_outcome sg_outcome;
 	enum flow_state flow_state;	/* after the packet, for flow hits and new flows */
 };
 
 /*
  * Judge one parsed packet in direction d at time now (ms). Thread-safe: the
- * policy is read-only and the flow table locks itself.
+ * policy is read-only and the flow table locks itself. ft must be given when
+ * the policy has an SG layer (without one, every packet a rule allows would
+ * pass alone, as if untracked). The flow table outlives policies: a flow
+ * created under one policy passes under the next until it times out.
  */
 void policy_judge(const struct policy *pol, struct flow_table *ft,
 		  const struct pkt *p, enum dir d, uint64_t now,

@@ -5,6 +5,7 @@
  * RCU, the flow table locks its stripes.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <urcu/urcu-memb.h>
 
@@ -163,6 +165,10 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	if (hook_direction(t->d, qp, &dir) < 0)
 		return error_verdict(t);
 	st = pkt_parse(&p, qp->data, qp->caplen, qp->wirelen);
+	/* The link layer's word for the family must agree with the header's. */
+	if (st == PKT_OK && qp->hw_proto &&
+	    qp->hw_proto != (p.family == AF_INET ? ETH_P_IP : ETH_P_IPV6))
+		st = PKT_ERR_VERSION;
 	if (st != PKT_OK) {
 		/* A VPC delivers no malformed packet: drop it, count it, say so. */
 		count(&t->c.malformed[st]);

@@ -1,0 +1,330 @@
+/*
+ * The policy: one immutable snapshot of the rules (the ruleset and the
+ * layers compiled from it) and the judge that walks the layers in AWS's
+ * order (aws-semantics.md 4.1). Snapshots are built whole, checked whole,
+ * and swapped whole by the daemon; the flow table outlives them, which is
+ * what lets tracked flows survive the removal of their rule (3.5).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+/* Rule files are small; anything larger is a mistake (or /dev/zero). */
+#define POLICY_FILE_MAX (64u << 20)
+
+struct policy {
+	struct ruleset *rs;
+	struct acl *acl;	/* NULL without the NACL layer */
+	struct sg *sg;		/* NULL without the SG layer */
+	uint64_t generation;
+};
+
+static atomic_uint_fast64_t policy_generations;
+
+static struct policy *policy_build(struct ruleset *rs, bool nacl_layer,
+				   bool sg_layer)
+{
+	struct policy *pol;
+	int saved;
+
+	pol = calloc(1, sizeof(*pol));
+	if (!pol)
+		goto fail;
+	pol->rs = rs;
+	if (nacl_layer && !(pol->acl = acl_compile(rs)))
+		goto fail;
+	if (sg_layer && !(pol->sg = sg_compile(rs)))
+		goto fail;
+	pol->generation = atomic_fetch_add(&policy_generations, 1) + 1;
+	return pol;
+fail:
+	saved = errno;
+	if (pol)
+		policy_free(pol);
+	else
+		ruleset_free(rs);
+	errno = saved;
+	return NULL;
+}
+
+struct policy *policy_from_ruleset(struct ruleset *rs, bool nacl_layer,
+				   bool sg_layer)
+{
+	if (!rs) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return policy_build(rs, nacl_layer, sg_layer);
+}
+
+void policy_free(struct policy *pol)
+{
+	if (!pol)
+		return;
+	acl_free(pol->acl);
+	sg_free(pol->sg);
+	ruleset_free(pol->rs);
+	free(pol);
+}
+
+const struct ruleset *policy_ruleset(const struct policy *pol)
+{
+	return pol->rs;
+}
+
+const struct acl *policy_acl(const struct policy *pol)
+{
+	return pol->acl;
+}
+
+const struct sg *policy_sg(const struct policy *pol)
+{
+	return pol->sg;
+}
+
+uint64_t policy_generation(const struct policy *pol)
+{
+	return pol->generation;
+}
+
+/* Read a whole file into a NUL-terminated buffer. NULL + errno. */
+static char *read_whole_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *nb;
+	size_t cap = 0, n = 0, got;
+	int saved;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			cap = cap ? 2 * cap : 16384;
+			if (cap > POLICY_FILE_MAX + 1) {
+				errno = EFBIG;
+				goto fail;
+			}
+			nb = realloc(buf, cap);
+			if (!nb)
+				goto fail;
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		errno = EIO;
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	saved = errno;
+	free(buf);
+	fclose(f);
+	errno = saved;
+	return NULL;
+}
+
+static void load_one(struct ruleset *rs, enum aws_kind kind, const char *path,
+		     const struct aws_map *map, struct diag *d)
+{
+	size_t len = 0;
+	char *buf = read_whole_file(path, &len);
+
+	if (!buf) {
+		diag_error(d, path, "cannot read: %s", strerror(errno));
+		return;
+	}
+	if (aws_json_detect(buf, len))
+		aws_json_load_buffer(rs, kind, path, buf, len, map, d);
+	else
+		diag_error(d, path, "not AWS CLI JSON (the native rule language is not supported yet)");
+	free(buf);
+}
+
+static struct policy *policy_compile_checked(struct ruleset *rs,
+					     const struct policy_src *src,
+					     struct diag *d)
+{
+	struct policy *pol;
+
+	/* Only worth saying when the files themselves were clean. */
+	if (diag_errors(d) == 0 && src->n_nacl > 0 && !rs->has_nacl)
+		diag_error(d, src->nacl_files[0], "no network ACL found in the --nacl files");
+	if (diag_errors(d) > 0) {
+		ruleset_free(rs);
+		errno = EINVAL;
+		return NULL;
+	}
+	/*
+	 * The loaders check numbers themselves (aws-semantics.md 6.4), so
+	 * EINVAL here means a loader let a duplicate or a bad number through.
+	 */
+	pol = policy_build(rs, src->n_nacl > 0, src->n_sg > 0);
+	if (!pol && errno == EINVAL)
+		diag_error(d, NULL, "the network ACL does not compile: a rule number out of range or used twice in one direction");
+	else if (!pol)
+		diag_error(d, NULL, "cannot compile the rules: %s", strerror(errno));
+	return pol;
+}
+
+struct policy *policy_load(const struct policy_src *src, struct diag *d)
+{
+	struct ruleset *rs;
+	size_t i;
+
+	if (src->n_nacl == 0 && src->n_sg == 0) {
+		diag_error(d, NULL, "no rules: give --nacl and/or --sg");
+		errno = EINVAL;
+		return NULL;
+	}
+	rs = ruleset_new();
+	if (!rs) {
+		diag_error(d, NULL, "cannot load the rules: %s", strerror(errno));
+		return NULL;
+	}
+	/* Every file is read even after an error: all problems in one pass. */
+	for (i = 0; i < src->n_nacl; i++)
+		load_one(rs, AWS_KIND_NACL, src->nacl_files[i], src->map, d);
+	for (i = 0; i < src->n_sg; i++)
+		load_one(rs, AWS_KIND_SG, src->sg_files[i], src->map, d);
+	return policy_compile_checked(rs, src, d);
+}
+
+/* ---- the judge ---------------------------------------------------------- */
+
+/* The NACL step; returns whether the packet may go on. */
+static bool judge_nacl(const struct policy *pol, const struct pkt *p,
+		       enum dir d, struct verdict *v)
+{
+	v->nacl = acl_eval(pol->acl, d, p);
+	v->layer = VL_NACL;
+	v->accept = v->nacl->allow;
+	return v->accept;
+}
+
+static void sg_outcome(struct verdict *v, bool accept, enum sg_outcome o)
+{
+	v->layer = VL_SG;
+	v->accept = accept;
+	v->sg_outcome = o;
+}
+
+/*
+ * The state a flow starts in, as flow.h documents it: a TCP flow picked up
+ * mid-stream (no SYN) is ESTABLISHED, everything else NEW.
+ */
+static enum flow_state new_flow_state(const struct pkt *p)
+{
+	if (p->proto == IPPROTO_NUM_TCP && !(p->tcp_flags & TCPF_SYN))
+		return FLOW_ESTABLISHED;
+	return FLOW_NEW;
+}
+
+/* A rule allowed a flow that should be tracked: create it. */
+static void sg_track(const struct policy *pol, struct flow_table *ft,
+		     const struct pkt *p, enum dir d, uint64_t now,
+		     struct verdict *v)
+{
+	uint32_t tag = (uint32_t)(v->sg - pol->rs->sg);
+
+	if (ft && flow_table_insert(ft, p, d, now, tag) == 0) {
+		v->flow_state = new_flow_state(p);
+		sg_outcome(v, true, SGO_NEW_TRACKED);
+	} else if (!ft || errno == EINVAL) {
+		/*
+		 * Not trackable (ICMP error, lone RST, later fragment): the
+		 * rule allows this one packet; nothing follows from it.
+		 */
+		sg_outcome(v, true, SGO_UNTRACKED);
+	} else {
+		/* AWS drops packets that would start new flows at the cap (3.8). */
+		sg_outcome(v, false, SGO_TABLE_FULL);
+	}
+}
+
+/* The SG step: flow table first, then the rules of direction d. */
+static bool judge_sg(const struct policy *pol, struct flow_table *ft,
+		     const struct pkt *p, enum dir d, uint64_t now,
+		     struct verdict *v)
+{
+	struct flow_hit hit;
+	enum flow_match m = ft ? flow_table_lookup(ft, p, now, &hit) : FLOW_MISS;
+
+	if (m != FLOW_MISS) {
+		v->flow_state = hit.state;
+		sg_outcome(v, true, m == FLOW_HIT_ORIG ? SGO_FLOW_ORIG : SGO_FLOW_REPLY);
+		return true;
+	}
+	switch (sg_eval(pol->sg, d, p, &v->sg)) {
+	case SG_ALLOW_UNTRACKED:
+		sg_outcome(v, true, SGO_UNTRACKED);
+		break;
+	case SG_ALLOW_TRACKED:
+		sg_track(pol, ft, p, d, now, v);
+		break;
+	default:
+		v->sg = NULL;
+		sg_outcome(v, false, SGO_NO_RULE);
+		break;
+	}
+	return v->accept;
+}
+
+void policy_judge(const struct policy *pol, struct flow_table *ft,
+		  const struct pkt *p, enum dir d, uint64_t now,
+		  struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->accept = true;
+	if (pkt_is_infrastructure(p)) {
+		v->layer = VL_INFRA;
+		return;
+	}
+	if (d == DIR_IN) {
+		if (pol->acl && !judge_nacl(pol, p, d, v))
+			return;
+		if (pol->sg)
+			judge_sg(pol, ft, p, d, now, v);
+	} else {
+		/* The SG sits on the ENI: it judges (and tracks) before the NACL. */
+		if (pol->sg && !judge_sg(pol, ft, p, d, now, v))
+			return;
+		if (pol->acl)
+			judge_nacl(pol, p, d, v);
+	}
+}
+
+const char *verdict_layer_name(enum verdict_layer l)
+{
+	static const char *const names[] = {
+		[VL_NONE] = "none",
+		[VL_INFRA] = "infra",
+		[VL_NACL] = "nacl",
+		[VL_SG] = "sg",
+	};
+
+	return (unsigned)l < ARRAY_SIZE(names) ? names[l] : "?";
+}
+
+const char *sg_outcome_name(enum sg_outcome o)
+{
+	static const char *const names[] = {
+		[SGO_NONE] = "none",
+		[SGO_FLOW_ORIG] = "flow-orig",
+		[SGO_FLOW_REPLY] = "flow-reply",
+		[SGO_NEW_TRACKED] = "new-tracked",
+		[SGO_UNTRACKED] = "untracked",
+		[SGO_NO_RULE] = "no-rule",
+		[SGO_TABLE_FULL] = "table-full",
+	};
+
+	return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "?";
+}

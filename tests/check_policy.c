@@ -1,0 +1,910 @@
+/*
+ * The judge: both layers in AWS's order (aws-semantics.md 4.1) over a real
+ * flow table, on raw packets. Stateful replies, the stateless NACL dropping
+ * them, ephemeral ports, rule removal with tracked and untracked flows,
+ * infrastructure traffic, a full table, and policy_load on rule files.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "diag.h"
+#include "flow.h"
+#include "pkt.h"
+#include "pktbuild.h"
+#include "policy.h"
+#include "ruleset.h"
+
+#ifndef TEST_SRCDIR
+#define TEST_SRCDIR "tests"
+#endif
+#define FIXTURE(f) TEST_SRCDIR "/data/policy/" f
+
+/* ---- rules -------------------------------------------------------------- */
+
+/* A NACL entry: a/b are ports, or ICMP type/code for protocols 1 and 58. */
+struct nspec {
+	uint32_t num;		/* 0 ends a list */
+	char dir;
+	char act;
+	int16_t proto;
+	int32_t a, b;
+	const char *cidr;
+};
+
+/* An SG rule: from/to are ports, or ICMP type/code. */
+struct sspec {
+	char dir;		/* 0 ends a list */
+	int16_t proto;
+	int32_t from, to;
+	const char *cidr;
+};
+
+#define NIN(n, act, pr, a, b, c)  { n, 'i', act, pr, a, b, c }
+#define NOUT(n, act, pr, a, b, c) { n, 'o', act, pr, a, b, c }
+#define NEND { 0, 0, 0, 0, 0, 0, NULL }
+#define SIN(pr, f, t, c)  { 'i', pr, f, t, c }
+#define SOUT(pr, f, t, c) { 'o', pr, f, t, c }
+#define SEND { 0, 0, 0, 0, NULL }
+
+static void add_nacl(struct ruleset *rs, const struct nspec *r)
+{
+	rs->has_nacl = true;
+	for (; r->num; r++) {
+		bool icmp = r->proto == 1 || r->proto == 58;
+		struct nacl_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.number = r->num;
+		e.egress = r->dir == 'o';
+		e.allow = r->act == 'a';
+		e.proto = r->proto;
+		e.port_from = icmp ? 0 : (uint16_t)r->a;
+		e.port_to = icmp ? 0 : (uint16_t)r->b;
+		e.icmp_type = icmp ? (int16_t)r->a : -1;
+		e.icmp_code = icmp ? (int16_t)r->b : -1;
+		ck_assert_int_eq(cidr_parse(r->cidr, &e.cidr), 0);
+		ck_assert_int_eq(ruleset_add_nacl(rs, &e), 0);
+	}
+}
+
+static void add_sg(struct ruleset *rs, const struct sspec *r)
+{
+	ck_assert_int_eq(ruleset_add_group(rs, "sg-0test", "test"), 0);
+	for (; r->dir; r++) {
+		struct sg_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.egress = r->dir == 'o';
+		e.proto = r->proto;
+		e.from = r->from;
+		e.to = r->to;
+		ck_assert_int_eq(cidr_parse(r->cidr, &e.cidr), 0);
+		ck_assert_int_eq(ruleset_add_sg(rs, &e), 0);
+	}
+}
+
+/* A policy with the layers whose lists are given (an empty list is a layer). */
+static struct policy *policy_of(const struct nspec *n, const struct sspec *s)
+{
+	struct ruleset *rs = ruleset_new();
+	struct policy *pol;
+
+	ck_assert_ptr_nonnull(rs);
+	if (n)
+		add_nacl(rs, n);
+	if (s)
+		add_sg(rs, s);
+	pol = policy_from_ruleset(rs, n != NULL, s != NULL);
+	ck_assert_ptr_nonnull(pol);
+	return pol;
+}
+
+static struct flow_table *table_of(size_t max_flows)
+{
+	static const uint8_t key[16] = "vpcfw-judge-test";
+	struct flow_params fp;
+	struct flow_table *ft;
+
+	flow_params_default(&fp);
+	fp.max_flows = max_flows;
+	fp.hash_key = key;
+	ft = flow_table_new(&fp);
+	ck_assert_ptr_nonnull(ft);
+	return ft;
+}
+
+/* ---- packets and steps -------------------------------------------------- */
+
+struct pspec {
+	int proto;		/* 1: ICMP of the family */
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint8_t type, code;
+	uint8_t tcp_flags;
+	bool icmp_error;	/* an ICMP error (type/code) quoting a TCP packet */
+};
+
+#define SYN  TCPF_SYN
+#define SA   (TCPF_SYN | TCPF_ACK)
+#define ACK  TCPF_ACK
+#define PA   (TCPF_PSH | TCPF_ACK)
+#define RST  TCPF_RST
+#define TCP(s, sp, d, dp, f) { .proto = 6, .src = s, .dst = d, .sport = sp, .dport = dp, .tcp_flags = f }
+#define UDP(s, sp, d, dp)    { .proto = 17, .src = s, .dst = d, .sport = sp, .dport = dp }
+#define ICMP(s, d, t, c)     { .proto = 1, .src = s, .dst = d, .type = t, .code = c }
+#define ICMPERR(s, d, t, c)  { .proto = 1, .src = s, .dst = d, .type = t, .code = c, .icmp_error = true }
+
+static void build_pkt(const struct pspec *s, struct pkt *p)
+{
+	uint8_t buf[PB_MAX], inner[PB_MAX];
+	size_t n;
+
+	switch (s->proto) {
+	case 6:
+		n = pb_tcp(buf, s->src, s->sport, s->dst, s->dport, s->tcp_flags);
+		break;
+	case 17:
+		n = pb_udp(buf, s->src, s->sport, s->dst, s->dport, 32);
+		break;
+	default:
+		if (!s->icmp_error) {
+			n = pb_icmp(buf, s->src, s->dst, s->type, s->code, 7);
+			break;
+		}
+		/* What the host sent, quoted back by a router on the path. */
+		n = pb_tcp(inner, s->dst, 40000, "192.0.2.99", 443, PA);
+		n = pb_icmp_error(buf, s->src, s->dst, s->type, s->code, inner, n);
+		break;
+	}
+	ck_assert_int_eq(pkt_parse(p, buf, n, n), PKT_OK);
+}
+
+#define NONE (-1)
+#define ST(s) ((s) + 1)		/* expected flow state; 0: not checked */
+
+struct step {
+	const char *what;
+	enum dir d;
+	struct pspec pkt;
+	bool accept;
+	enum verdict_layer layer;
+	enum sg_outcome sgo;
+	uint32_t nacl;		/* number of the deciding NACL rule, 0: not consulted */
+	int sg;			/* index of the allowing SG rule, or NONE */
+	int state;		/* ST(flow state) or 0 */
+};
+
+static uint64_t now = 1000000;
+
+static void run_steps(const struct policy *pol, struct flow_table *ft,
+		      const struct step *st, size_t n)
+{
+	const struct ruleset *rs = policy_ruleset(pol);
+	size_t i;
+
+	for (i = 0; i < n; i++, st++) {
+		struct verdict v;
+		struct pkt p;
+		long sg;
+
+		build_pkt(&st->pkt, &p);
+		policy_judge(pol, ft, &p, st->d, now++, &v);
+		sg = v.sg ? (long)(v.sg - rs->sg) : NONE;
+		ck_assert_msg(v.accept == st->accept && v.layer == st->layer &&
+			      v.sg_outcome == st->sgo,
+			      "%s: %s by %s (%s), want %s by %s (%s)", st->what,
+			      v.accept ? "accept" : "drop", verdict_layer_name(v.layer),
+			      sg_outcome_name(v.sg_outcome),
+			      st->accept ? "accept" : "drop",
+			      verdict_layer_name(st->layer), sg_outcome_name(st->sgo));
+		ck_assert_msg(st->nacl ? v.nacl && v.nacl->number == st->nacl : !v.nacl,
+			      "%s: NACL rule %u, want %u", st->what,
+			      v.nacl ? v.nacl->number : 0, st->nacl);
+		if (v.nacl)
+			ck_assert(v.nacl->egress == (st->d == DIR_OUT));
+		ck_assert_msg(sg == st->sg, "%s: SG rule %ld, want %d", st->what,
+			      sg, st->sg);
+		ck_assert_msg(!st->state || (int)v.flow_state == st->state - 1,
+			      "%s: flow state %s, want %s", st->what,
+			      flow_state_name(v.flow_state),
+			      flow_state_name((enum flow_state)(st->state - 1)));
+	}
+}
+
+#define RUN(pol, ft, steps) run_steps(pol, ft, steps, ARRAY_SIZE(steps))
+
+static uint64_t flows(struct flow_table *ft)
+{
+	struct flow_stats s;
+
+	flow_table_stats(ft, &s);
+	return s.count;
+}
+
+/* ---- the SG alone: replies pass without a rule --------------------------- */
+
+START_TEST(test_sg_reply_inbound_initiated)
+{
+	static const struct sspec sg[] = { SIN(6, 22, 22, "0.0.0.0/0"), SEND };
+	static const struct step steps[] = {
+		{ "SYN in", DIR_IN, TCP("198.51.100.7", 40000, "10.0.0.5", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 0, ST(FLOW_NEW) },
+		{ "SYN-ACK out, no outbound rule", DIR_OUT,
+		  TCP("10.0.0.5", 22, "198.51.100.7", 40000, SA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_SYN_RECV) },
+		{ "ACK in", DIR_IN, TCP("198.51.100.7", 40000, "10.0.0.5", 22, ACK),
+		  true, VL_SG, SGO_FLOW_ORIG, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "data out", DIR_OUT, TCP("10.0.0.5", 22, "198.51.100.7", 40000, PA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "a new connection out has no rule", DIR_OUT,
+		  TCP("10.0.0.5", 40001, "198.51.100.7", 22, SYN),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+		{ "ping in has no rule", DIR_IN, ICMP("198.51.100.7", "10.0.0.5", 8, 0),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+	};
+	struct policy *pol = policy_of(NULL, sg);
+	struct flow_table *ft = table_of(1024);
+
+	ck_assert_ptr_null(policy_acl(pol));
+	ck_assert_ptr_nonnull(policy_sg(pol));
+	RUN(pol, ft, steps);
+	ck_assert_uint_eq(flows(ft), 1);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+START_TEST(test_sg_reply_outbound_initiated)
+{
+	static const struct sspec sg[] = {
+		SOUT(6, 443, 443, "0.0.0.0/0"),
+		SOUT(17, 53, 53, "0.0.0.0/0"),
+		SOUT(1, 8, -1, "0.0.0.0/0"),
+		SOUT(58, 128, -1, "::/0"),
+		SEND
+	};
+	static const struct step steps[] = {
+		{ "SYN out", DIR_OUT, TCP("10.0.0.5", 40000, "192.0.2.10", 443, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 0, ST(FLOW_NEW) },
+		{ "SYN-ACK in, no inbound rule", DIR_IN,
+		  TCP("192.0.2.10", 443, "10.0.0.5", 40000, SA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_SYN_RECV) },
+		{ "ACK out", DIR_OUT, TCP("10.0.0.5", 40000, "192.0.2.10", 443, ACK),
+		  true, VL_SG, SGO_FLOW_ORIG, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "the server cannot open a connection back", DIR_IN,
+		  TCP("192.0.2.10", 443, "10.0.0.5", 40001, SYN),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+		{ "DNS query out", DIR_OUT, UDP("10.0.0.5", 5353, "192.0.2.53", 53),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 1, ST(FLOW_NEW) },
+		{ "DNS answer in", DIR_IN, UDP("192.0.2.53", 53, "10.0.0.5", 5353),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "a DNS query in has no rule", DIR_IN, UDP("192.0.2.53", 5353, "10.0.0.5", 53),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+		{ "ping out", DIR_OUT, ICMP("10.0.0.5", "192.0.2.10", 8, 0),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 2, ST(FLOW_NEW) },
+		{ "echo reply in", DIR_IN, ICMP("192.0.2.10", "10.0.0.5", 0, 0),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "ping in has no rule", DIR_IN, ICMP("192.0.2.10", "10.0.0.5", 8, 0),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+		{ "ping6 out", DIR_OUT, ICMP("fd00::5", "2001:db8::10", 128, 0),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 3, ST(FLOW_NEW) },
+		{ "echo6 reply in", DIR_IN, ICMP("2001:db8::10", "fd00::5", 129, 0),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
+	};
+	struct policy *pol = policy_of(NULL, sg);
+	struct flow_table *ft = table_of(1024);
+
+	RUN(pol, ft, steps);
+	ck_assert_uint_eq(flows(ft), 4);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+/* ---- both layers --------------------------------------------------------- */
+
+/* AWS 4.2 #1: the SG passes the reply, the stateless NACL drops it. */
+START_TEST(test_both_layers_nacl_drops_reply)
+{
+	static const struct nspec nacl[] = { NIN(100, 'a', 6, 22, 22, "0.0.0.0/0"), NEND };
+	static const struct sspec sg[] = {
+		SIN(6, 22, 22, "0.0.0.0/0"),
+		SOUT(6, 80, 80, "0.0.0.0/0"),
+		SEND
+	};
+	static const struct step steps[] = {
+		{ "SYN in: NACL 100, then the SG", DIR_IN,
+		  TCP("198.51.100.7", 40000, "10.0.0.5", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 100, 0, ST(FLOW_NEW) },
+		{ "SYN-ACK out: SG reply, NACL *", DIR_OUT,
+		  TCP("10.0.0.5", 22, "198.51.100.7", 40000, SA),
+		  false, VL_NACL, SGO_FLOW_REPLY, 32767, NONE, ST(FLOW_SYN_RECV) },
+		{ "the NACL judges before the SG inbound", DIR_IN,
+		  TCP("198.51.100.7", 40000, "10.0.0.5", 23, SYN),
+		  false, VL_NACL, SGO_NONE, 32767, NONE, 0 },
+		{ "v6 meets the v6 *", DIR_IN,
+		  TCP("2001:db8::7", 40000, "fd00::5", 22, SYN),
+		  false, VL_NACL, SGO_NONE, 32768, NONE, 0 },
+		{ "outbound: the SG judges first, the NACL is not reached", DIR_OUT,
+		  TCP("10.0.0.5", 40000, "192.0.2.1", 443, SYN),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+		{ "outbound: the SG tracks, then the NACL drops", DIR_OUT,
+		  TCP("10.0.0.5", 40000, "192.0.2.1", 80, SYN),
+		  false, VL_NACL, SGO_NEW_TRACKED, 32767, 1, ST(FLOW_NEW) },
+	};
+	struct policy *pol = policy_of(nacl, sg);
+	struct flow_table *ft = table_of(1024);
+
+	ck_assert_ptr_nonnull(policy_acl(pol));
+	RUN(pol, ft, steps);
+	/* The SG sits on the ENI: its flow exists though the NACL dropped the SYN. */
+	ck_assert_uint_eq(flows(ft), 2);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+/* AWS 4.2 #3: a Windows ephemeral range on a server with Linux clients. */
+START_TEST(test_ephemeral_server_side)
+{
+	static const struct nspec wrong[] = {
+		NIN(100, 'a', 6, 80, 80, "0.0.0.0/0"),
+		NOUT(100, 'a', 6, 49152, 65535, "0.0.0.0/0"),
+		NEND
+	};
+	static const struct nspec fixed[] = {
+		NIN(100, 'a', 6, 80, 80, "0.0.0.0/0"),
+		NOUT(90, 'a', 6, 1024, 65535, "0.0.0.0/0"),
+		NEND
+	};
+	static const struct sspec sg[] = { SIN(6, 80, 80, "0.0.0.0/0"), SEND };
+	static const struct step before[] = {
+		{ "Linux client SYN", DIR_IN, TCP("198.51.100.7", 40000, "10.0.0.5", 80, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 100, 0, 0 },
+		{ "SYN-ACK to 40000 dropped", DIR_OUT,
+		  TCP("10.0.0.5", 80, "198.51.100.7", 40000, SA),
+		  false, VL_NACL, SGO_FLOW_REPLY, 32767, NONE, 0 },
+		{ "Windows client SYN", DIR_IN, TCP("198.51.100.8", 50000, "10.0.0.5", 80, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 100, 0, 0 },
+		{ "SYN-ACK to 50000 passes", DIR_OUT,
+		  TCP("10.0.0.5", 80, "198.51.100.8", 50000, SA),
+		  true, VL_NACL, SGO_FLOW_REPLY, 100, NONE, 0 },
+	};
+	static const struct step after[] = {
+		{ "retransmitted SYN-ACK to 40000 passes", DIR_OUT,
+		  TCP("10.0.0.5", 80, "198.51.100.7", 40000, SA),
+		  true, VL_NACL, SGO_FLOW_REPLY, 90, NONE, 0 },
+		{ "the handshake completes", DIR_IN,
+		  TCP("198.51.100.7", 40000, "10.0.0.5", 80, ACK),
+		  true, VL_SG, SGO_FLOW_ORIG, 100, NONE, ST(FLOW_ESTABLISHED) },
+	};
+	struct policy *p1 = policy_of(wrong, sg), *p2;
+	struct flow_table *ft = table_of(1024);
+
+	RUN(p1, ft, before);
+	p2 = policy_of(fixed, sg);
+	ck_assert_uint_gt(policy_generation(p2), policy_generation(p1));
+	RUN(p2, ft, after);
+	flow_table_free(ft);
+	policy_free(p1);
+	policy_free(p2);
+}
+END_TEST
+
+/* AWS 4.2 #2: the host's own connections need an inbound ephemeral rule. */
+START_TEST(test_ephemeral_client_side)
+{
+	static const struct nspec wrong[] = { NOUT(100, 'a', 6, 443, 443, "0.0.0.0/0"), NEND };
+	static const struct nspec fixed[] = {
+		NOUT(100, 'a', 6, 443, 443, "0.0.0.0/0"),
+		NIN(100, 'a', 6, 32768, 60999, "0.0.0.0/0"),
+		NEND
+	};
+	static const struct sspec sg[] = { SOUT(-1, -1, -1, "0.0.0.0/0"), SEND };
+	static const struct step before[] = {
+		{ "SYN out", DIR_OUT, TCP("10.0.0.5", 40000, "192.0.2.10", 443, SYN),
+		  true, VL_NACL, SGO_NEW_TRACKED, 100, 0, 0 },
+		{ "SYN-ACK in dropped before the SG sees it", DIR_IN,
+		  TCP("192.0.2.10", 443, "10.0.0.5", 40000, SA),
+		  false, VL_NACL, SGO_NONE, 32767, NONE, 0 },
+	};
+	static const struct step after[] = {
+		{ "SYN-ACK in: NACL, then the SG's flow", DIR_IN,
+		  TCP("192.0.2.10", 443, "10.0.0.5", 40000, SA),
+		  true, VL_SG, SGO_FLOW_REPLY, 100, NONE, ST(FLOW_SYN_RECV) },
+	};
+	struct policy *p1 = policy_of(wrong, sg), *p2 = policy_of(fixed, sg);
+	struct flow_table *ft = table_of(1024);
+
+	RUN(p1, ft, before);
+	RUN(p2, ft, after);
+	flow_table_free(ft);
+	policy_free(p1);
+	policy_free(p2);
+}
+END_TEST
+
+/* ---- rule changes -------------------------------------------------------- */
+
+struct tag_find {
+	uint32_t tag;
+	int found;
+};
+
+static int find_tag(const struct flow_view *v, void *ctx)
+{
+	struct tag_find *t = ctx;
+
+	t->tag = v->tag;
+	t->found++;
+	return 0;
+}
+
+/* AWS 3.5: a tracked flow outlives its rule; a NACL deny cuts it at once. */
+START_TEST(test_rule_removal_tracked)
+{
+	static const struct nspec open_nacl[] = {
+		NIN(100, 'a', -1, 0, 0, "0.0.0.0/0"),
+		NOUT(100, 'a', -1, 0, 0, "0.0.0.0/0"),
+		NEND
+	};
+	static const struct nspec deny_nacl[] = {
+		NIN(100, 'a', -1, 0, 0, "0.0.0.0/0"),
+		NIN(50, 'd', -1, 0, 0, "203.0.113.1/32"),
+		NOUT(100, 'a', -1, 0, 0, "0.0.0.0/0"),
+		NEND
+	};
+	static const struct sspec with_ssh[] = {
+		SIN(6, 443, 443, "0.0.0.0/0"),
+		SIN(6, 22, 22, "203.0.113.1/32"),
+		SEND
+	};
+	static const struct sspec without_ssh[] = { SIN(6, 443, 443, "0.0.0.0/0"), SEND };
+	static const struct step open[] = {
+		{ "SYN in", DIR_IN, TCP("203.0.113.1", 40000, "10.0.0.5", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 100, 1, 0 },
+		{ "SYN-ACK out", DIR_OUT, TCP("10.0.0.5", 22, "203.0.113.1", 40000, SA),
+		  true, VL_NACL, SGO_FLOW_REPLY, 100, NONE, 0 },
+		{ "ACK in", DIR_IN, TCP("203.0.113.1", 40000, "10.0.0.5", 22, ACK),
+		  true, VL_SG, SGO_FLOW_ORIG, 100, NONE, ST(FLOW_ESTABLISHED) },
+	};
+	static const struct step removed[] = {
+		{ "the open session goes on", DIR_IN,
+		  TCP("203.0.113.1", 40000, "10.0.0.5", 22, PA),
+		  true, VL_SG, SGO_FLOW_ORIG, 100, NONE, ST(FLOW_ESTABLISHED) },
+		{ "and its replies", DIR_OUT, TCP("10.0.0.5", 22, "203.0.113.1", 40000, PA),
+		  true, VL_NACL, SGO_FLOW_REPLY, 100, NONE, 0 },
+		{ "a new session is refused", DIR_IN,
+		  TCP("203.0.113.1", 40001, "10.0.0.5", 22, SYN),
+		  false, VL_SG, SGO_NO_RULE, 100, NONE, 0 },
+	};
+	static const struct step denied[] = {
+		{ "a NACL deny cuts it at once", DIR_IN,
+		  TCP("203.0.113.1", 40000, "10.0.0.5", 22, PA),
+		  false, VL_NACL, SGO_NONE, 50, NONE, 0 },
+	};
+	static const struct step expired[] = {
+		{ "until it times out", DIR_IN, TCP("203.0.113.1", 40000, "10.0.0.5", 22, PA),
+		  false, VL_SG, SGO_NO_RULE, 100, NONE, 0 },
+	};
+	struct policy *p1 = policy_of(open_nacl, with_ssh);
+	struct policy *p2 = policy_of(open_nacl, without_ssh);
+	struct policy *p3 = policy_of(deny_nacl, without_ssh);
+	struct flow_table *ft = table_of(1024);
+	struct tag_find t = { 0, 0 };
+
+	RUN(p1, ft, open);
+	/* The flow remembers the rule that admitted it: its index in p1's rules. */
+	flow_table_foreach(ft, now, find_tag, &t);
+	ck_assert_int_eq(t.found, 1);
+	ck_assert_uint_eq(t.tag, 1);
+	policy_free(p1);	/* the flow table outlives the policy */
+	RUN(p2, ft, removed);
+	RUN(p3, ft, denied);
+	now += 432000ull * 1000 + 1000;
+	RUN(p2, ft, expired);
+	flow_table_free(ft);
+	policy_free(p2);
+	policy_free(p3);
+}
+END_TEST
+
+/* AWS 3.5: an untracked flow is cut the moment its rule goes. */
+START_TEST(test_rule_removal_untracked)
+{
+	static const struct sspec open[] = {
+		SIN(6, 80, 80, "0.0.0.0/0"),
+		SOUT(-1, -1, -1, "0.0.0.0/0"),
+		SEND
+	};
+	static const struct sspec closed[] = { SOUT(-1, -1, -1, "0.0.0.0/0"), SEND };
+	static const struct step before[] = {
+		{ "SYN in", DIR_IN, TCP("198.51.100.7", 40000, "10.0.0.5", 80, SYN),
+		  true, VL_SG, SGO_UNTRACKED, 0, 0, 0 },
+		{ "SYN-ACK out", DIR_OUT, TCP("10.0.0.5", 80, "198.51.100.7", 40000, SA),
+		  true, VL_SG, SGO_UNTRACKED, 0, 1, 0 },
+		{ "ACK in", DIR_IN, TCP("198.51.100.7", 40000, "10.0.0.5", 80, ACK),
+		  true, VL_SG, SGO_UNTRACKED, 0, 0, 0 },
+		{ "data out", DIR_OUT, TCP("10.0.0.5", 80, "198.51.100.7", 40000, PA),
+		  true, VL_SG, SGO_UNTRACKED, 0, 1, 0 },
+	};
+	static const struct step after[] = {
+		{ "the client's next segment is dropped", DIR_IN,
+		  TCP("198.51.100.7", 40000, "10.0.0.5", 80, PA),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+	};
+	struct policy *p1 = policy_of(NULL, open), *p2 = policy_of(NULL, closed);
+	struct flow_table *ft = table_of(1024);
+
+	RUN(p1, ft, before);
+	ck_assert_uint_eq(flows(ft), 0);	/* untracked: no allowance used */
+	RUN(p2, ft, after);
+	flow_table_free(ft);
+	policy_free(p1);
+	policy_free(p2);
+}
+END_TEST
+
+/* ---- what always passes, what cannot be tracked, a full table ------------ */
+
+START_TEST(test_infrastructure)
+{
+	static const struct nspec nacl[] = { NEND };
+	static const struct sspec sg[] = { SEND };
+	static const struct step steps[] = {
+		{ "neighbour solicitation in", DIR_IN,
+		  ICMP("fe80::1", "ff02::1:ff00:5", 135, 0),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "neighbour advertisement out", DIR_OUT, ICMP("fe80::5", "fe80::1", 136, 0),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "router solicitation out", DIR_OUT, ICMP("fe80::5", "ff02::2", 133, 0),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "router advertisement in", DIR_IN, ICMP("fe80::1", "ff02::1", 134, 0),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "redirect in", DIR_IN, ICMP("fe80::1", "fe80::5", 137, 0),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "DHCP discover out", DIR_OUT, UDP("0.0.0.0", 68, "255.255.255.255", 67),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "DHCP offer in", DIR_IN, UDP("10.0.0.1", 67, "10.0.0.5", 68),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "DHCPv6 solicit out", DIR_OUT, UDP("fe80::5", 546, "ff02::1:2", 547),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "DHCPv6 advertise in", DIR_IN, UDP("fe80::1", 547, "fe80::5", 546),
+		  true, VL_INFRA, SGO_NONE, 0, NONE, 0 },
+		{ "ping6 is not infrastructure", DIR_IN, ICMP("fe80::1", "fe80::5", 128, 0),
+		  false, VL_NACL, SGO_NONE, 32768, NONE, 0 },
+		{ "port 68 to elsewhere is not DHCP", DIR_OUT,
+		  UDP("10.0.0.5", 68, "192.0.2.1", 53),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+	};
+	struct policy *pol = policy_of(nacl, sg);
+	struct flow_table *ft = table_of(1024);
+
+	RUN(pol, ft, steps);
+	ck_assert_uint_eq(flows(ft), 0);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+/* Packets a rule allows but the table cannot track pass alone (3.7: errors need a rule). */
+START_TEST(test_untrackable)
+{
+	static const struct sspec sg[] = {
+		SIN(6, 22, 22, "203.0.113.0/24"),
+		SIN(1, 3, 4, "192.0.2.0/24"),
+		SEND
+	};
+	static const struct step steps[] = {
+		{ "a lone RST allowed by the rule", DIR_IN,
+		  TCP("203.0.113.1", 40000, "10.0.0.5", 22, RST),
+		  true, VL_SG, SGO_UNTRACKED, 0, 0, 0 },
+		{ "an ICMP 3/4 error allowed by its rule", DIR_IN,
+		  ICMPERR("192.0.2.1", "10.0.0.5", 3, 4),
+		  true, VL_SG, SGO_UNTRACKED, 0, 1, 0 },
+		{ "an ICMP 11/0 error needs a rule", DIR_IN,
+		  ICMPERR("192.0.2.1", "10.0.0.5", 11, 0),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+	};
+	struct policy *pol = policy_of(NULL, sg);
+	struct flow_table *ft = table_of(1024);
+
+	RUN(pol, ft, steps);
+	ck_assert_uint_eq(flows(ft), 0);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+/* AWS 3.8: at the cap new tracked flows are dropped; untracked ones are not. */
+START_TEST(test_table_full)
+{
+	static const struct sspec sg[] = {
+		SIN(6, 22, 22, "198.51.100.0/24"),
+		SIN(17, 53, 53, "0.0.0.0/0"),
+		SOUT(-1, -1, -1, "0.0.0.0/0"),
+		SEND
+	};
+	static const struct step fill[] = {
+		{ "SYN 1", DIR_IN, TCP("198.51.100.1", 40000, "10.0.0.5", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 0, 0 },
+		{ "SYN-ACK 1", DIR_OUT, TCP("10.0.0.5", 22, "198.51.100.1", 40000, SA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, 0 },
+		{ "ACK 1", DIR_IN, TCP("198.51.100.1", 40000, "10.0.0.5", 22, ACK),
+		  true, VL_SG, SGO_FLOW_ORIG, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "SYN 2", DIR_IN, TCP("198.51.100.2", 40000, "10.0.0.5", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 0, 0 },
+		{ "SYN-ACK 2", DIR_OUT, TCP("10.0.0.5", 22, "198.51.100.2", 40000, SA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, 0 },
+		{ "ACK 2", DIR_IN, TCP("198.51.100.2", 40000, "10.0.0.5", 22, ACK),
+		  true, VL_SG, SGO_FLOW_ORIG, 0, NONE, ST(FLOW_ESTABLISHED) },
+	};
+	static const struct step full[] = {
+		{ "a third SSH connection", DIR_IN,
+		  TCP("198.51.100.3", 40000, "10.0.0.5", 22, SYN),
+		  false, VL_SG, SGO_TABLE_FULL, 0, 0, 0 },
+		{ "a connection out", DIR_OUT, TCP("10.0.0.5", 40001, "192.0.2.1", 443, SYN),
+		  false, VL_SG, SGO_TABLE_FULL, 0, 2, 0 },
+		{ "open flows go on", DIR_OUT, TCP("10.0.0.5", 22, "198.51.100.1", 40000, PA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, 0 },
+		{ "untracked DNS needs no entry", DIR_IN, UDP("192.0.2.1", 5353, "10.0.0.5", 53),
+		  true, VL_SG, SGO_UNTRACKED, 0, 1, 0 },
+	};
+	struct policy *pol = policy_of(NULL, sg);
+	struct flow_table *ft = table_of(2);
+	struct flow_stats s;
+
+	RUN(pol, ft, fill);
+	RUN(pol, ft, full);
+	flow_table_stats(ft, &s);
+	ck_assert_uint_eq(s.count, 2);
+	ck_assert_uint_eq(s.conntrack_allowance_exceeded, 2);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+/* ---- construction -------------------------------------------------------- */
+
+START_TEST(test_from_ruleset_errors)
+{
+	static const struct nspec dup[] = {
+		NIN(100, 'a', -1, 0, 0, "0.0.0.0/0"),
+		NIN(100, 'd', -1, 0, 0, "::/0"),
+		NEND
+	};
+	struct ruleset *rs = ruleset_new();
+
+	/* A NACL layer needs a NACL; the ruleset is freed (ASan checks). */
+	errno = 0;
+	ck_assert_ptr_null(policy_from_ruleset(rs, true, false));
+	ck_assert_int_eq(errno, EINVAL);
+
+	rs = ruleset_new();
+	add_nacl(rs, dup);
+	errno = 0;
+	ck_assert_ptr_null(policy_from_ruleset(rs, true, true));
+	ck_assert_int_eq(errno, EINVAL);
+
+	errno = 0;
+	ck_assert_ptr_null(policy_from_ruleset(NULL, false, true));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	ck_assert_str_eq(verdict_layer_name(VL_NONE), "none");
+	ck_assert_str_eq(verdict_layer_name(VL_INFRA), "infra");
+	ck_assert_str_eq(verdict_layer_name(VL_NACL), "nacl");
+	ck_assert_str_eq(verdict_layer_name(VL_SG), "sg");
+	ck_assert_str_eq(sg_outcome_name(SGO_NONE), "none");
+	ck_assert_str_eq(sg_outcome_name(SGO_FLOW_ORIG), "flow-orig");
+	ck_assert_str_eq(sg_outcome_name(SGO_FLOW_REPLY), "flow-reply");
+	ck_assert_str_eq(sg_outcome_name(SGO_NEW_TRACKED), "new-tracked");
+	ck_assert_str_eq(sg_outcome_name(SGO_UNTRACKED), "untracked");
+	ck_assert_str_eq(sg_outcome_name(SGO_NO_RULE), "no-rule");
+	ck_assert_str_eq(sg_outcome_name(SGO_TABLE_FULL), "table-full");
+	ck_assert_str_eq(sg_outcome_name((enum sg_outcome)99), "?");
+}
+END_TEST
+
+/* ---- policy_load on files ------------------------------------------------ */
+
+struct loaded {
+	struct policy *pol;
+	size_t errors;
+	char *text;		/* what diag_print would show */
+};
+
+static void load(struct loaded *l, const char *const *nacl, size_t n_nacl,
+		 const char *const *sg, size_t n_sg)
+{
+	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL };
+	struct diag *d = diag_new();
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(d);
+	l->pol = policy_load(&src, d);
+	l->errors = diag_errors(d);
+	f = open_memstream(&l->text, &len);
+	ck_assert_ptr_nonnull(f);
+	diag_print(d, f);
+	fclose(f);
+	diag_free(d);
+}
+
+static void unload(struct loaded *l)
+{
+	policy_free(l->pol);
+	free(l->text);
+}
+
+START_TEST(test_load_both)
+{
+	static const char *const nacl[] = { FIXTURE("nacl-web.json") };
+	static const char *const sg[] = { FIXTURE("sg-ssh.json"), FIXTURE("sg-https.json") };
+	static const struct step steps[] = {
+		{ "SSH in", DIR_IN, TCP("192.0.2.7", 40000, "10.0.0.5", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 100, 0, 0 },
+		{ "SYN-ACK out through the ephemeral rule", DIR_OUT,
+		  TCP("10.0.0.5", 22, "192.0.2.7", 40000, SA),
+		  true, VL_NACL, SGO_FLOW_REPLY, 100, NONE, 0 },
+		{ "rule 90 denies before rule 100", DIR_IN,
+		  TCP("198.51.100.7", 40000, "10.0.0.5", 22, SYN),
+		  false, VL_NACL, SGO_NONE, 90, NONE, 0 },
+		{ "the second group's rule, but the NACL has no IPv6 rule", DIR_IN,
+		  TCP("2001:db8::7", 40000, "fd00::5", 443, SYN),
+		  false, VL_NACL, SGO_NONE, 32768, NONE, 0 },
+	};
+	struct loaded l;
+	struct flow_table *ft = table_of(64);
+	const struct ruleset *rs;
+
+	load(&l, nacl, 1, sg, 2);
+	ck_assert_msg(l.pol != NULL, "load failed: %s", l.text);
+	ck_assert_uint_eq(l.errors, 0);
+	rs = policy_ruleset(l.pol);
+	ck_assert_ptr_nonnull(policy_acl(l.pol));
+	ck_assert_ptr_nonnull(policy_sg(l.pol));
+	/* The '*' entries of the file are the compiler's own, not copies. */
+	ck_assert_uint_eq(acl_count(policy_acl(l.pol), DIR_IN), 4);
+	ck_assert_uint_eq(acl_count(policy_acl(l.pol), DIR_OUT), 3);
+	ck_assert_uint_eq(rs->n_sg, 2);
+	ck_assert_ptr_nonnull(rs->sg[0].origin.file);
+	ck_assert(strstr(rs->sg[0].origin.file, "sg-ssh.json") != NULL);
+	RUN(l.pol, ft, steps);
+	flow_table_free(ft);
+	unload(&l);
+}
+END_TEST
+
+START_TEST(test_load_sg_only)
+{
+	static const char *const sg[] = { FIXTURE("sg-ssh.json") };
+	struct loaded l;
+
+	load(&l, NULL, 0, sg, 1);
+	ck_assert_msg(l.pol != NULL, "load failed: %s", l.text);
+	ck_assert_ptr_null(policy_acl(l.pol));
+	ck_assert_ptr_nonnull(policy_sg(l.pol));
+	ck_assert_uint_eq(sg_count(policy_sg(l.pol), DIR_IN), 1);
+	ck_assert_uint_eq(sg_count(policy_sg(l.pol), DIR_OUT), 0);
+	unload(&l);
+}
+END_TEST
+
+START_TEST(test_load_no_files)
+{
+	struct loaded l;
+
+	load(&l, NULL, 0, NULL, 0);
+	ck_assert_ptr_null(l.pol);
+	ck_assert_uint_eq(l.errors, 1);
+	ck_assert_msg(strstr(l.text, "no rules: give --nacl and/or --sg") != NULL,
+		      "%s", l.text);
+	unload(&l);
+}
+END_TEST
+
+/* Every file is read and every problem reported before failing. */
+START_TEST(test_load_errors_collected)
+{
+	static const char *const nacl[] = { FIXTURE("native.rules") };
+	static const char *const sg[] = {
+		FIXTURE("no-such-file.json"),
+		FIXTURE("sg-bad-proto.json"),
+		FIXTURE("sg-ssh.json"),
+	};
+	struct loaded l;
+
+	load(&l, nacl, 1, sg, 3);
+	ck_assert_ptr_null(l.pol);
+	ck_assert_msg(l.errors >= 3, "%zu errors: %s", l.errors, l.text);
+	ck_assert_msg(strstr(l.text, "native.rules: error: not AWS CLI JSON (the native rule language is not supported yet)"),
+		      "%s", l.text);
+	ck_assert_msg(strstr(l.text, "no-such-file.json"), "%s", l.text);
+	ck_assert_msg(strstr(l.text, "sg-bad-proto.json"), "%s", l.text);
+	ck_assert_msg(!strstr(l.text, "sg-ssh.json"), "%s", l.text);
+	unload(&l);
+}
+END_TEST
+
+/* One number twice in one direction (across families): refused, named. */
+START_TEST(test_load_duplicate_number)
+{
+	static const char *const nacl[] = { FIXTURE("nacl-dup.json") };
+	static const char *const sg[] = { FIXTURE("sg-ssh.json") };
+	struct loaded l;
+
+	load(&l, nacl, 1, sg, 1);
+	ck_assert_ptr_null(l.pol);
+	ck_assert_uint_ge(l.errors, 1);
+	ck_assert_msg(strstr(l.text, "nacl-dup.json") && strstr(l.text, "120"),
+		      "%s", l.text);
+	unload(&l);
+}
+END_TEST
+
+/* A NACL file with the wrong content kind names the file. */
+START_TEST(test_load_wrong_kind)
+{
+	static const char *const nacl[] = { FIXTURE("sg-ssh.json") };
+	struct loaded l;
+
+	load(&l, nacl, 1, NULL, 0);
+	ck_assert_ptr_null(l.pol);
+	ck_assert_uint_ge(l.errors, 1);
+	ck_assert_msg(strstr(l.text, "sg-ssh.json"), "%s", l.text);
+	unload(&l);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("judge");
+
+	tcase_add_test(tc, test_sg_reply_inbound_initiated);
+	tcase_add_test(tc, test_sg_reply_outbound_initiated);
+	tcase_add_test(tc, test_both_layers_nacl_drops_reply);
+	tcase_add_test(tc, test_ephemeral_server_side);
+	tcase_add_test(tc, test_ephemeral_client_side);
+	tcase_add_test(tc, test_rule_removal_tracked);
+	tcase_add_test(tc, test_rule_removal_untracked);
+	tcase_add_test(tc, test_infrastructure);
+	tcase_add_test(tc, test_untrackable);
+	tcase_add_test(tc, test_table_full);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("build");
+	tcase_add_test(tc, test_from_ruleset_errors);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_load_both);
+	tcase_add_test(tc, test_load_sg_only);
+	tcase_add_test(tc, test_load_no_files);
+	tcase_add_test(tc, test_load_errors_collected);
+	tcase_add_test(tc, test_load_wrong_kind);
+	tcase_add_test(tc, test_load_duplicate_number);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(policy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
