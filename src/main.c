@@ -335,18 +335,20 @@ static int self_dir(char *buf, size_t len)
 
 static int cmd_demo(int argc, char **argv)
 {
-	char dir[PATH_MAX], script[PATH_MAX + 32], rules[PATH_MAX + 32], self[PATH_MAX + 32];
+	char dir[PATH_MAX], build[PATH_MAX], script[PATH_MAX + 32];
+	char rules[PATH_MAX + 32], self[PATH_MAX + 32];
 
 	if (self_dir(dir, sizeof(dir)) < 0)
 		return EXIT_SYSTEM;
 	snprintf(self, sizeof(self), "%s/vpcfw", dir);
-	snprintf(script, sizeof(script), "%s/vpcfw-demo", dir);
-	snprintf(rules, sizeof(rules), "%s/../rules", dir);
-	/* Installed: the script and the rules live in their own directories. */
-	if (access(script, X_OK) != 0)
+	if (realpath(BUILD_SRCDIR, build) && !strcmp(dir, build)) {
+		/* Run from the build tree: the script and rules are in the sources. */
+		snprintf(script, sizeof(script), "%s/src/vpcfw-demo", TOP_SRCDIR);
+		snprintf(rules, sizeof(rules), "%s/rules", TOP_SRCDIR);
+	} else {
 		snprintf(script, sizeof(script), "%s/vpcfw-demo", PKGLIBEXECDIR);
-	if (access(rules, R_OK) != 0)
 		snprintf(rules, sizeof(rules), "%s/rules", PKGDATADIR);
+	}
 	setenv("VPCFW", self, 1);
 	setenv("VPCFW_RULES", rules, 1);
 	argv[0] = script;
