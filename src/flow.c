@@ -1,0 +1,1059 @@
+/*
+ * The flow table: security-group connection tracking (see flow.h).
+ *
+ * Layout. A power-of-two array of bucket heads (singly linked chains of at
+ * most FLOW_CHAIN_MAX entries) split into stripes: stripe i owns the
+ * contiguous buckets [i << shift, (i + 1) << shift) and has its own
+ * cache-line-aligned mutex. A stripe always owns at least FLOW_EVICT_RANGE
+ * buckets, so the eviction window (8 buckets from the new flow's bucket)
+ * touches at most two stripes, which are locked in ascending index order.
+ * Every lookup and insert takes exactly one stripe lock; the state update of
+ * a hit happens in the same critical section as the lookup.
+ *
+ * Entries come from a pool of max_flows entries allocated once with calloc
+ * (untouched pages stay unmapped, so RSS grows with use). Entries never
+ * touched are handed out by a bump index, freed ones go to a free list. The
+ * pool has one small lock of its own: it is only taken when a flow is
+ * created or removed, never for a packet of a known flow, and one global
+ * pool keeps the cap exact (per-stripe caches would strand free entries in
+ * one stripe while another reports the table full).
+ *
+ * Key. Family, protocol and the two endpoints in a canonical order so that
+ * both directions of a flow give the same key:
+ *   TCP/UDP   (address, port) pairs sorted;
+ *   ICMP(v6)  the querier first, then the responder, the query identifier as
+ *             both ports and the query type (a reply maps to its query type),
+ *             so a reply can only ever match in the reply direction and an
+ *             echo request from the responder starts a flow of its own;
+ *   others    the sorted address pair and the protocol (AWS: "remote IP,
+ *             protocol"), no ports.
+ * The key is hashed with SipHash-2-4 (libsodium crypto_shorthash) under a
+ * 16-byte key from getrandom(), so remote senders cannot aim at one chain;
+ * the chain cap bounds the damage if they could.
+ *
+ * State machine (TCP), s = the side that sent the packet:
+ *   no flow  SYN (no ACK)              -> NEW            (insert)
+ *            ACK without SYN/RST       -> ESTABLISHED    (mid-stream pickup;
+ *                                         a FIN|ACK then moves on to FIN_WAIT)
+ *            RST, SYN|ACK, no ACK      -> not tracked (EINVAL)
+ *   NEW          SYN|ACK from the responder        -> SYN_RECV
+ *   SYN_RECV     ACK from the initiator            -> ESTABLISHED
+ *   SYN_RECV, ESTABLISHED  FIN                  -> FIN_WAIT, fin side = s
+ *   FIN_WAIT     FIN from the other side           -> LAST_ACK
+ *                ACK from the other side           -> CLOSE_WAIT
+ *   CLOSE_WAIT   FIN from the other side           -> LAST_ACK
+ *   LAST_ACK     ACK from the fin side             -> TIME_WAIT
+ *   any          RST (a hit)                       -> CLOSED
+ *   TIME_WAIT    SYN (no ACK)                      -> miss (insert reuses)
+ *   CLOSED       anything                          -> miss (insert reuses)
+ *   otherwise: a hit, state unchanged.
+ * UDP: NEW -> (reply) ESTABLISHED -> (any further packet) UDP_STREAM.
+ * ICMP queries and other protocols: NEW -> (reply) ESTABLISHED.
+ * Every hit refreshes the idle timer with the timeout of the new state.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "flow.h"
+
+#define FLOW_CHAIN_MAX		32	/* entries per bucket */
+#define FLOW_EVICT_RANGE	8	/* buckets scanned for a victim (conntrack) */
+#define FLOW_STRIPES_MAX	1024
+#define FLOW_BUCKETS_MIN	16
+#define FLOW_CAP_MAX		((size_t)1 << 30)
+#define FLOW_CACHELINE		64
+#define FLOW_REFUSE		FLOW_STATE_MAX	/* "the state machine says miss" */
+
+enum flow_l4 { FL_TCP, FL_UDP, FL_ICMP, FL_OTHER, FL_MAX };
+
+/* No padding: the key is hashed and compared as bytes. */
+struct flow_key {
+	uint8_t addr[2][16];
+	uint16_t port[2];
+	uint8_t family;
+	uint8_t proto;
+	uint8_t icmp_type;	/* query type, 0 for non-ICMP */
+	uint8_t zero;
+};
+
+struct flow_entry {
+	struct flow_entry *next;
+	struct flow_key key;
+	uint32_t tag;
+	uint8_t state;
+	uint8_t init_side;	/* key side of the creating packet's source */
+	uint8_t fin_side;	/* key side that sent the first FIN */
+	uint8_t init_dir;
+	uint64_t created, last_seen, expires;
+	uint64_t packets[2], bytes[2];
+};
+
+/* What a packet contributes to a lookup or insert, computed before locking. */
+struct flow_pkt {
+	struct flow_key key;
+	uint8_t side;		/* key side of p->src */
+	uint8_t l4;		/* enum flow_l4 */
+	uint8_t tcp_flags;
+	const struct pkt *p;
+};
+
+struct flow_stripe {
+	pthread_mutex_t lock;
+} __attribute__((aligned(FLOW_CACHELINE)));
+
+struct flow_counters {
+	atomic_uint_least64_t count;
+	atomic_uint_least64_t inserts;
+	atomic_uint_least64_t expired;
+	atomic_uint_least64_t evictions;
+	atomic_uint_least64_t exceeded;
+	atomic_uint_least64_t chain_limit;
+};
+
+struct flow_pool {
+	pthread_mutex_t lock;
+	struct flow_entry *free;
+	size_t next;		/* first never-used entry of mem */
+	struct flow_entry *mem;
+};
+
+struct flow_table {
+	size_t cap;
+	size_t nbuckets;
+	size_t mask;
+	size_t nstripes;
+	unsigned shift;		/* bucket -> stripe */
+	uint8_t hash_key[crypto_shorthash_KEYBYTES];
+	uint64_t tmo[FL_MAX][FLOW_STATE_MAX];	/* ms */
+	int16_t icmp_reply[2][256];	/* query type -> reply type, or -1 */
+	int16_t icmp_query[2][256];	/* reply type -> query type, or -1 */
+	struct flow_entry **bucket;
+	struct flow_stripe *stripe;
+	struct flow_pool pool;
+	_Alignas(FLOW_CACHELINE) struct flow_counters n;
+	_Alignas(FLOW_CACHELINE) atomic_size_t cursor;
+};
+
+#define flow_inc(t, c) \
+	atomic_fetch_add_explicit(&(t)->n.c, 1, memory_order_relaxed)
+#define flow_sub(t, c, v) \
+	atomic_fetch_sub_explicit(&(t)->n.c, (v), memory_order_relaxed)
+#define flow_get(t, c) \
+	atomic_load_explicit(&(t)->n.c, memory_order_relaxed)
+
+static const char *const flow_state_names[FLOW_STATE_MAX] = {
+	[FLOW_NEW]		= "NEW",
+	[FLOW_SYN_RECV]		= "SYN_RECV",
+	[FLOW_ESTABLISHED]	= "ESTABLISHED",
+	[FLOW_UDP_STREAM]	= "UDP_STREAM",
+	[FLOW_FIN_WAIT]		= "FIN_WAIT",
+	[FLOW_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[FLOW_LAST_ACK]		= "LAST_ACK",
+	[FLOW_TIME_WAIT]	= "TIME_WAIT",
+	[FLOW_CLOSED]		= "CLOSED",
+};
+
+const char *flow_state_name(enum flow_state s)
+{
+	if ((unsigned)s >= FLOW_STATE_MAX)
+		return "?";
+	return flow_state_names[s];
+}
+
+void flow_params_default(struct flow_params *p)
+{
+	*p = (struct flow_params) {
+		.max_flows = 262144,
+		.tcp_established_s = 432000,
+		.udp_s = 30,
+		.udp_stream_s = 180,
+		.other_s = 600,
+		.icmp_s = 30,
+		.tcp_syn_sent_s = 60,
+		.tcp_syn_recv_s = 60,
+		.tcp_fin_wait_s = 120,
+		.tcp_close_wait_s = 60,
+		.tcp_last_ack_s = 30,
+		.tcp_time_wait_s = 120,
+		.tcp_close_s = 10,
+		.hash_key = NULL,
+	};
+}
+
+/* ---- keys ---------------------------------------------------------- */
+
+static int flow_fam(uint8_t family)
+{
+	return family == AF_INET6;
+}
+
+static enum flow_l4 flow_l4_of(uint8_t family, uint8_t proto)
+{
+	if (proto == IPPROTO_NUM_TCP)
+		return FL_TCP;
+	if (proto == IPPROTO_NUM_UDP)
+		return FL_UDP;
+	if ((family == AF_INET && proto == IPPROTO_NUM_ICMP) ||
+	    (family == AF_INET6 && proto == IPPROTO_NUM_ICMPV6))
+		return FL_ICMP;
+	return FL_OTHER;
+}
+
+/* Endpoints in (address, port) order; side is where the source went. */
+static void flow_key_sorted(struct flow_pkt *fp, const struct pkt *p,
+			    uint16_t sport, uint16_t dport)
+{
+	int c = memcmp(p->src, p->dst, sizeof(p->src));
+	unsigned s = c > 0 || (c == 0 && sport > dport);
+
+	memcpy(fp->key.addr[s], p->src, 16);
+	memcpy(fp->key.addr[!s], p->dst, 16);
+	fp->key.port[s] = sport;
+	fp->key.port[!s] = dport;
+	fp->side = (uint8_t)s;
+}
+
+/* Querier first: a query is side 0, a reply side 1. Other types: -1. */
+static int flow_key_icmp(const struct flow_table *t, struct flow_pkt *fp,
+			 const struct pkt *p)
+{
+	int f = flow_fam(p->family);
+	unsigned s;
+
+	if (t->icmp_reply[f][p->icmp_type] >= 0) {
+		s = 0;
+		fp->key.icmp_type = p->icmp_type;
+	} else if (t->icmp_query[f][p->icmp_type] >= 0) {
+		s = 1;
+		fp->key.icmp_type = (uint8_t)t->icmp_query[f][p->icmp_type];
+	} else {
+		return -1;
+	}
+	memcpy(fp->key.addr[s], p->src, 16);
+	memcpy(fp->key.addr[!s], p->dst, 16);
+	fp->key.port[0] = fp->key.port[1] = p->icmp_id;
+	fp->side = (uint8_t)s;
+	return 0;
+}
+
+/*
+ * Build the key of p, or -1 if p can never belong to a flow: ICMP errors,
+ * non-first fragments (no transport header, so no key), ICMP types that
+ * are neither query nor reply, transport protocols without a parsed header.
+ */
+static int flow_pkt_build(const struct flow_table *t, const struct pkt *p,
+			  struct flow_pkt *fp)
+{
+	memset(fp, 0, sizeof(*fp));
+	if (p->family != AF_INET && p->family != AF_INET6)
+		return -1;
+	if (p->flags & (PKT_F_LATER_FRAG | PKT_F_ICMP_ERR))
+		return -1;
+	fp->p = p;
+	fp->key.family = p->family;
+	fp->key.proto = p->proto;
+	fp->l4 = flow_l4_of(p->family, p->proto);
+	if (fp->l4 != FL_OTHER && !(p->flags & PKT_F_L4))
+		return -1;
+	switch (fp->l4) {
+	case FL_TCP:
+		fp->tcp_flags = p->tcp_flags;
+		/* fall through */
+	case FL_UDP:
+		flow_key_sorted(fp, p, p->sport, p->dport);
+		return 0;
+	case FL_ICMP:
+		return flow_key_icmp(t, fp, p);
+	default:
+		flow_key_sorted(fp, p, 0, 0);
+		return 0;
+	}
+}
+
+static size_t flow_bucket_of(const struct flow_table *t,
+			     const struct flow_key *k)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+
+	crypto_shorthash(h, (const unsigned char *)k, sizeof(*k), t->hash_key);
+	memcpy(&v, h, sizeof(v));
+	return (size_t)v & t->mask;
+}
+
+/* ---- state machine ------------------------------------------------- */
+
+/* The state p starts a flow in, or -1 if it cannot start one. */
+static int flow_initial_state(const struct flow_pkt *fp)
+{
+	uint8_t f = fp->tcp_flags;
+
+	switch (fp->l4) {
+	case FL_TCP:
+		if (f & TCPF_RST)
+			return -1;
+		if (f & TCPF_SYN)
+			return (f & TCPF_ACK) ? -1 : FLOW_NEW;
+		return (f & TCPF_ACK) ? FLOW_ESTABLISHED : -1;
+	case FL_ICMP:
+		return fp->side == 0 ? FLOW_NEW : -1;
+	default:
+		return FLOW_NEW;
+	}
+}
+
+/* A closing transition; `other` is true when the sender is not the fin side. */
+static unsigned flow_tcp_closing(unsigned st, uint8_t f, bool other)
+{
+	bool ack_only = (f & (TCPF_ACK | TCPF_FIN)) == TCPF_ACK;
+
+	switch (st) {
+	case FLOW_FIN_WAIT:
+		if (other && (f & TCPF_FIN))
+			return FLOW_LAST_ACK;
+		return other && ack_only ? FLOW_CLOSE_WAIT : st;
+	case FLOW_CLOSE_WAIT:
+		return other && (f & TCPF_FIN) ? FLOW_LAST_ACK : st;
+	case FLOW_LAST_ACK:
+		return !other && ack_only ? FLOW_TIME_WAIT : st;
+	default:
+		return st;
+	}
+}
+
+static unsigned flow_tcp_next(const struct flow_entry *e,
+			      const struct flow_pkt *fp, bool reply)
+{
+	unsigned st = e->state;
+	uint8_t f = fp->tcp_flags;
+	bool syn_only = (f & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+
+	if (st == FLOW_CLOSED || (st == FLOW_TIME_WAIT && syn_only))
+		return FLOW_REFUSE;
+	if (f & TCPF_RST)
+		return FLOW_CLOSED;
+	switch (st) {
+	case FLOW_NEW:
+		return reply && (f & TCPF_SYN) && (f & TCPF_ACK) ?
+			FLOW_SYN_RECV : st;
+	case FLOW_SYN_RECV:
+	case FLOW_ESTABLISHED:
+		if (f & TCPF_FIN)
+			return FLOW_FIN_WAIT;
+		if (st == FLOW_SYN_RECV && !reply &&
+		    (f & (TCPF_SYN | TCPF_ACK)) == TCPF_ACK)
+			return FLOW_ESTABLISHED;
+		return st;
+	default:
+		return flow_tcp_closing(st, f, fp->side != e->fin_side);
+	}
+}
+
+/* The state after fp on e, or FLOW_REFUSE when the packet is a miss. */
+static unsigned flow_next_state(const struct flow_entry *e,
+				const struct flow_pkt *fp, bool reply)
+{
+	switch (fp->l4) {
+	case FL_TCP:
+		return flow_tcp_next(e, fp, reply);
+	case FL_UDP:
+		if (e->state == FLOW_NEW)
+			return reply ? FLOW_ESTABLISHED : FLOW_NEW;
+		return FLOW_UDP_STREAM;
+	default:
+		return reply ? FLOW_ESTABLISHED : e->state;
+	}
+}
+
+static bool flow_expired(const struct flow_entry *e, uint64_t now)
+{
+	return now >= e->expires;
+}
+
+static void flow_touch(const struct flow_table *t, struct flow_entry *e,
+		       uint64_t now)
+{
+	enum flow_l4 l4 = flow_l4_of(e->key.family, e->key.proto);
+
+	/* Threads read the clock separately: never move last_seen back. */
+	if (now > e->last_seen)
+		e->last_seen = now;
+	e->expires = e->last_seen + t->tmo[l4][e->state];
+}
+
+/* Run fp through e's state machine and account it; FLOW_MISS if refused. */
+static enum flow_match flow_account(const struct flow_table *t,
+				    struct flow_entry *e,
+				    const struct flow_pkt *fp, uint64_t now)
+{
+	bool reply = fp->side != e->init_side;
+	unsigned next = flow_next_state(e, fp, reply);
+
+	if (next == FLOW_REFUSE)
+		return FLOW_MISS;
+	if (next == FLOW_FIN_WAIT && e->state != FLOW_FIN_WAIT)
+		e->fin_side = fp->side;
+	e->state = (uint8_t)next;
+	e->packets[reply]++;
+	e->bytes[reply] += fp->p->len;
+	flow_touch(t, e, now);
+	return reply ? FLOW_HIT_REPLY : FLOW_HIT_ORIG;
+}
+
+/* (Re)start e as the flow fp creates, then account the creating packet. */
+static void flow_entry_start(const struct flow_table *t, struct flow_entry *e,
+			     const struct flow_pkt *fp, int state, enum dir d,
+			     uint64_t now, uint32_t tag)
+{
+	struct flow_entry *next = e->next;
+
+	memset(e, 0, sizeof(*e));
+	e->next = next;
+	e->key = fp->key;
+	e->tag = tag;
+	e->state = (uint8_t)state;
+	e->init_side = fp->side;
+	e->init_dir = (uint8_t)d;
+	e->created = e->last_seen = now;
+	flow_account(t, e, fp, now);
+}
+
+/* ---- pool and locks ------------------------------------------------ */
+
+static struct flow_entry *flow_pool_get(struct flow_table *t)
+{
+	struct flow_pool *pl = &t->pool;
+	struct flow_entry *e;
+
+	pthread_mutex_lock(&pl->lock);
+	e = pl->free;
+	if (e)
+		pl->free = e->next;
+	else if (pl->next < t->cap)
+		e = &pl->mem[pl->next++];
+	pthread_mutex_unlock(&pl->lock);
+	return e;
+}
+
+/* Return a list of entries (linked through next) to the pool. */
+static void flow_pool_put(struct flow_table *t, struct flow_entry *head)
+{
+	struct flow_pool *pl = &t->pool;
+	struct flow_entry *tail = head;
+
+	if (!head)
+		return;
+	while (tail->next)
+		tail = tail->next;
+	pthread_mutex_lock(&pl->lock);
+	tail->next = pl->free;
+	pl->free = head;
+	pthread_mutex_unlock(&pl->lock);
+}
+
+static size_t flow_stripe_of(const struct flow_table *t, size_t b)
+{
+	return b >> t->shift;
+}
+
+static void flow_lock(struct flow_table *t, size_t s)
+{
+	pthread_mutex_lock(&t->stripe[s].lock);
+}
+
+static void flow_unlock(struct flow_table *t, size_t s)
+{
+	pthread_mutex_unlock(&t->stripe[s].lock);
+}
+
+/*
+ * Find k in bucket b. Expired entries met on the way are unlinked onto
+ * *reaped (also the matching one: an expired flow is a miss). *len gets
+ * the number of live entries left in the chain when k is absent.
+ */
+static struct flow_entry *flow_chain_find(struct flow_table *t, size_t b,
+					  const struct flow_key *k,
+					  uint64_t now, size_t *len,
+					  struct flow_entry **reaped)
+{
+	struct flow_entry **pp = &t->bucket[b], *e;
+	size_t n = 0;
+
+	while ((e = *pp)) {
+		if (flow_expired(e, now)) {
+			*pp = e->next;
+			e->next = *reaped;
+			*reaped = e;
+			flow_sub(t, count, 1);
+			flow_inc(t, expired);
+			continue;
+		}
+		if (!memcmp(&e->key, k, sizeof(*k)))
+			return e;
+		n++;
+		pp = &e->next;
+	}
+	*len = n;
+	return NULL;
+}
+
+/* ---- lookup -------------------------------------------------------- */
+
+enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
+				  uint64_t now, struct flow_hit *hit)
+{
+	struct flow_entry *e, *reaped = NULL;
+	enum flow_match m = FLOW_MISS;
+	struct flow_pkt fp;
+	size_t b, s, len;
+
+	if (flow_pkt_build(t, p, &fp) < 0)
+		return FLOW_MISS;
+	b = flow_bucket_of(t, &fp.key);
+	s = flow_stripe_of(t, b);
+	flow_lock(t, s);
+	e = flow_chain_find(t, b, &fp.key, now, &len, &reaped);
+	if (e)
+		m = flow_account(t, e, &fp, now);
+	if (m != FLOW_MISS && hit) {
+		hit->state = (enum flow_state)e->state;
+		hit->init_dir = (enum dir)e->init_dir;
+		hit->tag = e->tag;
+	}
+	flow_unlock(t, s);
+	flow_pool_put(t, reaped);
+	return m;
+}
+
+/* ---- insert -------------------------------------------------------- */
+
+struct flow_ins {
+	struct flow_pkt fp;
+	int state;		/* initial state */
+	enum dir d;
+	uint64_t now;
+	uint32_t tag;
+	size_t b;
+	struct flow_entry *reaped;
+};
+
+/* May e be dropped to make room? Established flows never are. */
+static bool flow_evictable(const struct flow_entry *e, uint64_t now)
+{
+	switch (e->state) {
+	case FLOW_NEW:
+	case FLOW_SYN_RECV:
+	case FLOW_TIME_WAIT:
+	case FLOW_CLOSED:
+		return true;
+	default:
+		return flow_expired(e, now);
+	}
+}
+
+/* Is a better victim than b: expired first, then the least recently seen. */
+static bool flow_victim_better(const struct flow_entry *a,
+			       const struct flow_entry *b, uint64_t now)
+{
+	bool ea = flow_expired(a, now), eb = flow_expired(b, now);
+
+	if (ea != eb)
+		return ea;
+	return a->last_seen < b->last_seen;
+}
+
+/*
+ * Unlink the best victim among the FLOW_EVICT_RANGE buckets from b (all
+ * their stripes are locked by the caller) and return it for reuse.
+ */
+static struct flow_entry *flow_evict(struct flow_table *t, size_t b,
+				     uint64_t now)
+{
+	struct flow_entry **victim = NULL, **pp, *e;
+	size_t i;
+
+	for (i = 0; i < FLOW_EVICT_RANGE; i++) {
+		pp = &t->bucket[(b + i) & t->mask];
+		for (; (e = *pp); pp = &e->next) {
+			if (flow_evictable(e, now) &&
+			    (!victim || flow_victim_better(e, *victim, now)))
+				victim = pp;
+		}
+	}
+	if (!victim)
+		return NULL;
+	e = *victim;
+	*victim = e->next;
+	flow_sub(t, count, 1);
+	if (flow_expired(e, now))
+		flow_inc(t, expired);
+	else
+		flow_inc(t, evictions);
+	return e;
+}
+
+/* The flow already exists: account p, or restart a TIME_WAIT/CLOSED entry. */
+static int flow_insert_existing(struct flow_table *t, struct flow_entry *e,
+				const struct flow_ins *in)
+{
+	if (flow_account(t, e, &in->fp, in->now) != FLOW_MISS)
+		return 0;
+	if (e->state != FLOW_TIME_WAIT && e->state != FLOW_CLOSED) {
+		errno = EINVAL;
+		return -1;
+	}
+	flow_entry_start(t, e, &in->fp, in->state, in->d, in->now, in->tag);
+	flow_inc(t, inserts);
+	return 0;
+}
+
+/*
+ * Insert under the lock of in->b's stripe (and, with can_evict, of the
+ * stripe at the end of the eviction window). Without can_evict a full pool
+ * gives -1/EAGAIN so the caller can take the second lock and retry.
+ */
+static int flow_insert_locked(struct flow_table *t, struct flow_ins *in,
+			      bool can_evict)
+{
+	struct flow_entry *e;
+	size_t len;
+
+	e = flow_chain_find(t, in->b, &in->fp.key, in->now, &len, &in->reaped);
+	if (e)
+		return flow_insert_existing(t, e, in);
+	if (len >= FLOW_CHAIN_MAX) {
+		flow_inc(t, chain_limit);
+		errno = ENOSPC;
+		return -1;
+	}
+	e = flow_pool_get(t);
+	if (!e && in->reaped) {
+		/* At the cap, an entry just reaped from this chain is ours. */
+		e = in->reaped;
+		in->reaped = e->next;
+	}
+	if (!e && !can_evict) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!e)
+		e = flow_evict(t, in->b, in->now);
+	if (!e) {
+		flow_inc(t, exceeded);
+		errno = ENOSPC;
+		return -1;
+	}
+	e->next = t->bucket[in->b];
+	t->bucket[in->b] = e;
+	flow_entry_start(t, e, &in->fp, in->state, in->d, in->now, in->tag);
+	flow_inc(t, count);
+	flow_inc(t, inserts);
+	return 0;
+}
+
+/* The common case holds one lock; eviction may need a second, in order. */
+static int flow_insert_run(struct flow_table *t, struct flow_ins *in)
+{
+	size_t s1 = flow_stripe_of(t, in->b);
+	size_t s2 = flow_stripe_of(t, (in->b + FLOW_EVICT_RANGE - 1) & t->mask);
+	int r, err;
+
+	flow_lock(t, s1);
+	r = flow_insert_locked(t, in, s1 == s2);
+	err = errno;
+	if (r < 0 && err == EAGAIN) {
+		if (s2 < s1) {
+			/* Wrapped around: drop ours, retake both in order. */
+			flow_unlock(t, s1);
+			flow_lock(t, s2);
+			flow_lock(t, s1);
+		} else {
+			flow_lock(t, s2);
+		}
+		r = flow_insert_locked(t, in, true);
+		err = errno;
+		flow_unlock(t, s2);
+	}
+	flow_unlock(t, s1);
+	errno = err;
+	return r;
+}
+
+int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
+		      uint64_t now, uint32_t tag)
+{
+	struct flow_ins in = { .d = d, .now = now, .tag = tag };
+	int r, err;
+
+	if (flow_pkt_build(t, p, &in.fp) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	in.state = flow_initial_state(&in.fp);
+	if (in.state < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	in.b = flow_bucket_of(t, &in.fp.key);
+	r = flow_insert_run(t, &in);
+	err = errno;
+	flow_pool_put(t, in.reaped);
+	errno = err;
+	return r;
+}
+
+long flow_table_bucket(const struct flow_table *t, const struct pkt *p)
+{
+	struct flow_pkt fp;
+
+	if (flow_pkt_build(t, p, &fp) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (long)flow_bucket_of(t, &fp.key);
+}
+
+/* ---- expiry, flush ------------------------------------------------- */
+
+/* Unlink expired (or, with all, every) entries of n buckets from b. */
+static size_t flow_sweep(struct flow_table *t, size_t b, size_t n,
+			 uint64_t now, bool all, struct flow_entry **out)
+{
+	struct flow_entry **pp, *e;
+	size_t i, removed = 0;
+
+	for (i = 0; i < n; i++) {
+		pp = &t->bucket[b + i];
+		while ((e = *pp)) {
+			if (!all && !flow_expired(e, now)) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			e->next = *out;
+			*out = e;
+			removed++;
+		}
+	}
+	flow_sub(t, count, removed);
+	return removed;
+}
+
+size_t flow_table_expire(struct flow_table *t, uint64_t now, size_t buckets)
+{
+	size_t done = 0, removed = 0, start;
+
+	if (buckets > t->nbuckets)
+		buckets = t->nbuckets;
+	/* The mask keeps the cursor valid when the counter wraps. */
+	start = atomic_fetch_add_explicit(&t->cursor, buckets,
+					  memory_order_relaxed);
+	while (done < buckets) {
+		size_t b = (start + done) & t->mask;
+		size_t s = flow_stripe_of(t, b);
+		size_t n = ((s + 1) << t->shift) - b;
+		struct flow_entry *freed = NULL;
+		size_t k;
+
+		if (n > buckets - done)
+			n = buckets - done;
+		flow_lock(t, s);
+		k = flow_sweep(t, b, n, now, false, &freed);
+		flow_unlock(t, s);
+		flow_pool_put(t, freed);
+		atomic_fetch_add_explicit(&t->n.expired, k,
+					  memory_order_relaxed);
+		removed += k;
+		done += n;
+	}
+	return removed;
+}
+
+void flow_table_flush(struct flow_table *t)
+{
+	size_t s, per = (size_t)1 << t->shift;
+
+	for (s = 0; s < t->nstripes; s++) {
+		struct flow_entry *freed = NULL;
+
+		flow_lock(t, s);
+		flow_sweep(t, s << t->shift, per, 0, true, &freed);
+		flow_unlock(t, s);
+		flow_pool_put(t, freed);
+	}
+}
+
+void flow_table_stats(struct flow_table *t, struct flow_stats *s)
+{
+	s->count = flow_get(t, count);
+	s->cap = t->cap;
+	s->buckets = t->nbuckets;
+	s->inserts = flow_get(t, inserts);
+	s->expired = flow_get(t, expired);
+	s->evictions = flow_get(t, evictions);
+	s->conntrack_allowance_exceeded = flow_get(t, exceeded);
+	s->chain_limit = flow_get(t, chain_limit);
+}
+
+/* ---- listing ------------------------------------------------------- */
+
+static void flow_view_fill(struct flow_view *v, const struct flow_entry *e)
+{
+	unsigned i = e->init_side;
+
+	memset(v, 0, sizeof(*v));
+	v->family = e->key.family;
+	v->proto = e->key.proto;
+	memcpy(v->init_src, e->key.addr[i], 16);
+	memcpy(v->init_dst, e->key.addr[!i], 16);
+	v->init_sport = e->key.port[i];
+	v->init_dport = e->key.port[!i];
+	v->init_dir = (enum dir)e->init_dir;
+	v->state = (enum flow_state)e->state;
+	v->tag = e->tag;
+	v->created = e->created;
+	v->last_seen = e->last_seen;
+	v->expires = e->expires;
+	memcpy(v->packets, e->packets, sizeof(v->packets));
+	memcpy(v->bytes, e->bytes, sizeof(v->bytes));
+}
+
+struct flow_viewbuf {
+	struct flow_view *v;
+	size_t n, size;
+};
+
+/*
+ * Copy stripe s's live entries into vb under its lock. If vb is too small,
+ * -1 with the size needed in vb->n so the caller can grow it unlocked.
+ */
+static int flow_stripe_copy(struct flow_table *t, size_t s, uint64_t now,
+			    struct flow_viewbuf *vb)
+{
+	size_t b, end = (s + 1) << t->shift, n = 0;
+	struct flow_entry *e;
+
+	flow_lock(t, s);
+	for (b = s << t->shift; b < end; b++)
+		for (e = t->bucket[b]; e; e = e->next)
+			n += !flow_expired(e, now);
+	if (n <= vb->size) {
+		n = 0;
+		for (b = s << t->shift; b < end; b++)
+			for (e = t->bucket[b]; e; e = e->next)
+				if (!flow_expired(e, now))
+					flow_view_fill(&vb->v[n++], e);
+	}
+	flow_unlock(t, s);
+	vb->n = n;
+	return n <= vb->size ? 0 : -1;
+}
+
+static int flow_viewbuf_grow(struct flow_viewbuf *vb)
+{
+	size_t size = vb->n + vb->n / 2 + 16;
+	struct flow_view *v = realloc(vb->v, size * sizeof(*v));
+
+	if (!v)
+		return -1;
+	vb->v = v;
+	vb->size = size;
+	return 0;
+}
+
+/*
+ * fn runs outside the stripe lock, on copies: a slow consumer (the control
+ * socket) never holds up the packet path, and fn may take its time.
+ */
+int flow_table_foreach(struct flow_table *t, uint64_t now,
+		       int (*fn)(const struct flow_view *v, void *ctx),
+		       void *ctx)
+{
+	struct flow_viewbuf vb = { 0 };
+	size_t s, i;
+	int r = 0;
+
+	for (s = 0; s < t->nstripes && !r; s++) {
+		while (flow_stripe_copy(t, s, now, &vb) < 0) {
+			if (flow_viewbuf_grow(&vb) < 0) {
+				free(vb.v);
+				errno = ENOMEM;
+				return -1;
+			}
+		}
+		for (i = 0; i < vb.n && !r; i++)
+			r = fn(&vb.v[i], ctx);
+	}
+	free(vb.v);
+	return r;
+}
+
+/* ---- construction -------------------------------------------------- */
+
+static void flow_tmo_init(struct flow_table *t, const struct flow_params *p)
+{
+	static const size_t tcp_off[FLOW_STATE_MAX] = {
+		[FLOW_NEW] = offsetof(struct flow_params, tcp_syn_sent_s),
+		[FLOW_SYN_RECV] = offsetof(struct flow_params, tcp_syn_recv_s),
+		[FLOW_ESTABLISHED] = offsetof(struct flow_params, tcp_established_s),
+		[FLOW_UDP_STREAM] = offsetof(struct flow_params, tcp_established_s),
+		[FLOW_FIN_WAIT] = offsetof(struct flow_params, tcp_fin_wait_s),
+		[FLOW_CLOSE_WAIT] = offsetof(struct flow_params, tcp_close_wait_s),
+		[FLOW_LAST_ACK] = offsetof(struct flow_params, tcp_last_ack_s),
+		[FLOW_TIME_WAIT] = offsetof(struct flow_params, tcp_time_wait_s),
+		[FLOW_CLOSED] = offsetof(struct flow_params, tcp_close_s),
+	};
+	unsigned s;
+
+	for (s = 0; s < FLOW_STATE_MAX; s++) {
+		uint32_t v;
+
+		memcpy(&v, (const char *)p + tcp_off[s], sizeof(v));
+		t->tmo[FL_TCP][s] = (uint64_t)v * 1000;
+		t->tmo[FL_UDP][s] = (uint64_t)(s == FLOW_UDP_STREAM ?
+					       p->udp_stream_s : p->udp_s) * 1000;
+		t->tmo[FL_ICMP][s] = (uint64_t)p->icmp_s * 1000;
+		t->tmo[FL_OTHER][s] = (uint64_t)p->other_s * 1000;
+	}
+}
+
+/* Query <-> reply type maps from the parser's own table, both families. */
+static void flow_icmp_init(struct flow_table *t)
+{
+	static const uint8_t fams[2] = { AF_INET, AF_INET6 };
+	unsigned f, type;
+
+	memset(t->icmp_reply, 0xff, sizeof(t->icmp_reply));
+	memset(t->icmp_query, 0xff, sizeof(t->icmp_query));
+	for (f = 0; f < 2; f++) {
+		for (type = 0; type < 256; type++) {
+			int r = pkt_icmp_reply_type(fams[f], (uint8_t)type);
+
+			if (r < 0 || r > 255)
+				continue;
+			t->icmp_reply[f][type] = (int16_t)r;
+			t->icmp_query[f][r] = (int16_t)type;
+		}
+	}
+}
+
+static int flow_key_init(struct flow_table *t, const struct flow_params *p)
+{
+	size_t got = 0;
+
+	if (sodium_init() < 0) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (p->hash_key) {
+		memcpy(t->hash_key, p->hash_key, sizeof(t->hash_key));
+		return 0;
+	}
+	while (got < sizeof(t->hash_key)) {
+		ssize_t r = getrandom(t->hash_key + got,
+				      sizeof(t->hash_key) - got, 0);
+
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r > 0)
+			got += (size_t)r;
+	}
+	return 0;
+}
+
+/* Buckets: a power of two >= max_flows; stripes of >= FLOW_EVICT_RANGE. */
+static void flow_geometry(struct flow_table *t, size_t cap)
+{
+	size_t nb = FLOW_BUCKETS_MIN, ns;
+
+	while (nb < cap)
+		nb <<= 1;
+	ns = nb / FLOW_EVICT_RANGE;
+	if (ns > FLOW_STRIPES_MAX)
+		ns = FLOW_STRIPES_MAX;
+	t->cap = cap;
+	t->nbuckets = nb;
+	t->mask = nb - 1;
+	t->nstripes = ns;
+	t->shift = 0;
+	while (((size_t)1 << t->shift) * ns < nb)
+		t->shift++;
+}
+
+static int flow_alloc(struct flow_table *t)
+{
+	size_t i, sbytes = t->nstripes * sizeof(*t->stripe);
+	pthread_mutexattr_t attr;
+
+	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
+	t->pool.mem = calloc(t->cap, sizeof(*t->pool.mem));
+	t->stripe = aligned_alloc(FLOW_CACHELINE, sbytes);
+	if (!t->bucket || !t->pool.mem || !t->stripe) {
+		errno = ENOMEM;
+		return -1;
+	}
+	pthread_mutexattr_init(&attr);
+	/* Short critical sections: spin briefly before sleeping. */
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	for (i = 0; i < t->nstripes; i++)
+		pthread_mutex_init(&t->stripe[i].lock, &attr);
+	pthread_mutex_init(&t->pool.lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return 0;
+}
+
+struct flow_table *flow_table_new(const struct flow_params *p)
+{
+	struct flow_table *t;
+	int err;
+
+	if (!p || !p->max_flows || p->max_flows > FLOW_CAP_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = aligned_alloc(FLOW_CACHELINE, sizeof(*t));
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(t, 0, sizeof(*t));
+	if (flow_key_init(t, p) < 0)
+		goto err;
+	flow_geometry(t, p->max_flows);
+	flow_tmo_init(t, p);
+	flow_icmp_init(t);
+	if (flow_alloc(t) < 0)
+		goto err;
+	return t;
+err:
+	err = errno;
+	free(t->bucket);
+	free(t->pool.mem);
+	free(t->stripe);
+	free(t);
+	errno = err;
+	return NULL;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nstripes; i++)
+		pthread_mutex_destroy(&t->stripe[i].lock);
+	pthread_mutex_destroy(&t->pool.lock);
+	sodium_memzero(t->hash_key, sizeof(t->hash_key));
+	free(t->bucket);
+	free(t->pool.mem);
+	free(t->stripe);
+	free(t);
+}
