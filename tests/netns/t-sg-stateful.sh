@@ -1,0 +1,46 @@
+#!/bin/bash
+#
+# t-sg-stateful.sh - a security group is stateful: the replies of a flow it
+# allowed pass whatever the other direction's rules say (aws-semantics.md
+# 3.1), and nothing else does. No rule here has peer 0.0.0.0/0, so every
+# flow is tracked (3.3).
+#
+#   peer 10.99.0.2 / fd99::2                    host 10.99.0.1 / fd99::1
+#     servers TCP 8080, 8081, UDP 5355          servers TCP 80, 81, UDP 5353, 5354
+#
+# SG inbound:  TCP 80, UDP 5353, ICMP (v4) / ICMPv6 from the peer's subnet
+# SG outbound: TCP 8080 to the peer only
+. "$(dirname "$0")/lib.sh"
+
+setup_topology
+serve_tcp "$HOST_NS" 80
+serve_tcp "$HOST_NS" 81
+serve_udp "$HOST_NS" 5353
+serve_udp "$HOST_NS" 5354
+serve_tcp "$PEER_NS" 8080
+serve_tcp "$PEER_NS" 8081
+serve_udp "$PEER_NS" 5355
+
+S="$TMPD/sg.json"
+sg_json "$S" "in tcp:80 $NET4" "in tcp:80 $NET6" "in udp:5353 $NET4" "in udp:5353 $NET6" \
+	"in icmp $NET4" "in icmpv6 $NET6" "out tcp:8080 $P4/32" "out tcp:8080 $P6/128"
+engine_start --sg "$S"
+steer on
+
+for a in "$H4" "$H6"; do
+	f="IPv$(fam "$a")"
+	tcp_ok "$f: peer -> host:80 works, no outbound rule (reply tracked)" "$PEER_NS" "$a" 80
+	tcp_fails "$f: peer -> host:81 (no inbound rule) times out" "$PEER_NS" "$a" 81
+	udp_ok "$f: UDP peer -> host:5353 answered (reply tracked)" "$PEER_NS" "$a" 5353
+	udp_fails "$f: UDP peer -> host:5354 (no inbound rule) unanswered" "$PEER_NS" "$a" 5354
+	ping_ok "$f: peer pings host, echo reply leaves without an outbound rule" "$PEER_NS" "$a"
+done
+for a in "$P4" "$P6"; do
+	f="IPv$(fam "$a")"
+	tcp_ok "$f: host -> peer:8080 works, no inbound rule (reply tracked)" "$HOST_NS" "$a" 8080
+	tcp_fails "$f: host -> peer:8081 (no outbound rule) times out" "$HOST_NS" "$a" 8081
+	udp_fails "$f: UDP host -> peer:5355 (no outbound rule) unanswered" "$HOST_NS" "$a" 5355
+	ping_fails "$f: host pings peer (no outbound ICMP rule)" "$HOST_NS" "$a"
+done
+
+finish
