@@ -185,6 +185,10 @@ proc_gone() { ! kill -0 "$1" 2>/dev/null; }
 finish() {
 	assert_drained
 	[ -n "$ENGINE_PID" ] && engine_stop
+	# With a sanitizer build (configure --enable-sanitizers) a report is a failure.
+	check_not "the engine log shows no sanitizer report" \
+		grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
+		"$ENGINE_LOG"
 	if [ "$FAILED" = 0 ]; then
 		echo "# $(basename "$0"): all $CHECKS checks passed"
 	else
@@ -203,8 +207,7 @@ engine_start() {
 	ENGINE_PID=$!
 	if ! wait_for 5 engine_ready; then
 		fail "engine started (vpcfw run $*)"
-		tail -n 20 "$ENGINE_LOG" | sed 's/^/#   /'
-		exit 1
+		exit 1		# cleanup shows the engine's log
 	fi
 }
 
@@ -439,7 +442,7 @@ udp_try() {
 	tok="udp-$RANDOM$RANDOM"
 	if [ -n "$sport" ]; then
 		out=$(echo "$tok" | timeout $((t + 3)) ip netns exec "$ns" socat -t "$t" - \
-			"UDP$(fam "$addr"):$(sockaddr "$addr" "$port"),sourceport=$sport" 2>/dev/null | head -n1)
+			"UDP$(fam "$addr"):$(sockaddr "$addr" "$port"),sourceport=$sport,reuseaddr" 2>/dev/null | head -n1)
 	else
 		out=$(timeout $((t + 3)) ip netns exec "$ns" bash -c \
 			'exec 3<>"/dev/udp/$1/$2" && echo "$3" >&3 &&
@@ -449,10 +452,22 @@ udp_try() {
 	[ "$out" = "$tok" ]
 }
 
+# udp_refused NS ADDR PORT: one datagram to a port nobody serves; succeeds
+# when the ICMP port unreachable came back (the read fails ECONNREFUSED).
+udp_refused() {
+	local err
+	err=$(timeout 4 ip netns exec "$1" bash -c \
+		'exec 3<>"/dev/udp/$1/$2" && echo probe >&3 &&
+		 timeout 1 dd bs=65536 count=1 status=none <&3' udp_refused "$2" "$3" 2>&1 >/dev/null)
+	[[ $err == *"Connection refused"* ]]
+}
+
 ping_quiet() { ip netns exec "$1" ping -"$(fam "$2")" -q -c1 -W"${3:-1}" "$2" >/dev/null 2>&1; }
 
 # The checks tests write: NS is the client's namespace.
-# tcp_ok DESC NS ADDR PORT [SOCAT-OPTIONS], and the same for the others.
+# tcp_ok/tcp_fails DESC NS ADDR PORT [SOCAT-OPTIONS]  e.g. ",sourceport=40000,reuseaddr"
+# udp_ok/udp_fails DESC NS ADDR PORT [SOURCE-PORT]
+# ping_ok/ping_fails DESC NS ADDR
 tcp_ok() { check "$1" tcp_try "$2" "$3" "$4" 2 "${5:-}"; }
 tcp_fails() { check_not "$1" tcp_try "$2" "$3" "$4" 1 "${5:-}"; }
 udp_ok() { check "$1" udp_try "$2" "$3" "$4" 2 "${5:-}"; }

@@ -1,0 +1,81 @@
+/*
+ * Private to the flow table: what flow.c (the table: buckets, stripes, pool,
+ * lookup, insert, expiry, listing) and flow_state.c (the normalised key, its
+ * hash, the per-protocol state machine and timeouts) share. Not for other
+ * modules.
+ */
+#ifndef VPCFW_FLOW_INT_H
+#define VPCFW_FLOW_INT_H
+
+#include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "flow.h"
+
+enum flow_l4 { FL_TCP, FL_UDP, FL_ICMP, FL_OTHER, FL_MAX };
+
+/* No padding: the key is hashed and compared as bytes. */
+struct flow_key {
+	uint8_t addr[2][16];
+	uint16_t port[2];
+	uint8_t family;
+	uint8_t proto;
+	uint8_t icmp_type;	/* query type, 0 for non-ICMP */
+	uint8_t zero;
+};
+
+struct flow_entry {
+	struct flow_entry *next;
+	struct flow_key key;
+	uint32_t tag;
+	uint8_t state;
+	uint8_t init_side;	/* key side of the creating packet's source */
+	uint8_t fin_side;	/* key side that sent the first FIN */
+	uint8_t init_dir;
+	uint64_t created, last_seen, expires;
+	uint64_t packets[2], bytes[2];
+};
+
+/* What a packet contributes to a lookup or insert, computed before locking. */
+struct flow_pkt {
+	struct flow_key key;
+	uint8_t side;		/* key side of p->src */
+	uint8_t l4;		/* enum flow_l4 */
+	uint8_t tcp_flags;
+	const struct pkt *p;
+};
+
+/*
+ * What the key builder and the state machine read: fixed when the table is
+ * created, read-only afterwards, so it needs no lock.
+ */
+struct flow_conf {
+	uint8_t hash_key[crypto_shorthash_KEYBYTES];
+	uint64_t tmo[FL_MAX][FLOW_STATE_MAX];	/* ms */
+	int16_t icmp_reply[2][256];	/* query type -> reply type, or -1 */
+	int16_t icmp_query[2][256];	/* reply type -> query type, or -1 */
+};
+
+/* Hash key (p's or from getrandom()), timeouts, ICMP maps. -1 with errno. */
+int flow_conf_init(struct flow_conf *c, const struct flow_params *p);
+/* Wipe the hash key. */
+void flow_conf_clear(struct flow_conf *c);
+
+/* Build p's key and side, or -1 if p can never belong to a flow. */
+int flow_pkt_build(const struct flow_conf *c, const struct pkt *p,
+		   struct flow_pkt *fp);
+/* Keyed SipHash-2-4 of k; the caller masks it down to a bucket. */
+uint64_t flow_key_hash(const struct flow_conf *c, const struct flow_key *k);
+
+/* The state p starts a flow in, or -1 if it cannot start one. */
+int flow_initial_state(const struct flow_pkt *fp);
+/* Run fp through e's state machine and account it; FLOW_MISS if refused. */
+enum flow_match flow_account(const struct flow_conf *c, struct flow_entry *e,
+			     const struct flow_pkt *fp, uint64_t now);
+/* (Re)start e (keeping e->next) as the flow fp creates, account fp. */
+void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
+		      const struct flow_pkt *fp, int state, enum dir d,
+		      uint64_t now, uint32_t tag);
+
+#endif
