@@ -34,6 +34,9 @@ const struct nacl_entry *acl_eval(const struct acl *a, enum dir d,
 size_t acl_count(const struct acl *a, enum dir d);
 const struct nacl_entry *acl_rule(const struct acl *a, enum dir d, size_t i);
 
+/* The position of e (returned by acl_eval or acl_rule for d) in acl_rule() order. */
+size_t acl_index(const struct acl *a, enum dir d, const struct nacl_entry *e);
+
 /*
  * Does entry e match packet p in direction d? Shared by the compiler's
  * evaluation and by tests; ignores the rule number and action.

@@ -96,6 +96,35 @@ void policy_judge(const struct policy *pol, struct flow_table *ft,
 		  const struct pkt *p, enum dir d, uint64_t now,
 		  struct verdict *v);
 
+/*
+ * Per-rule counters: the packets and bytes each rule decided. A NACL rule
+ * counts every packet it decided (allow or deny); a security-group rule
+ * counts the packets it allowed by itself (the first packet of each tracked
+ * flow, every packet of untracked traffic): packets of tracked flows are
+ * counted by the flow table. Counters live as long as the policy (a reload
+ * starts them at zero, like iptables-restore) and are updated atomically.
+ */
+struct rule_hits {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/* Copies of the counters of NACL rule i of direction d (acl_rule order), of SG rule i (ruleset order). */
+void policy_nacl_hits(const struct policy *pol, enum dir d, size_t i,
+		      struct rule_hits *h);
+void policy_sg_hits(const struct policy *pol, size_t i, struct rule_hits *h);
+/* Set every counter to zero (`vpcfw zero`). */
+void policy_zero_hits(const struct policy *pol);
+
+/*
+ * The tag a new flow carries: the opening rule's index in the ruleset and
+ * the policy's generation, so a listing can name the rule while the rules
+ * that opened the flow are still in force. policy_flow_rule() gives that
+ * rule, or NULL when the flow was opened under other rules (since reloaded).
+ */
+uint32_t policy_flow_tag(const struct policy *pol, size_t rule);
+const struct sg_entry *policy_flow_rule(const struct policy *pol, uint32_t tag);
+
 /* Names for logs and traces. */
 const char *verdict_layer_name(enum verdict_layer l);
 const char *sg_outcome_name(enum sg_outcome o);

@@ -175,6 +175,11 @@ const struct nacl_entry *acl_rule(const struct acl *a, enum dir d, size_t i)
 	return i < a->n[d] ? &a->ent[d][i] : NULL;
 }
 
+size_t acl_index(const struct acl *a, enum dir d, const struct nacl_entry *e)
+{
+	return (size_t)(e - a->ent[d]);
+}
+
 static int cmp_number(const void *x, const void *y)
 {
 	const struct nacl_entry *a = x, *b = y;

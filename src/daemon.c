@@ -30,23 +30,11 @@
 #include "pkt.h"
 #include "policy.h"
 #include "queue.h"
+#include "show.h"
 
 #define EXPIRE_INTERVAL_S 1
 /* Every bucket is visited about once per this many seconds. */
 #define EXPIRE_SWEEP_S 10
-
-/* What a queue thread counts beyond the queue's own I/O counters. */
-struct judge_counters {
-	uint64_t malformed[PKT_STATUS_MAX];
-	uint64_t internal_errors;	/* no direction for the hook: failure policy applied */
-	uint64_t infra;
-	uint64_t nacl_drops;
-	uint64_t sg_drops;
-	uint64_t table_full;
-	uint64_t flow_hits;
-	uint64_t new_flows;
-	uint64_t untracked;
-};
 
 struct daemon;
 
@@ -240,23 +228,6 @@ static struct policy *load_policy(const struct daemon_cfg *c, struct diag *dg)
 	return policy_load(&src, dg);
 }
 
-/* Write the rule summary of a policy: what is in force. */
-static void describe_policy(const struct policy *pol, FILE *out)
-{
-	const struct acl *a = policy_acl(pol);
-	const struct sg *s = policy_sg(pol);
-	const struct ruleset *rs = policy_ruleset(pol);
-
-	if (a)
-		fprintf(out, "  nacl %s: %zu inbound, %zu outbound rules (with the * rules)\n",
-			rs->nacl_id ? rs->nacl_id : "-", acl_count(a, DIR_IN),
-			acl_count(a, DIR_OUT));
-	if (s)
-		fprintf(out, "  sg: %zu group%s, %zu inbound, %zu outbound rules\n",
-			rs->n_groups, rs->n_groups == 1 ? "" : "s",
-			sg_count(s, DIR_IN), sg_count(s, DIR_OUT));
-}
-
 static int do_reload(struct daemon *d, FILE *out)
 {
 	struct diag *dg = diag_new();
@@ -293,109 +264,114 @@ static int ctl_reload(void *ctx, const char *args, FILE *out)
 	return do_reload(ctx, out);
 }
 
-static void status_queue(const struct qthread *t, FILE *out, struct queue_stats *sum)
+static void snapshot_counters(const struct judge_counters *c, struct judge_counters *o)
 {
-	struct queue_kernel_stats ks;
-	struct queue_stats qs;
-	uint64_t malformed = 0;
-	int i;
+	const uint64_t *src = (const uint64_t *)c;
+	uint64_t *dst = (uint64_t *)o;
+	size_t i;
 
-	queue_get_stats(t->q, &qs);
-	for (i = 1; i < PKT_STATUS_MAX; i++)
-		malformed += rd(&t->c.malformed[i]);
-	fprintf(out, "queue %u: received %llu, accepted %llu, dropped %llu, malformed %llu, "
-		"verdict messages %llu (batches %llu), kernel errors %llu, enobufs %llu",
-		queue_num(t->q), (unsigned long long)qs.received,
-		(unsigned long long)qs.accepted, (unsigned long long)qs.dropped,
-		(unsigned long long)malformed, (unsigned long long)qs.verdict_msgs,
-		(unsigned long long)qs.batches, (unsigned long long)qs.kernel_errors,
-		(unsigned long long)qs.enobufs);
-	if (queue_kernel_stats(queue_num(t->q), &ks) == 0 && ks.found)
-		fprintf(out, "; kernel: waiting %u, queue_dropped %u, user_dropped %u",
-			ks.waiting, ks.queue_dropped, ks.user_dropped);
-	fputc('\n', out);
-	sum->received += qs.received;
-	sum->accepted += qs.accepted;
-	sum->dropped += qs.dropped;
+	for (i = 0; i < sizeof(*o) / sizeof(uint64_t); i++)
+		dst[i] = rd(&src[i]);
 }
 
-static void status_judge(const struct daemon *d, FILE *out)
+/* A copy of every counter, for rendering outside the packet path's way. */
+static int engine_snapshot(const struct daemon *d, struct show_engine *e)
 {
-	struct judge_counters s;
 	size_t i;
-	int k;
 
-	memset(&s, 0, sizeof(s));
+	memset(e, 0, sizeof(*e));
+	e->q = calloc(d->nq, sizeof(*e->q));
+	if (!e->q)
+		return -1;
+	e->pid = (int)getpid();
+	e->uptime_s = (now_ms() - d->started_ms) / 1000;
+	e->fail_closed = d->cfg->fail_closed;
+	e->generation = d->generation;
+	e->reloads_ok = d->reloads_ok;
+	e->reloads_failed = d->reloads_failed;
+	flow_table_stats(d->flows, &e->fs);
+	e->nq = d->nq;
 	for (i = 0; i < d->nq; i++) {
-		const struct judge_counters *c = &d->qt[i].c;
+		struct show_queue *q = &e->q[i];
 
-		for (k = 0; k < PKT_STATUS_MAX; k++)
-			s.malformed[k] += rd(&c->malformed[k]);
-		s.internal_errors += rd(&c->internal_errors);
-		s.infra += rd(&c->infra);
-		s.nacl_drops += rd(&c->nacl_drops);
-		s.sg_drops += rd(&c->sg_drops);
-		s.table_full += rd(&c->table_full);
-		s.flow_hits += rd(&c->flow_hits);
-		s.new_flows += rd(&c->new_flows);
-		s.untracked += rd(&c->untracked);
+		q->num = queue_num(d->qt[i].q);
+		queue_get_stats(d->qt[i].q, &q->qs);
+		queue_kernel_stats(q->num, &q->ks);
+		snapshot_counters(&d->qt[i].c, &q->jc);
 	}
-	fprintf(out, "dropped by: nacl %llu, sg %llu, flow table full %llu\n",
-		(unsigned long long)s.nacl_drops, (unsigned long long)s.sg_drops,
-		(unsigned long long)s.table_full);
-	fprintf(out, "sg: new tracked flows %llu, tracked packets %llu, untracked packets %llu\n",
-		(unsigned long long)s.new_flows, (unsigned long long)s.flow_hits,
-		(unsigned long long)s.untracked);
-	fprintf(out, "always passed (neighbour discovery, DHCP): %llu\n",
-		(unsigned long long)s.infra);
-	fprintf(out, "malformed:");
-	for (k = 1; k < PKT_STATUS_MAX; k++)
-		fprintf(out, " %s %llu", pkt_status_name((enum pkt_status)k),
-			(unsigned long long)s.malformed[k]);
-	fprintf(out, "\nunjudged (no direction for the hook, failure policy applied): %llu\n",
-		(unsigned long long)s.internal_errors);
+	return 0;
+}
+
+static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)
+{
+	struct show_engine e;
+
+	if (engine_snapshot(d, &e) < 0)
+		return -1;
+	urcu_memb_read_lock();
+	show_stats(&e, rcu_dereference(d->policy), fmt, out);
+	urcu_memb_read_unlock();
+	free(e.q);
+	return 0;
 }
 
 static int ctl_status(void *ctx, const char *args, FILE *out)
 {
-	struct daemon *d = ctx;
-	struct queue_stats sum;
-	struct flow_stats fs;
-	const struct policy *pol;
-	size_t i;
+	return ctl_show_stats(ctx, SHOW_TEXT, out);
+}
 
-	memset(&sum, 0, sizeof(sum));
-	fprintf(out, "vpcfw running, pid %d, up %llus\n", (int)getpid(),
-		(unsigned long long)((now_ms() - d->started_ms) / 1000));
-	fprintf(out, "failure policy: %s\n", d->cfg->fail_closed ?
-		"fail-closed (packets are dropped when the queue is full or vpcfw is down)" :
-		"fail-open (packets pass unjudged when the queue is full or vpcfw is down)");
+/* "show stats|rules|flows|metrics [json] [flow filters...]" */
+static int ctl_show(void *ctx, const char *args, FILE *out)
+{
+	struct daemon *d = ctx;
+	enum show_format fmt = SHOW_TEXT;
+	struct show_flow_filter f;
+	char what[16] = "";
+	int n = 0, ret = 0;
+
+	sscanf(args, "%15s %n", what, &n);
+	args += n;
+	if (!strncmp(args, "json", 4) && (args[4] == ' ' || !args[4])) {
+		fmt = SHOW_JSON;
+		args += args[4] ? 5 : 4;
+	}
+	if (!strcmp(what, "stats"))
+		return ctl_show_stats(d, fmt, out);
+	if (!strcmp(what, "metrics"))
+		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
+	if (!strcmp(what, "flows") && show_flow_filter_parse(&f, args) < 0) {
+		fprintf(out, "bad flow filter '%s' (proto=P addr=A[/N] port=N)\n", args);
+		return -1;
+	}
 	urcu_memb_read_lock();
-	pol = rcu_dereference(d->policy);
-	fprintf(out, "rules: generation %u, reloads ok %llu, failed %llu\n",
-		d->generation, (unsigned long long)d->reloads_ok,
-		(unsigned long long)d->reloads_failed);
-	describe_policy(pol, out);
+	if (!strcmp(what, "rules"))
+		show_rules(rcu_dereference(d->policy), fmt, out);
+	else if (!strcmp(what, "flows"))
+		ret = show_flows(d->flows, rcu_dereference(d->policy), now_ms(), &f, fmt, out);
+	else
+		ret = -2;
 	urcu_memb_read_unlock();
-	flow_table_stats(d->flows, &fs);
-	fprintf(out, "flows: %llu tracked (cap %llu), inserted %llu, expired %llu, "
-		"evicted %llu, conntrack_allowance_exceeded %llu\n",
-		(unsigned long long)fs.count, (unsigned long long)fs.cap,
-		(unsigned long long)fs.inserts, (unsigned long long)fs.expired,
-		(unsigned long long)fs.evictions,
-		(unsigned long long)fs.conntrack_allowance_exceeded);
-	for (i = 0; i < d->nq; i++)
-		status_queue(&d->qt[i], out, &sum);
-	fprintf(out, "totals: received %llu, accepted %llu, dropped %llu\n",
-		(unsigned long long)sum.received, (unsigned long long)sum.accepted,
-		(unsigned long long)sum.dropped);
-	status_judge(d, out);
+	if (ret == -2)
+		fprintf(out, "show what? stats, rules, flows or metrics\n");
+	return ret < 0 ? -1 : 0;
+}
+
+static int ctl_zero(void *ctx, const char *args, FILE *out)
+{
+	struct daemon *d = ctx;
+
+	urcu_memb_read_lock();
+	policy_zero_hits(rcu_dereference(d->policy));
+	urcu_memb_read_unlock();
+	fprintf(out, "rule counters zeroed\n");
 	return 0;
 }
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_status },
 	{ "reload", ctl_reload },
+	{ "show", ctl_show },
+	{ "zero", ctl_zero },
 };
 
 static int open_queues(struct daemon *d)

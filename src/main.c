@@ -284,6 +284,62 @@ static int cmd_reload(int argc, char **argv)
 	return ctl_client("reload", "reload", argc, argv);
 }
 
+static int cmd_zero(int argc, char **argv)
+{
+	return ctl_client("zero", "zero", argc, argv);
+}
+
+/* Append " key=value" to a request, refusing what would not fit or would split it. */
+static int req_add(char *req, size_t len, const char *key, const char *val)
+{
+	size_t used = strlen(req);
+	int n;
+
+	if (strpbrk(val, " \n"))
+		return -1;
+	n = snprintf(req + used, len - used, " %s=%s", key, val);
+	return n < 0 || (size_t)n >= len - used ? -1 : 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const whats[] = { "rules", "flows", "stats", "metrics" };
+	const char *path = CTL_DEFAULT_PATH, *what;
+	char req[CTL_MAX_REQUEST], filter[CTL_MAX_REQUEST] = "";
+	bool json = false, known = false;
+	int opt;
+	size_t i;
+
+	while ((opt = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 'j')
+			json = true;
+		else if (opt == '?' || req_add(filter, sizeof(filter), opt == 'p' ? "proto" :
+						  opt == 'a' ? "addr" : "port", optarg) < 0)
+			return usage_error("show", "%s", "bad option");
+	}
+	if (optind + 1 != argc)
+		return usage_error("show", "%s", "say what: rules, flows, stats or metrics");
+	what = argv[optind];
+	for (i = 0; i < ARRAY_SIZE(whats); i++)
+		known |= !strcmp(what, whats[i]);
+	if (!known)
+		return usage_error("show", "unknown '%s': rules, flows, stats or metrics", what);
+	if (*filter && strcmp(what, "flows"))
+		return usage_error("show", "%s", "--proto, --addr and --port filter flows only");
+	snprintf(req, sizeof(req), "show %s%s%s", what, json ? " json" : "", filter);
+	return ctl_answer("show", path, req);
+}
+
 static int cmd_steer(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -372,6 +428,9 @@ static const struct subcmd subcmds[] = {
 	{ "check", cmd_check, "FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--ctl PATH]" },
+	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--ctl PATH]\n"
+	  "           [--proto P] [--addr A[/N]] [--port N]" },
+	{ "zero", cmd_zero, "[--ctl PATH]" },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
 	{ "help", cmd_help, "" },

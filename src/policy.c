@@ -21,9 +21,72 @@ struct policy {
 	struct acl *acl;	/* NULL without the NACL layer */
 	struct sg *sg;		/* NULL without the SG layer */
 	uint64_t generation;
+	/* Mutable through a const policy: the packet path counts into them. */
+	struct rule_hits *nacl_hits[DIR_MAX];	/* acl_rule() order */
+	struct rule_hits *sg_hits;		/* rs->sg order */
 };
 
 static atomic_uint_fast64_t policy_generations;
+
+static int policy_alloc_hits(struct policy *pol)
+{
+	int d;
+
+	for (d = 0; pol->acl && d < DIR_MAX; d++) {
+		pol->nacl_hits[d] = calloc(acl_count(pol->acl, d) + 1,
+					   sizeof(struct rule_hits));
+		if (!pol->nacl_hits[d])
+			return -1;
+	}
+	pol->sg_hits = calloc(pol->rs->n_sg + 1, sizeof(struct rule_hits));
+	return pol->sg_hits ? 0 : -1;
+}
+
+static void count_hit(struct rule_hits *h, const struct pkt *p)
+{
+	__atomic_fetch_add(&h->packets, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&h->bytes, p->len, __ATOMIC_RELAXED);
+}
+
+static void read_hits(const struct rule_hits *src, struct rule_hits *h)
+{
+	h->packets = __atomic_load_n(&src->packets, __ATOMIC_RELAXED);
+	h->bytes = __atomic_load_n(&src->bytes, __ATOMIC_RELAXED);
+}
+
+void policy_nacl_hits(const struct policy *pol, enum dir d, size_t i,
+		      struct rule_hits *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (pol->acl && i < acl_count(pol->acl, d))
+		read_hits(&pol->nacl_hits[d][i], h);
+}
+
+void policy_sg_hits(const struct policy *pol, size_t i, struct rule_hits *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (i < pol->rs->n_sg)
+		read_hits(&pol->sg_hits[i], h);
+}
+
+static void zero_array(struct rule_hits *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		__atomic_store_n(&a[i].packets, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&a[i].bytes, 0, __ATOMIC_RELAXED);
+	}
+}
+
+void policy_zero_hits(const struct policy *pol)
+{
+	int d;
+
+	for (d = 0; pol->acl && d < DIR_MAX; d++)
+		zero_array(pol->nacl_hits[d], acl_count(pol->acl, d));
+	zero_array(pol->sg_hits, pol->rs->n_sg);
+}
 
 static struct policy *policy_build(struct ruleset *rs, bool nacl_layer,
 				   bool sg_layer)
@@ -38,6 +101,8 @@ static struct policy *policy_build(struct ruleset *rs, bool nacl_layer,
 	if (nacl_layer && !(pol->acl = acl_compile(rs)))
 		goto fail;
 	if (sg_layer && !(pol->sg = sg_compile(rs)))
+		goto fail;
+	if (policy_alloc_hits(pol) < 0)
 		goto fail;
 	pol->generation = atomic_fetch_add(&policy_generations, 1) + 1;
 	return pol;
@@ -68,6 +133,9 @@ void policy_free(struct policy *pol)
 	acl_free(pol->acl);
 	sg_free(pol->sg);
 	ruleset_free(pol->rs);
+	free(pol->nacl_hits[DIR_IN]);
+	free(pol->nacl_hits[DIR_OUT]);
+	free(pol->sg_hits);
 	free(pol);
 }
 
@@ -205,6 +273,7 @@ static bool judge_nacl(const struct policy *pol, const struct pkt *p,
 		       enum dir d, struct verdict *v)
 {
 	v->nacl = acl_eval(pol->acl, d, p);
+	count_hit(&pol->nacl_hits[d][acl_index(pol->acl, d, v->nacl)], p);
 	v->layer = VL_NACL;
 	v->accept = v->nacl->allow;
 	return v->accept;
@@ -228,12 +297,26 @@ static enum flow_state new_flow_state(const struct pkt *p)
 	return FLOW_NEW;
 }
 
+uint32_t policy_flow_tag(const struct policy *pol, size_t rule)
+{
+	return (uint32_t)((pol->generation & 0xffff) << 16) | (uint32_t)(rule & 0xffff);
+}
+
+const struct sg_entry *policy_flow_rule(const struct policy *pol, uint32_t tag)
+{
+	size_t i = tag & 0xffff;
+
+	if ((tag >> 16) != (pol->generation & 0xffff) || i >= pol->rs->n_sg)
+		return NULL;
+	return &pol->rs->sg[i];
+}
+
 /* A rule allowed a flow that should be tracked: create it. */
 static void sg_track(const struct policy *pol, struct flow_table *ft,
 		     const struct pkt *p, enum dir d, uint64_t now,
 		     struct verdict *v)
 {
-	uint32_t tag = (uint32_t)(v->sg - pol->rs->sg);
+	uint32_t tag = policy_flow_tag(pol, (size_t)(v->sg - pol->rs->sg));
 
 	if (ft && flow_table_insert(ft, p, d, now, tag) == 0) {
 		v->flow_state = new_flow_state(p);
@@ -266,9 +349,12 @@ static bool judge_sg(const struct policy *pol, struct flow_table *ft,
 	switch (sg_eval(pol->sg, d, p, &v->sg)) {
 	case SG_ALLOW_UNTRACKED:
 		sg_outcome(v, true, SGO_UNTRACKED);
+		count_hit(&pol->sg_hits[v->sg - pol->rs->sg], p);
 		break;
 	case SG_ALLOW_TRACKED:
 		sg_track(pol, ft, p, d, now, v);
+		if (v->accept)
+			count_hit(&pol->sg_hits[v->sg - pol->rs->sg], p);
 		break;
 	default:
 		v->sg = NULL;

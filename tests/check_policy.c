@@ -352,6 +352,62 @@ START_TEST(test_both_layers_nacl_drops_reply)
 }
 END_TEST
 
+/* Each rule counts the packets (and bytes) it decided, and `zero` clears them. */
+START_TEST(test_rule_hits)
+{
+	static const struct nspec nacl[] = {
+		NIN(100, 'a', 6, 22, 22, "0.0.0.0/0"),
+		NOUT(100, 'a', 6, 1024, 65535, "0.0.0.0/0"),
+		NEND
+	};
+	static const struct sspec sg[] = { SIN(6, 22, 22, "0.0.0.0/0"), SEND };
+	static const struct pspec syn = TCP("198.51.100.7", 40000, "10.0.0.5", 22, SYN);
+	static const struct pspec ack = TCP("198.51.100.7", 40000, "10.0.0.5", 22, ACK);
+	static const struct pspec sa = TCP("10.0.0.5", 22, "198.51.100.7", 40000, SA);
+	static const struct pspec telnet = TCP("198.51.100.7", 40001, "10.0.0.5", 23, SYN);
+	struct policy *pol = policy_of(nacl, sg);
+	struct flow_table *ft = table_of(1024);
+	struct rule_hits h;
+	struct verdict v;
+	struct pkt p;
+	int i;
+
+	build_pkt(&syn, &p);
+	policy_judge(pol, ft, &p, DIR_IN, now, &v);
+	build_pkt(&sa, &p);
+	policy_judge(pol, ft, &p, DIR_OUT, now, &v);
+	for (i = 0; i < 3; i++) {
+		build_pkt(&ack, &p);
+		policy_judge(pol, ft, &p, DIR_IN, now, &v);
+	}
+	build_pkt(&telnet, &p);
+	policy_judge(pol, ft, &p, DIR_IN, now, &v);
+	ck_assert(!v.accept);
+
+	/* NACL inbound 100: the SYN and three ACKs; the * rule: the telnet SYN. */
+	policy_nacl_hits(pol, DIR_IN, 0, &h);
+	ck_assert_uint_eq(h.packets, 4);
+	ck_assert_uint_eq(h.bytes, 4 * p.len);
+	policy_nacl_hits(pol, DIR_IN, 1, &h);
+	ck_assert_uint_eq(h.packets, 1);
+	policy_nacl_hits(pol, DIR_OUT, 0, &h);
+	ck_assert_uint_eq(h.packets, 1);
+	/* The SG rule allowed the SYN by itself; the rest were the flow's. */
+	policy_sg_hits(pol, 0, &h);
+	ck_assert_uint_eq(h.packets, 1);
+	ck_assert_uint_eq(h.bytes, p.len);
+
+	policy_zero_hits(pol);
+	policy_nacl_hits(pol, DIR_IN, 0, &h);
+	ck_assert_uint_eq(h.packets, 0);
+	ck_assert_uint_eq(h.bytes, 0);
+	policy_sg_hits(pol, 0, &h);
+	ck_assert_uint_eq(h.packets, 0);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
 /* AWS 4.2 #3: a Windows ephemeral range on a server with Linux clients. */
 START_TEST(test_ephemeral_server_side)
 {
@@ -502,10 +558,12 @@ START_TEST(test_rule_removal_tracked)
 	struct tag_find t = { 0, 0 };
 
 	RUN(p1, ft, open);
-	/* The flow remembers the rule that admitted it: its index in p1's rules. */
+	/* The flow remembers the rule that admitted it: rule 1 of p1's rules. */
 	flow_table_foreach(ft, now, find_tag, &t);
 	ck_assert_int_eq(t.found, 1);
-	ck_assert_uint_eq(t.tag, 1);
+	ck_assert_ptr_eq(policy_flow_rule(p1, t.tag), &policy_ruleset(p1)->sg[1]);
+	/* Under other rules it no longer names a rule of theirs. */
+	ck_assert_ptr_null(policy_flow_rule(p2, t.tag));
 	policy_free(p1);	/* the flow table outlives the policy */
 	RUN(p2, ft, removed);
 	RUN(p3, ft, denied);
@@ -880,6 +938,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_ephemeral_server_side);
 	tcase_add_test(tc, test_ephemeral_client_side);
 	tcase_add_test(tc, test_rule_removal_tracked);
+	tcase_add_test(tc, test_rule_hits);
 	tcase_add_test(tc, test_rule_removal_untracked);
 	tcase_add_test(tc, test_infrastructure);
 	tcase_add_test(tc, test_untrackable);
