@@ -19,6 +19,12 @@
 struct ctl_cmd {
 	const char *name;
 	int (*handle)(void *ctx, const char *args, FILE *out);
+	/*
+	 * Instead of handle: a streaming request (trace). It takes the
+	 * connection's fd over and answers on it itself, beginning with the
+	 * "OK"/"ERR" line.
+	 */
+	void (*stream)(void *ctx, const char *args, int fd);
 };
 
 /*
@@ -36,5 +42,12 @@ void ctl_serve_one(int lfd, const struct ctl_cmd *cmds, size_t n, void *ctx);
  * text to out. Returns 0 for OK, 1 for ERR, -1 (errno) when no engine answers.
  */
 int ctl_request(const char *path, const char *request, FILE *out);
+
+/*
+ * Client side of a streaming request: copy the answer to out line by line
+ * (flushing each) until the engine closes or max_lines lines were copied
+ * (0: no limit). Returns as ctl_request does.
+ */
+int ctl_stream(const char *path, const char *request, FILE *out, size_t max_lines);
 
 #endif

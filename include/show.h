@@ -42,6 +42,7 @@ struct show_engine {
 	uint64_t generation;
 	uint64_t reloads_ok, reloads_failed;
 	struct flow_stats fs;
+	int tracers;		/* `vpcfw trace` listeners attached */
 	size_t nq;
 	struct show_queue *q;
 };

@@ -113,26 +113,27 @@ static void ctl_write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-static int ctl_dispatch(const struct ctl_cmd *cmds, size_t n, void *ctx,
-			char *req, FILE *out)
+/* The command named by the request's first word; args points past it. */
+static const struct ctl_cmd *ctl_find(const struct ctl_cmd *cmds, size_t n,
+				      char *req, char **args)
 {
-	char *args = req + strcspn(req, " ");
 	size_t i;
 
-	if (*args)
-		*args++ = '\0';
+	*args = req + strcspn(req, " ");
+	if (**args)
+		*(*args)++ = '\0';
 	for (i = 0; i < n; i++)
 		if (!strcmp(cmds[i].name, req))
-			return cmds[i].handle(ctx, args, out);
-	fprintf(out, "unknown request '%s'\n", req);
-	return -1;
+			return &cmds[i];
+	return NULL;
 }
 
 void ctl_serve_one(int lfd, const struct ctl_cmd *cmds, size_t n, void *ctx)
 {
 	struct timeval tv = { CTL_TIMEOUT_S, 0 };
 	char req[CTL_MAX_REQUEST];
-	char *text = NULL;
+	const struct ctl_cmd *cmd;
+	char *text = NULL, *args;
 	size_t len = 0;
 	FILE *out;
 	int fd, ret;
@@ -145,10 +146,20 @@ void ctl_serve_one(int lfd, const struct ctl_cmd *cmds, size_t n, void *ctx)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (ctl_read_line(fd, req, sizeof(req)) < 0)
 		goto out;
+	cmd = ctl_find(cmds, n, req, &args);
+	if (cmd && cmd->stream) {
+		cmd->stream(ctx, args, fd);
+		return;
+	}
 	out = open_memstream(&text, &len);
 	if (!out)
 		goto out;
-	ret = ctl_dispatch(cmds, n, ctx, req, out);
+	if (cmd) {
+		ret = cmd->handle(ctx, args, out);
+	} else {
+		fprintf(out, "unknown request '%s'\n", req);
+		ret = -1;
+	}
 	fclose(out);
 	ctl_write_all(fd, ret == 0 ? "OK\n" : "ERR\n", ret == 0 ? 3 : 4);
 	ctl_write_all(fd, text, len);
@@ -186,6 +197,40 @@ int ctl_request(const char *path, const char *request, FILE *out)
 		fwrite(p, 1, n, out);
 	}
 	close(fd);
+	if (status < 0)
+		errno = EPROTO;
+	return status;
+}
+
+int ctl_stream(const char *path, const char *request, FILE *out, size_t max_lines)
+{
+	struct timeval none = { 0, 0 };
+	char line[4096];
+	size_t lines = 0;
+	int fd, status = -1;
+	FILE *in;
+
+	fd = ctl_connect(path);
+	if (fd < 0)
+		return -1;
+	ctl_write_all(fd, request, strlen(request));
+	ctl_write_all(fd, "\n", 1);
+	/* A trace may stay quiet for long: no receive timeout. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	in = fdopen(fd, "r");
+	if (!in) {
+		close(fd);
+		return -1;
+	}
+	if (fgets(line, sizeof(line), in))
+		status = !strcmp(line, "OK\n") ? 0 : 1;
+	while ((!max_lines || lines < max_lines) && fgets(line, sizeof(line), in)) {
+		fputs(line, status ? stderr : out);
+		fflush(out);
+		if (line[0] != '#')
+			lines++;
+	}
+	fclose(in);
 	if (status < 0)
 		errno = EPROTO;
 	return status;

@@ -31,16 +31,28 @@
 #include "policy.h"
 #include "queue.h"
 #include "show.h"
+#include "trace.h"
 
 #define EXPIRE_INTERVAL_S 1
 /* Every bucket is visited about once per this many seconds. */
 #define EXPIRE_SWEEP_S 10
+
+#define MAX_TRACERS 8
+#define TRACE_RING_ORDER 12		/* 4096 records per queue thread */
+#define TRACE_TICK_MS 50
+
+struct tracer {
+	int fd;
+	struct trace_filter f;
+	uint64_t lost;			/* lines this listener missed */
+};
 
 struct daemon;
 
 struct qthread {
 	struct daemon *d;
 	struct queue *q;
+	struct trace_ring *ring;	/* written only while someone traces */
 	pthread_t tid;
 	bool started;
 	const struct policy *pol;	/* for the burst in progress */
@@ -62,6 +74,10 @@ struct daemon {
 	uint32_t generation;
 	uint64_t reloads_ok, reloads_failed;
 	time_t loaded_at;
+	/* Trace listeners: the control thread owns the list; queue threads read n_tracers. */
+	struct tracer tracers[MAX_TRACERS];
+	int n_tracers;			/* atomic */
+	int trace_timer_fd;
 };
 
 static void count(uint64_t *c)
@@ -142,6 +158,45 @@ static void account(struct qthread *t, const struct verdict *v)
 
 static struct log_ratelimit malformed_rl = LOG_RATELIMIT_INIT(5000, 5);
 
+/* Only called while someone listens: the cost when nobody does is one load. */
+static void trace_record(struct qthread *t, const struct queue_pkt *qp,
+			 const struct pkt *p, enum dir dir, enum trace_kind kind,
+			 enum pkt_status st, const struct verdict *v, uint32_t nf)
+{
+	struct timespec ts;
+	struct trace_rec r;
+
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	r.wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (p)
+		r.p = *p;
+	r.queue = queue_num(t->q);
+	r.kind = (uint8_t)kind;
+	r.dir = (uint8_t)dir;
+	r.accept = nf == NF_ACCEPT;
+	r.status = (uint8_t)st;
+	r.hook = qp->hook;
+	r.sg_rule = -1;
+	if (v) {
+		const struct ruleset *rs = policy_ruleset(t->pol);
+
+		r.layer = (uint8_t)v->layer;
+		r.sg_outcome = (uint8_t)v->sg_outcome;
+		r.flow_state = (uint8_t)v->flow_state;
+		r.nacl_number = v->nacl ? v->nacl->number : 0;
+		r.nacl_allow = v->nacl && v->nacl->allow;
+		r.sg_rule = v->sg ? (int32_t)(v->sg - rs->sg) : -1;
+		r.generation = policy_generation(t->pol);
+	}
+	trace_ring_push(t->ring, &r);
+}
+
+static bool tracing(const struct qthread *t)
+{
+	return __atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED) > 0;
+}
+
 static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 {
 	struct qthread *t = ctx;
@@ -149,9 +204,14 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	struct verdict v;
 	struct pkt p;
 	enum dir dir;
+	uint32_t nf;
 
-	if (hook_direction(t->d, qp, &dir) < 0)
-		return error_verdict(t);
+	if (hook_direction(t->d, qp, &dir) < 0) {
+		nf = error_verdict(t);
+		if (tracing(t))
+			trace_record(t, qp, NULL, DIR_IN, TRACE_UNJUDGED, PKT_OK, NULL, nf);
+		return nf;
+	}
 	st = pkt_parse(&p, qp->data, qp->caplen, qp->wirelen);
 	/* The link layer's word for the family must agree with the header's. */
 	if (st == PKT_OK && qp->hw_proto &&
@@ -163,11 +223,16 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 		log_limited(&malformed_rl, LOG_LVL_INFO,
 			    "queue %u: dropped a malformed %s packet (%s)",
 			    queue_num(t->q), dir_name(dir), pkt_status_name(st));
+		if (tracing(t))
+			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP);
 		return NF_DROP;
 	}
 	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
 	account(t, &v);
-	return v.accept ? NF_ACCEPT : NF_DROP;
+	nf = v.accept ? NF_ACCEPT : NF_DROP;
+	if (tracing(t))
+		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf);
+	return nf;
 }
 
 static void qthread_burst_begin(void *ctx)
@@ -290,6 +355,7 @@ static int engine_snapshot(const struct daemon *d, struct show_engine *e)
 	e->reloads_ok = d->reloads_ok;
 	e->reloads_failed = d->reloads_failed;
 	flow_table_stats(d->flows, &e->fs);
+	e->tracers = d->n_tracers;
 	e->nq = d->nq;
 	for (i = 0; i < d->nq; i++) {
 		struct show_queue *q = &e->q[i];
@@ -367,11 +433,150 @@ static int ctl_zero(void *ctx, const char *args, FILE *out)
 	return 0;
 }
 
+/* ---- trace listeners (control thread only) ------------------------------- */
+
+static void trace_timer_arm(struct daemon *d, bool on)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (on) {
+		its.it_interval.tv_nsec = TRACE_TICK_MS * 1000000L;
+		its.it_value.tv_nsec = TRACE_TICK_MS * 1000000L;
+	}
+	timerfd_settime(d->trace_timer_fd, 0, &its, NULL);
+}
+
+static void tracer_remove(struct daemon *d, int i)
+{
+	epoll_ctl(d->ep_fd, EPOLL_CTL_DEL, d->tracers[i].fd, NULL);
+	close(d->tracers[i].fd);
+	d->tracers[i] = d->tracers[d->n_tracers - 1];
+	__atomic_store_n(&d->n_tracers, d->n_tracers - 1, __ATOMIC_RELAXED);
+	if (!d->n_tracers)
+		trace_timer_arm(d, false);
+}
+
+static int tracer_find(const struct daemon *d, int fd)
+{
+	int i;
+
+	for (i = 0; i < d->n_tracers; i++)
+		if (d->tracers[i].fd == fd)
+			return i;
+	return -1;
+}
+
+static void ctl_trace(void *ctx, const char *args, int fd)
+{
+	struct daemon *d = ctx;
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = fd };
+	struct trace_filter f;
+	const char *why = NULL;
+	size_t i;
+
+	if (trace_filter_parse(&f, args) < 0)
+		why = "ERR\nbad trace filter (proto=P addr=A[/N] port=N verdict=accept|drop)\n";
+	else if (d->n_tracers == MAX_TRACERS)
+		why = "ERR\ntoo many trace listeners\n";
+	else if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		why = "ERR\ncannot follow the connection\n";
+	if (why) {
+		if (write(fd, why, strlen(why)) < 0) { /* the client is gone */ }
+		close(fd);
+		return;
+	}
+	if (write(fd, "OK\n", 3) < 0) { /* noticed at the first line */ }
+	/* Start the rings empty: no line older than the listener. */
+	for (i = 0; !d->n_tracers && i < d->nq; i++) {
+		struct trace_rec junk[64];
+
+		while (trace_ring_pop(d->qt[i].ring, junk, ARRAY_SIZE(junk)))
+			;
+		trace_ring_take_lost(d->qt[i].ring);
+	}
+	d->tracers[d->n_tracers].fd = fd;
+	d->tracers[d->n_tracers].f = f;
+	d->tracers[d->n_tracers].lost = 0;
+	__atomic_store_n(&d->n_tracers, d->n_tracers + 1, __ATOMIC_RELAXED);
+	trace_timer_arm(d, true);
+}
+
+/* Never block on a listener: a line it cannot take now is lost, and counted. */
+static void tracer_send(struct daemon *d, int i, const char *line, size_t len)
+{
+	struct tracer *tr = &d->tracers[i];
+	char note[96];
+
+	if (tr->lost) {
+		int n = snprintf(note, sizeof(note), "# %llu lines lost (the reader or the "
+				 "ring was too slow)\n", (unsigned long long)tr->lost);
+
+		if (send(tr->fd, note, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+			tr->lost = 0;
+	}
+	if (send(tr->fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+		tr->lost++;
+}
+
+static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
+			    const struct policy *pol)
+{
+	struct trace_rec rec[64];
+	char line[512];
+	size_t n, k;
+	int i;
+
+	while ((n = trace_ring_pop(ring, rec, ARRAY_SIZE(rec))) > 0) {
+		for (k = 0; k < n; k++) {
+			bool formatted = false;
+
+			for (i = 0; i < d->n_tracers; i++) {
+				if (!trace_match(&rec[k], &d->tracers[i].f))
+					continue;
+				if (!formatted)
+					trace_format(&rec[k], pol, line, sizeof(line));
+				formatted = true;
+				tracer_send(d, i, line, strlen(line));
+			}
+		}
+	}
+}
+
+static void on_trace_timer(struct daemon *d)
+{
+	uint64_t ticks, lost;
+	size_t q;
+	int i;
+
+	if (read(d->trace_timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	urcu_memb_read_lock();
+	for (q = 0; q < d->nq; q++) {
+		trace_pump_ring(d, d->qt[q].ring, rcu_dereference(d->policy));
+		lost = trace_ring_take_lost(d->qt[q].ring);
+		for (i = 0; i < d->n_tracers; i++)
+			d->tracers[i].lost += lost;
+	}
+	urcu_memb_read_unlock();
+}
+
+static void on_tracer_event(struct daemon *d, int i)
+{
+	char buf[64];
+
+	/* Listeners send nothing: data or EOF means they are done. */
+	if (recv(d->tracers[i].fd, buf, sizeof(buf), MSG_DONTWAIT) != -1 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK))
+		tracer_remove(d, i);
+}
+
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "status", ctl_status },
-	{ "reload", ctl_reload },
-	{ "show", ctl_show },
-	{ "zero", ctl_zero },
+	{ "status", ctl_status, NULL },
+	{ "reload", ctl_reload, NULL },
+	{ "show", ctl_show, NULL },
+	{ "zero", ctl_zero, NULL },
+	{ "trace", NULL, ctl_trace },
 };
 
 static int open_queues(struct daemon *d)
@@ -392,6 +597,9 @@ static int open_queues(struct daemon *d)
 	for (i = 0; i < d->nq; i++) {
 		o.num = (uint16_t)(c->queue_first + i);
 		d->qt[i].d = d;
+		d->qt[i].ring = trace_ring_new(TRACE_RING_ORDER);
+		if (!d->qt[i].ring)
+			return -1;
 		d->qt[i].q = queue_open(&o, err, sizeof(err));
 		if (!d->qt[i].q) {
 			log_err("%s", err);
@@ -437,9 +645,11 @@ static int setup_events(struct daemon *d)
 		return -1;
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	d->trace_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	d->fail_fd = eventfd(0, EFD_CLOEXEC);
 	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sig_fd < 0 || d->timer_fd < 0 || d->fail_fd < 0 || d->ep_fd < 0)
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->fail_fd < 0 || d->ep_fd < 0 ||
+	    d->trace_timer_fd < 0)
 		return -1;
 	if (timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
 		return -1;
@@ -475,11 +685,11 @@ static void on_timer(struct daemon *d)
 
 static void control_loop(struct daemon *d)
 {
-	struct epoll_event ev[4];
+	struct epoll_event ev[16];
 	int n, i;
 
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
-		n = epoll_wait(d->ep_fd, ev, 4, -1);
+		n = epoll_wait(d->ep_fd, ev, (int)ARRAY_SIZE(ev), -1);
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll: %s", strerror(errno));
 			d->exit_code = 3;
@@ -497,6 +707,10 @@ static void control_loop(struct daemon *d)
 					      ARRAY_SIZE(ctl_cmds), d);
 			else if (fd == d->fail_fd)
 				d->exit_code = 3;
+			else if (fd == d->trace_timer_fd)
+				on_trace_timer(d);
+			else if (tracer_find(d, fd) >= 0)
+				on_tracer_event(d, tracer_find(d, fd));
 		}
 		if (d->exit_code)
 			break;
@@ -518,8 +732,12 @@ static void teardown(struct daemon *d)
 	for (i = 0; d->qt && i < d->nq; i++)
 		if (d->qt[i].started)
 			pthread_join(d->qt[i].tid, NULL);
-	for (i = 0; d->qt && i < d->nq; i++)
+	while (d->n_tracers)
+		tracer_remove(d, d->n_tracers - 1);
+	for (i = 0; d->qt && i < d->nq; i++) {
 		queue_close(d->qt[i].q);
+		trace_ring_free(d->qt[i].ring);
+	}
 	free(d->qt);
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);
@@ -529,6 +747,7 @@ static void teardown(struct daemon *d)
 	close_fd(d->timer_fd);
 	close_fd(d->fail_fd);
 	close_fd(d->ep_fd);
+	close_fd(d->trace_timer_fd);
 	if (d->flows)
 		flow_table_free(d->flows);
 	if (d->policy)
@@ -568,7 +787,8 @@ static int setup(struct daemon *d)
 	if (open_queues(d) < 0)
 		return 1;
 	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||
-	    epoll_add(d->ep_fd, d->fail_fd) || epoll_add(d->ep_fd, d->ctl_fd))
+	    epoll_add(d->ep_fd, d->fail_fd) || epoll_add(d->ep_fd, d->ctl_fd) ||
+	    epoll_add(d->ep_fd, d->trace_timer_fd))
 		return 3;
 	return start_threads(d) < 0 ? 3 : 0;
 }
@@ -586,7 +806,7 @@ int daemon_run(const struct daemon_cfg *c)
 {
 	struct daemon d = {
 		.cfg = c, .ctl_fd = -1, .sig_fd = -1, .timer_fd = -1,
-		.fail_fd = -1, .ep_fd = -1, .generation = 1,
+		.fail_fd = -1, .ep_fd = -1, .trace_timer_fd = -1, .generation = 1,
 	};
 	int ret;
 

@@ -340,6 +340,50 @@ static int cmd_show(int argc, char **argv)
 	return ctl_answer("show", path, req);
 }
 
+static int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "drops", no_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CTL_DEFAULT_PATH;
+	char req[CTL_MAX_REQUEST] = "trace";
+	size_t count = 0;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "c:n:", opts, NULL)) != -1) {
+		int bad = 0;
+
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 'n')
+			bad = parse_size(optarg, 1, SIZE_MAX, &count);
+		else if (opt == 'd')
+			bad = req_add(req, sizeof(req), "verdict", "drop");
+		else if (opt == 'p' || opt == 'a' || opt == 'P')
+			bad = req_add(req, sizeof(req), opt == 'p' ? "proto" :
+				      opt == 'a' ? "addr" : "port", optarg);
+		else
+			bad = -1;
+		if (bad)
+			return usage_error("trace", "%s", "bad option");
+	}
+	if (optind < argc)
+		return usage_error("trace", "unexpected argument '%s'", argv[optind]);
+	ret = ctl_stream(path, req, stdout, count);
+	if (ret < 0) {
+		fprintf(stderr, "vpcfw trace: no engine answers on %s: %s\n", path,
+			strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	return ret ? EXIT_BAD_INPUT : 0;
+}
+
 static int cmd_steer(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -431,6 +475,8 @@ static const struct subcmd subcmds[] = {
 	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--ctl PATH]\n"
 	  "           [--proto P] [--addr A[/N]] [--port N]" },
 	{ "zero", cmd_zero, "[--ctl PATH]" },
+	{ "trace", cmd_trace, "[--proto P] [--addr A[/N]] [--port N] [--drops] [--count N]\n"
+	  "           [--ctl PATH]" },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
 	{ "help", cmd_help, "" },

@@ -128,6 +128,7 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		fprintf(out, " %s %llu", pkt_status_name((enum pkt_status)k), U(s.malformed[k]));
 	fprintf(out, "\nunjudged (no direction for the hook, failure policy applied): %llu\n",
 		U(s.internal_errors));
+	fprintf(out, "trace listeners: %d\n", e->tracers);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -198,6 +199,7 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		"sg", "new_flows", (json_int_t)s.new_flows, "flow_packets", (json_int_t)s.flow_hits,
 		"untracked_packets", (json_int_t)s.untracked,
 		"infra", (json_int_t)s.infra);
+	json_object_set_new(root, "trace_listeners", json_integer(e->tracers));
 	json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
 	json_decref(root);

@@ -464,15 +464,24 @@ udp_refused() {
 
 ping_quiet() { ip netns exec "$1" ping -"$(fam "$2")" -q -c1 -W"${3:-1}" "$2" >/dev/null 2>&1; }
 
-# The checks tests write: NS is the client's namespace.
+# ping_answered NS ADDR: one reply within 3 s, a request sent every second.
+ping_answered() { ip netns exec "$1" ping -"$(fam "$2")" -q -c1 -w3 "$2" >/dev/null 2>&1; }
+
+# udp_answered NS ADDR PORT [SOURCE-PORT]: udp_try, once more if the first
+# datagram went unanswered (UDP has no retransmission of its own).
+udp_answered() { udp_try "$1" "$2" "$3" 2 "${4:-}" || udp_try "$1" "$2" "$3" 2 "${4:-}"; }
+
+# The checks tests write: NS is the client's namespace. What must pass gets
+# a generous deadline (it costs nothing when things work, and keeps a loaded
+# machine from failing a test); what must fail gets 1 s.
 # tcp_ok/tcp_fails DESC NS ADDR PORT [SOCAT-OPTIONS]  e.g. ",sourceport=40000,reuseaddr"
 # udp_ok/udp_fails DESC NS ADDR PORT [SOURCE-PORT]
 # ping_ok/ping_fails DESC NS ADDR
-tcp_ok() { check "$1" tcp_try "$2" "$3" "$4" 2 "${5:-}"; }
+tcp_ok() { check "$1" tcp_try "$2" "$3" "$4" 4 "${5:-}"; }
 tcp_fails() { check_not "$1" tcp_try "$2" "$3" "$4" 1 "${5:-}"; }
-udp_ok() { check "$1" udp_try "$2" "$3" "$4" 2 "${5:-}"; }
+udp_ok() { check "$1" udp_answered "$2" "$3" "$4" "${5:-}"; }
 udp_fails() { check_not "$1" udp_try "$2" "$3" "$4" 1 "${5:-}"; }
-ping_ok() { check "$1" ping_quiet "$2" "$3" 2; }
+ping_ok() { check "$1" ping_answered "$2" "$3"; }
 ping_fails() { check_not "$1" ping_quiet "$2" "$3" 1; }
 
 # ---------------------------------------------------------------- sessions
@@ -510,5 +519,5 @@ session_echo() {
 	wait_for "$t" grep -qxF "$tok" "$TMPD/$name.out"
 }
 
-session_ok() { check "$1" session_echo "$2" 2; }
+session_ok() { check "$1" session_echo "$2" 4; }
 session_fails() { check_not "$1" session_echo "$2" 1; }

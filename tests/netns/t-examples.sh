@@ -33,12 +33,20 @@ for a in "$H4" "$H6"; do
 done
 engine_stop
 
-say "fresh-custom-nacl.json: everything is denied"
+say "fresh-custom-nacl.json: everything is denied but what a VPC never filters"
 engine_start --nacl "$R/fresh-custom-nacl.json"
 for a in "$H4" "$H6"; do
 	ping_fails "IPv$(fam "$a"): ping" "$PEER_NS" "$a"
 	tcp_fails "IPv$(fam "$a"): TCP 80" "$PEER_NS" "$a" 80
 done
+# Neighbour discovery still passes: the peer learns the host's link-layer
+# address (its NS goes in, the host's NA comes out) though its ping is dropped.
+ip -n "$PEER_NS" -6 neigh flush dev veth0
+ip -n "$HOST_NS" -6 neigh flush dev veth0
+ping_fails "IPv6: ping after flushing the neighbour caches" "$PEER_NS" "$H6"
+neigh_known() { ip -n "$PEER_NS" -6 neigh show "$H6" dev veth0 | grep -Eq 'REACHABLE|STALE|DELAY|PROBE'; }
+check "IPv6 neighbour discovery passes the deny-all NACL" wait_for 2 neigh_known
+ip -n "$PEER_NS" -6 neigh show dev veth0 | sed 's/^/#   /'
 engine_stop
 
 say "web-nacl-windows-ephemeral.json: Linux clients below 49152 fail"

@@ -12,7 +12,9 @@
 # 3. outbound 49152-65535 (the Windows range): a Linux client fails whenever
 #    its port is below 49152 and passes above it, so the mistake shows up
 #    only now and then - source ports are pinned here to show both;
-# 4. outbound 1024-65535 (AWS's general advice): every client port passes.
+# 4. outbound 1024-65535 (AWS's general advice): every client port passes;
+# 5. the same holds for ping (1.7): echo requests allowed in, the echo reply
+#    (type 0 / ICMPv6 129) needs an outbound rule of its own.
 . "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -61,5 +63,16 @@ tcp_ok "IPv4: client port 40002 works" "$PEER_NS" "$H4" 80 ",sourceport=40002,re
 tcp_ok "IPv6: client port 40003 works" "$PEER_NS" "$H6" 80 ",sourceport=40003,reuseaddr"
 tcp_ok "IPv4: client port 1024 works" "$PEER_NS" "$H4" 80 ",sourceport=1024,reuseaddr"
 tcp_fails "IPv4: client port 1023 times out" "$PEER_NS" "$H4" 80 ",sourceport=1023,reuseaddr"
+
+say "ping: echo requests allowed in, replies not allowed out"
+echo_in=("in 100 allow icmp:8/0 $NET4" "in 101 allow icmpv6:128/0 $NET6")
+nacl_json "$N" "${echo_in[@]}" "out 100 allow icmp:3/-1 $NET4" "out 101 allow icmpv6:1/-1 $NET6"
+check "reload exits 0" engine_reload
+ping_fails "IPv4: ping fails (no outbound rule for type 0)" "$PEER_NS" "$H4"
+ping_fails "IPv6: ping fails (no outbound rule for type 129)" "$PEER_NS" "$H6"
+nacl_json "$N" "${echo_in[@]}" "out 100 allow icmp:0/0 $NET4" "out 101 allow icmpv6:129/0 $NET6"
+check "reload exits 0" engine_reload
+ping_ok "IPv4: ping works with outbound type 0" "$PEER_NS" "$H4"
+ping_ok "IPv6: ping works with outbound type 129" "$PEER_NS" "$H6"
 
 finish

@@ -1,0 +1,75 @@
+/*
+ * The live trace: one line per judged packet, naming the layer and the rule
+ * that decided. Each queue thread writes records into its own lossy ring
+ * (single producer, single consumer) only while somebody listens; the
+ * control thread drains the rings, formats, filters and writes the lines to
+ * the listeners without ever blocking. A full ring or a slow listener loses
+ * lines, counted and reported, never slowing the packet path.
+ */
+#ifndef VPCFW_TRACE_H
+#define VPCFW_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "addr.h"
+#include "pkt.h"
+#include "policy.h"
+
+enum trace_kind {
+	TRACE_JUDGED = 0,	/* went through the layers */
+	TRACE_MALFORMED,	/* dropped by the parser (status in `status`) */
+	TRACE_UNJUDGED,		/* no direction for its hook: failure policy applied */
+};
+
+struct trace_rec {
+	uint64_t wall_ms;		/* CLOCK_REALTIME, for the timestamp */
+	struct pkt p;
+	uint16_t queue;
+	uint8_t kind;			/* enum trace_kind */
+	uint8_t dir;			/* enum dir */
+	uint8_t accept;
+	uint8_t layer;			/* enum verdict_layer */
+	uint8_t sg_outcome;		/* enum sg_outcome */
+	uint8_t flow_state;		/* enum flow_state */
+	uint8_t status;			/* enum pkt_status, for TRACE_MALFORMED */
+	uint8_t hook;
+	uint8_t nacl_allow;
+	uint32_t nacl_number;		/* 0: NACL not consulted */
+	int32_t sg_rule;		/* index in the ruleset, -1: none */
+	uint64_t generation;		/* of the policy that judged it */
+};
+
+struct trace_ring;
+
+/* A ring of 2^order records. NULL + errno. */
+struct trace_ring *trace_ring_new(unsigned order);
+void trace_ring_free(struct trace_ring *r);
+/* Producer side (the queue thread): false when full; the record is lost and counted. */
+bool trace_ring_push(struct trace_ring *r, const struct trace_rec *rec);
+/* Consumer side (the control thread): up to max records, oldest first. */
+size_t trace_ring_pop(struct trace_ring *r, struct trace_rec *out, size_t max);
+/* Records lost because the ring was full, since the last call (resets). */
+uint64_t trace_ring_take_lost(struct trace_ring *r);
+
+struct trace_filter {
+	int proto;		/* -1: any */
+	bool have_addr;
+	struct cidr addr;	/* either end */
+	int port;		/* -1: any; either end */
+	int verdict;		/* -1: any, 0: drops only, 1: accepts only */
+};
+
+/* Parse "proto=tcp addr=10.0.0.0/8 port=80 verdict=drop". -1 on a bad word. */
+int trace_filter_parse(struct trace_filter *f, const char *args);
+bool trace_match(const struct trace_rec *r, const struct trace_filter *f);
+
+/*
+ * One line (with its newline): time, queue, direction, packet, verdict and
+ * the explanation. `pol` is the policy in force now: a record judged by an
+ * older generation names its security-group rule by number only.
+ */
+void trace_format(const struct trace_rec *r, const struct policy *pol,
+		  char *buf, size_t len);
+
+#endif

@@ -1,0 +1,260 @@
+/* The live trace: lossy per-thread rings, filters, and the line format. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "trace.h"
+
+struct trace_ring {
+	size_t mask;
+	/* Written by the producer only; read by the consumer. */
+	uint64_t head __attribute__((aligned(64)));
+	uint64_t lost;
+	/* Written by the consumer only; read by the producer. */
+	uint64_t tail __attribute__((aligned(64)));
+	struct trace_rec rec[];
+};
+
+struct trace_ring *trace_ring_new(unsigned order)
+{
+	size_t n = (size_t)1 << order;
+	struct trace_ring *r = calloc(1, sizeof(*r) + n * sizeof(struct trace_rec));
+
+	if (!r)
+		return NULL;
+	r->mask = n - 1;
+	return r;
+}
+
+void trace_ring_free(struct trace_ring *r)
+{
+	free(r);
+}
+
+bool trace_ring_push(struct trace_ring *r, const struct trace_rec *rec)
+{
+	uint64_t head = r->head;
+	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+
+	if (head - tail > r->mask) {
+		__atomic_fetch_add(&r->lost, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	r->rec[head & r->mask] = *rec;
+	/* Publish the record before the consumer may see the new head. */
+	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+size_t trace_ring_pop(struct trace_ring *r, struct trace_rec *out, size_t max)
+{
+	uint64_t tail = r->tail;
+	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	size_t n = 0;
+
+	while (tail != head && n < max)
+		out[n++] = r->rec[tail++ & r->mask];
+	/* The slots may be reused once the producer sees the new tail. */
+	__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+	return n;
+}
+
+uint64_t trace_ring_take_lost(struct trace_ring *r)
+{
+	return __atomic_exchange_n(&r->lost, 0, __ATOMIC_RELAXED);
+}
+
+static int parse_proto(const char *v)
+{
+	char *end;
+	long n;
+	int i;
+
+	for (i = 0; i < 256; i++)
+		if (proto_name(i) && !strcmp(proto_name(i), v))
+			return i;
+	n = strtol(v, &end, 10);
+	return *end || n < 0 || n > 255 ? -2 : (int)n;
+}
+
+static int filter_word(struct trace_filter *f, const char *k, const char *v)
+{
+	char cidr[64], *end;
+
+	if (!strcmp(k, "proto"))
+		return (f->proto = parse_proto(v)) < -1 ? -1 : 0;
+	if (!strcmp(k, "port")) {
+		f->port = (int)strtol(v, &end, 10);
+		return *end || f->port < 0 || f->port > 65535 ? -1 : 0;
+	}
+	if (!strcmp(k, "verdict")) {
+		f->verdict = !strcmp(v, "accept") ? 1 : !strcmp(v, "drop") ? 0 : -2;
+		return f->verdict < -1 ? -1 : 0;
+	}
+	if (!strcmp(k, "addr")) {
+		snprintf(cidr, sizeof(cidr), strchr(v, '/') ? "%s" :
+			 strchr(v, ':') ? "%s/128" : "%s/32", v);
+		f->have_addr = true;
+		return cidr_parse(cidr, &f->addr);
+	}
+	return -1;
+}
+
+int trace_filter_parse(struct trace_filter *f, const char *args)
+{
+	char buf[256], *save = NULL, *w;
+
+	memset(f, 0, sizeof(*f));
+	f->proto = -1;
+	f->port = -1;
+	f->verdict = -1;
+	if (!args)
+		return 0;
+	if (strlen(args) >= sizeof(buf))
+		return -1;
+	strcpy(buf, args);
+	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *v = strchr(w, '=');
+
+		if (!v)
+			return -1;
+		*v++ = '\0';
+		if (filter_word(f, w, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+bool trace_match(const struct trace_rec *r, const struct trace_filter *f)
+{
+	const struct pkt *p = &r->p;
+	bool ports = p->proto == IPPROTO_NUM_TCP || p->proto == IPPROTO_NUM_UDP;
+
+	if (f->verdict >= 0 && r->accept != f->verdict)
+		return false;
+	if (f->proto >= 0 && (!p->family || p->proto != f->proto))
+		return false;
+	if (f->port >= 0 && (!ports || (p->sport != f->port && p->dport != f->port)))
+		return false;
+	if (f->have_addr && !cidr_contains(&f->addr, p->family, p->src) &&
+	    !cidr_contains(&f->addr, p->family, p->dst))
+		return false;
+	return true;
+}
+
+struct line {
+	char *buf;
+	size_t len, used;
+};
+
+static void PRINTF_FMT(2, 3) put(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->used >= l->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->used, l->len - l->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->used += (size_t)n < l->len - l->used ? (size_t)n : l->len - l->used - 1;
+}
+
+static void put_nacl(struct line *l, const struct trace_rec *r)
+{
+	if (!r->nacl_number)
+		return;
+	if (r->nacl_number > NACL_RULE_MAX)
+		put(l, "nacl %s * deny", dir_name((enum dir)r->dir));
+	else
+		put(l, "nacl %s #%u %s", dir_name((enum dir)r->dir), r->nacl_number,
+		    r->nacl_allow ? "allow" : "deny");
+}
+
+static const char *outcome_words(enum sg_outcome o)
+{
+	switch (o) {
+	case SGO_FLOW_ORIG:
+		return "packet of a tracked flow";
+	case SGO_FLOW_REPLY:
+		return "tracked reply";
+	case SGO_NEW_TRACKED:
+		return "new tracked flow";
+	case SGO_UNTRACKED:
+		return "untracked";
+	case SGO_NO_RULE:
+		return "no rule allows it";
+	case SGO_TABLE_FULL:
+		return "flow table full (conntrack_allowance_exceeded)";
+	default:
+		return "";
+	}
+}
+
+static void put_sg(struct line *l, const struct trace_rec *r, const struct policy *pol)
+{
+	const struct ruleset *rs = policy_ruleset(pol);
+
+	if (r->sg_outcome == SGO_NONE)
+		return;
+	if (r->sg_rule < 0)
+		put(l, "sg %s", outcome_words((enum sg_outcome)r->sg_outcome));
+	else if (r->generation == policy_generation(pol) && (size_t)r->sg_rule < rs->n_sg)
+		put(l, "sg %s %s rule %d (%s)", rs->groups[rs->sg[r->sg_rule].group].id,
+		    dir_name((enum dir)r->dir), r->sg_rule + 1,
+		    outcome_words((enum sg_outcome)r->sg_outcome));
+	else
+		put(l, "sg rule %d of rules since reloaded (%s)", r->sg_rule + 1,
+		    outcome_words((enum sg_outcome)r->sg_outcome));
+}
+
+/* The layers in the order the packet met them: AWS's order for its direction. */
+static void put_layers(struct line *l, const struct trace_rec *r, const struct policy *pol)
+{
+	bool nacl_first = r->dir == DIR_IN;
+	size_t mark = l->used;
+
+	if (nacl_first)
+		put_nacl(l, r);
+	if (r->sg_outcome != SGO_NONE) {
+		if (l->used != mark)
+			put(l, ", then ");
+		put_sg(l, r, pol);
+	}
+	if (!nacl_first && r->nacl_number) {
+		if (l->used != mark)
+			put(l, ", then ");
+		put_nacl(l, r);
+	}
+}
+
+void trace_format(const struct trace_rec *r, const struct policy *pol,
+		  char *buf, size_t len)
+{
+	struct line l = { buf, len, 0 };
+	char pk[160];
+	time_t secs = (time_t)(r->wall_ms / 1000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	put(&l, "%02d:%02d:%02d.%03u q%u %-3s %s %s: ", tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (unsigned)(r->wall_ms % 1000), r->queue,
+	    r->dir == DIR_IN ? "in" : "out",
+	    r->p.family ? pkt_format(&r->p, pk, sizeof(pk)) : "(unparsed)",
+	    r->accept ? "ACCEPT" : "DROP");
+	if (r->kind == TRACE_MALFORMED)
+		put(&l, "malformed (%s)", pkt_status_name((enum pkt_status)r->status));
+	else if (r->kind == TRACE_UNJUDGED)
+		put(&l, "unjudged: no direction for hook %u, failure policy applied", r->hook);
+	else if (r->layer == VL_INFRA)
+		put(&l, "neighbour discovery or DHCP: a VPC never filters it");
+	else
+		put_layers(&l, r, pol);
+	put(&l, "\n");
+	if (l.used + 1 >= len && len > 1)
+		buf[len - 2] = '\n';
+}
