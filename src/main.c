@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "log.h"
 #include "ruleset.h"
+#include "rules_lint.h"
 #include "steer.h"
 
 #define EXIT_BAD_INPUT 1
@@ -206,29 +207,49 @@ static int file_kind(const char *path, enum aws_kind *kind, struct diag *d)
 
 static int cmd_check(int argc, char **argv)
 {
-	struct ruleset *rs;
+	static const struct option opts[] = {
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "werror", no_argument, NULL, 'W' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct aws_map map = { NULL, 0 };
+	bool werror = false;
+	struct ruleset *rs;
 	struct diag *d;
-	int i, ret;
+	int i, opt, ret;
 
-	if (argc < 2)
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'W') {
+			werror = true;
+		} else if (opt != OPT_MAP || aws_map_add(&map, optarg) < 0) {
+			aws_map_free(&map);
+			return usage_error("check", "%s", "bad option or --map");
+		}
+	}
+	if (optind == argc) {
+		aws_map_free(&map);
 		return usage_error("check", "%s", "no file given");
+	}
 	rs = ruleset_new();
 	d = diag_new();
 	if (!rs || !d)
 		return EXIT_SYSTEM;
-	for (i = 1; i < argc; i++) {
+	for (i = optind; i < argc; i++) {
 		enum aws_kind kind;
 
 		if (file_kind(argv[i], &kind, d) == 0)
 			aws_json_load_file(rs, kind, argv[i], &map, d);
 	}
+	/* Lint only what loaded cleanly: warnings about half a file mislead. */
+	if (!diag_errors(d))
+		rules_lint(rs, d);
 	diag_print(d, stderr);
-	ret = diag_errors(d) ? EXIT_BAD_INPUT : 0;
-	if (!ret)
+	ret = diag_errors(d) || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : 0;
+	if (!diag_errors(d))
 		ruleset_print(rs, stdout);
 	diag_free(d);
 	ruleset_free(rs);
+	aws_map_free(&map);
 	return ret;
 }
 
@@ -469,7 +490,7 @@ static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
 	  "           [--max-flows N] [-v]" },
-	{ "check", cmd_check, "FILE..." },
+	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--ctl PATH]" },
 	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--ctl PATH]\n"

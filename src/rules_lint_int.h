@@ -1,0 +1,108 @@
+/*
+ * Private to the lint: what rules_lint.c (entry point, messages),
+ * rules_lint_region.c (address x port sets), rules_lint_nacl.c and
+ * rules_lint_sg.c share. Not for other modules.
+ */
+#ifndef VPCFW_RULES_LINT_INT_H
+#define VPCFW_RULES_LINT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common.h"
+#include "diag.h"
+#include "ruleset.h"
+
+/* Ephemeral port ranges (aws-semantics.md 1.6). */
+#define EPH_LINUX_LO	32768
+#define EPH_LINUX_HI	60999
+#define EPH_WIN_LO	49152
+#define EPH_WIN_HI	65535
+#define EPH_ANY_LO	1024		/* ELB, NAT gateway, Lambda: what to advise */
+#define EPH_ANY_HI	65535
+
+#define PORT_SSH	22
+#define PORT_RDP	3389
+
+struct lint {
+	const struct ruleset *rs;
+	struct diag *d;
+	size_t warnings;
+	bool oom;		/* a check was skipped: reported once, as an error */
+};
+
+void lint_warn(struct lint *l, const struct rule_origin *o, const char *fmt, ...)
+	PRINTF_FMT(3, 4);
+void lint_oom(struct lint *l);
+
+/* Where a rule other than the warned one is: "line 3", "entry 0", "b.rules:3". */
+const char *lint_ref(const struct rule_origin *o, const struct rule_origin *here,
+		     char *buf, size_t len);
+/* " (entry 3)" for a JSON rule, "" when the line is already in the location. */
+const char *lint_self(const struct rule_origin *o, char *buf, size_t len);
+
+/* What a rule matches beyond its peer. */
+enum lint_kind {
+	LK_ANY,			/* proto -1, a protocol without ports, TCP/UDP all ports in an SG */
+	LK_PORTS,		/* TCP/UDP destination port range a-b */
+	LK_ICMP,		/* ICMP type a, code b; -1 = any */
+};
+
+/* "all traffic", "tcp 80", "tcp 1024-65535", "icmp type 3 code 4", "proto 47". */
+const char *lint_what(int proto, enum lint_kind k, int a, int b, char *buf, size_t len);
+/* Does (type st, code sc) cover (type rt, code rc)? -1 is any. */
+bool lint_icmp_covers(int st, int sc, int rt, int rc);
+/* "SSH (tcp 22)", "RDP (tcp 3389)" or both, for a bit set of 1 (SSH) | 2 (RDP). */
+const char *lint_admin_ports(unsigned bits);
+#define ADMIN_SSH	1u
+#define ADMIN_RDP	2u
+
+/* ---- sets of (address, destination port) -------------------------------- */
+
+struct lint_box {
+	struct cidr c;
+	uint16_t lo, hi;
+};
+
+struct lint_region {
+	struct lint_box *b;
+	size_t n, cap;
+};
+
+/* Does prefix `outer` contain prefix `inner` (same family)? */
+bool lint_cidr_has(const struct cidr *outer, const struct cidr *inner);
+
+void region_init(struct lint_region *r);
+void region_free(struct lint_region *r);
+/* 0, or -1 with errno ENOMEM (the region is then unchanged). */
+int region_add(struct lint_region *r, const struct cidr *c, uint16_t lo, uint16_t hi);
+bool region_overlaps(const struct lint_region *r, const struct lint_box *b);
+/* Remove b from r. 0, or -1 with errno ENOMEM (r is then unchanged). */
+int region_subtract(struct lint_region *r, const struct lint_box *b);
+/* Every address of in, with ports lo-hi; contained prefixes are merged. */
+int region_project(const struct lint_region *in, uint16_t lo, uint16_t hi,
+		   struct lint_region *out);
+
+/* ---- the checks ----------------------------------------------------------- */
+
+void lint_nacl(struct lint *l);
+/* One direction of the NACL in evaluation order. */
+struct nacl_dir {
+	const struct nacl_entry **v;	/* one direction, ascending number */
+	size_t n;
+	bool *quiet;			/* never decides anything: skip its other checks */
+};
+/* Ephemeral-port return checks for service rule i of own against the other direction. */
+void lint_nacl_replies(struct lint *l, const struct nacl_dir *own, size_t i,
+		       const struct nacl_dir *other);
+bool lint_nacl_box(const struct nacl_entry *e, int proto, struct lint_box *b);
+/*
+ * A TCP/UDP allow for a service, not a return rule: its ports lie below the
+ * Linux ephemeral range and do not cover old Windows' 1025-5000 either
+ * (1024-65535, 32768-65535 and 0-65535 are return rules).
+ */
+bool lint_nacl_is_service(const struct nacl_entry *e);
+
+void lint_sg(struct lint *l);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * Return traffic through a stateless NACL (aws-semantics.md 1.6, 4.2 #1-3).
+ * A TCP/UDP service allowed one way needs its replies, addressed to the
+ * client's ephemeral ports, allowed the other way. Exactly: take the peers
+ * the service rule really decides for (its box minus every earlier rule),
+ * then run first match over the other direction for the replies to those
+ * peers on an ephemeral range; whatever an explicit deny or the '*' deny
+ * gets is dropped. One exception: a deny of every port for part of the
+ * service's peers (a blocklist entry, "deny all from 198.51.100.0/24")
+ * blocks those peers on purpose; their lost replies are not an
+ * ephemeral-port mistake, and opening the range around it would undo it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rules_lint_int.h"
+
+enum reply_status { RS_PASS, RS_PARTLY, RS_DROP };
+
+struct reply_walk {
+	bool allowed, dropped;
+	const struct nacl_entry *deny;	/* first explicit deny that drops some; NULL: the '*' */
+};
+
+/* The peers rule i of own is the first match for, each with ports lo-hi. */
+static int decided_peers(const struct nacl_dir *own, size_t i, uint16_t lo,
+			 uint16_t hi, struct lint_region *peers)
+{
+	const struct nacl_entry *e = own->v[i];
+	struct lint_region r;
+	struct lint_box b;
+	size_t j;
+	int rc = -1;
+
+	region_init(&r);
+	if (!lint_nacl_box(e, e->proto, &b))
+		return 0;	/* matches nothing: no peers */
+	if (region_add(&r, &b.c, b.lo, b.hi) < 0)
+		goto out;
+	for (j = 0; j < i && r.n; j++) {
+		if (own->v[j]->number >= e->number ||
+		    !lint_nacl_box(own->v[j], e->proto, &b))
+			continue;
+		if (region_subtract(&r, &b) < 0)
+			goto out;
+	}
+	rc = region_project(&r, lo, hi, peers);
+out:
+	region_free(&r);
+	return rc;
+}
+
+/* A deny of every port for peers strictly inside the service's CIDR. */
+static bool blocklist(const struct nacl_entry *f, const struct lint_box *b,
+		      const struct cidr *svc)
+{
+	return !f->allow && b->lo == 0 && b->hi == 65535 &&
+	       f->cidr.plen > svc->plen && lint_cidr_has(svc, &f->cidr);
+}
+
+/* First match over `other` for the replies in r (consumed) to peers of svc. */
+static int walk(const struct nacl_dir *other, const struct nacl_entry *svc,
+		struct lint_region *r, struct reply_walk *w)
+{
+	struct lint_box b;
+	size_t j;
+
+	memset(w, 0, sizeof(*w));
+	for (j = 0; j < other->n && r->n; j++) {
+		const struct nacl_entry *f = other->v[j];
+
+		if (!lint_nacl_box(f, svc->proto, &b) || !region_overlaps(r, &b))
+			continue;
+		if (f->allow) {
+			w->allowed = true;
+		} else if (!blocklist(f, &b, &svc->cidr)) {
+			w->dropped = true;
+			if (!w->deny)
+				w->deny = f;
+		}
+		if (region_subtract(r, &b) < 0)
+			return -1;
+	}
+	if (r->n)
+		w->dropped = true;	/* the '*' deny */
+	return 0;
+}
+
+/* How the replies of rule i to the peers' ports lo-hi fare; -1 on ENOMEM. */
+static int reply_status(const struct nacl_dir *own, size_t i,
+			const struct nacl_dir *other, uint16_t lo, uint16_t hi,
+			struct reply_walk *w)
+{
+	struct lint_region peers;
+	int rc;
+
+	region_init(&peers);
+	rc = decided_peers(own, i, lo, hi, &peers);
+	if (rc == 0)
+		rc = walk(other, own->v[i], &peers, w);
+	region_free(&peers);
+	if (rc < 0)
+		return -1;
+	if (!w->dropped)
+		return RS_PASS;
+	return w->allowed ? RS_PARTLY : RS_DROP;
+}
+
+static const char *status_text(int st)
+{
+	return st == RS_PASS ? "pass" : st == RS_PARTLY ? "are partly dropped" : "are dropped";
+}
+
+static void clients_text(int lin, int win, char *buf, size_t len)
+{
+	if (lin == win)
+		snprintf(buf, len, "replies to Linux (%d-%d) and Windows (%d-%d) clients %s",
+			 EPH_LINUX_LO, EPH_LINUX_HI, EPH_WIN_LO, EPH_WIN_HI,
+			 status_text(lin));
+	else if (win == RS_PASS)
+		snprintf(buf, len, "replies to Windows clients (%d-%d) pass, replies to Linux clients (%d-%d) %s",
+			 EPH_WIN_LO, EPH_WIN_HI, EPH_LINUX_LO, EPH_LINUX_HI,
+			 status_text(lin));
+	else
+		snprintf(buf, len, "replies to Linux clients (%d-%d) %s, replies to Windows clients (%d-%d) %s",
+			 EPH_LINUX_LO, EPH_LINUX_HI, status_text(lin),
+			 EPH_WIN_LO, EPH_WIN_HI, status_text(win));
+}
+
+/* " numbered below rule 120 (line 9)" when an explicit deny drops them. */
+static void below_text(const struct reply_walk *w, const struct nacl_entry *e,
+		       char *buf, size_t len)
+{
+	char ref[300];
+
+	if (!w->deny) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, len, " numbered below rule %u (%s)", w->deny->number,
+		 lint_ref(&w->deny->origin, &e->origin, ref, sizeof(ref)));
+}
+
+/* Inbound service: the server's outbound rules must pass replies to any client. */
+static int check_inbound(struct lint *l, const struct nacl_dir *own, size_t i,
+			 const struct nacl_dir *other)
+{
+	const struct nacl_entry *e = own->v[i];
+	char self[32], what[64], cidr[CIDR_STRLEN], clients[200], below[340];
+	struct reply_walk wl, ww;
+	int lin, win;
+
+	lin = reply_status(own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &wl);
+	if (lin == RS_PASS || lin < 0)
+		return lin < 0 ? -1 : 0;
+	win = reply_status(own, i, other, EPH_WIN_LO, EPH_WIN_HI, &ww);
+	if (win < 0)
+		return -1;
+	clients_text(lin, win, clients, sizeof(clients));
+	below_text(&wl, e, below, sizeof(below));
+	cidr_format(&e->cidr, cidr, sizeof(cidr));
+	lint_warn(l, &e->origin,
+		  "inbound rule %u%s allows %s from %s but not all its replies leave: %s; add an outbound allow of %s %d-%d to %s%s; ELB and NAT gateways use %d-%d too",
+		  e->number, lint_self(&e->origin, self, sizeof(self)),
+		  lint_what(e->proto, LK_PORTS, e->port_from, e->port_to, what, sizeof(what)),
+		  cidr, clients, proto_name(e->proto), EPH_ANY_LO, EPH_ANY_HI,
+		  cidr, below, EPH_ANY_LO, EPH_ANY_HI);
+	return 0;
+}
+
+/* Outbound service: this host's inbound rules must pass replies to its own ephemeral ports. */
+static int check_outbound(struct lint *l, const struct nacl_dir *own, size_t i,
+			  const struct nacl_dir *other)
+{
+	const struct nacl_entry *e = own->v[i];
+	char self[32], what[64], cidr[CIDR_STRLEN], below[340];
+	struct reply_walk w;
+	int st;
+
+	st = reply_status(own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &w);
+	if (st == RS_PASS || st < 0)
+		return st < 0 ? -1 : 0;
+	below_text(&w, e, below, sizeof(below));
+	cidr_format(&e->cidr, cidr, sizeof(cidr));
+	lint_warn(l, &e->origin,
+		  "outbound rule %u%s allows %s to %s but the inbound rules drop %sits replies to this host's ephemeral ports (Linux %d-%d); add an inbound allow of %s %d-%d from %s%s",
+		  e->number, lint_self(&e->origin, self, sizeof(self)),
+		  lint_what(e->proto, LK_PORTS, e->port_from, e->port_to, what, sizeof(what)),
+		  cidr, st == RS_PARTLY ? "some of " : "", EPH_LINUX_LO, EPH_LINUX_HI,
+		  proto_name(e->proto), EPH_ANY_LO, EPH_ANY_HI, cidr, below);
+	return 0;
+}
+
+void lint_nacl_replies(struct lint *l, const struct nacl_dir *own, size_t i,
+		       const struct nacl_dir *other)
+{
+	int rc;
+
+	if (!lint_nacl_is_service(own->v[i]))
+		return;
+	if (own->v[i]->egress)
+		rc = check_outbound(l, own, i, other);
+	else
+		rc = check_inbound(l, own, i, other);
+	if (rc < 0)
+		lint_oom(l);
+}
