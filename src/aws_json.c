@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "aws_json_int.h"
 
 #define MSG_LEN		512
@@ -399,44 +400,6 @@ int aws_json_load_buffer(struct ruleset *rs, enum aws_kind kind, const char *nam
 	return -1;
 }
 
-/* Read a whole file of any size, pipes included. */
-static int read_all(const char *path, char **out, size_t *out_len)
-{
-	size_t len = 0, cap = 65536;
-	char *buf = NULL, *nb;
-	int fd, saved;
-	ssize_t n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	do {
-		if (len == cap || !buf) {
-			cap = buf ? cap * 2 : cap;
-			nb = realloc(buf, cap);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-	*out = buf;
-	*out_len = len;
-	return 0;
-fail:
-	saved = errno;
-	free(buf);
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
 int aws_json_load_file(struct ruleset *rs, enum aws_kind kind, const char *path,
 		       const struct aws_map *map, struct diag *d)
 {
@@ -444,7 +407,7 @@ int aws_json_load_file(struct ruleset *rs, enum aws_kind kind, const char *path,
 	char *buf;
 	int r, saved;
 
-	if (read_all(path, &buf, &len) < 0) {
+	if (file_read_all(path, &buf, &len) < 0) {
 		saved = errno;
 		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
 			 strerror(saved));

@@ -14,11 +14,14 @@
 
 #include "config.h"
 #include "aws_json.h"
+#include "cmds.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "diag.h"
+#include "fileio.h"
 #include "log.h"
 #include "ruleset.h"
+#include "rules.h"
 #include "rules_lint.h"
 #include "steer.h"
 
@@ -174,35 +177,26 @@ out:
 	return ret;
 }
 
-static int read_head(const char *path, char *buf, size_t len)
+/*
+ * Load one file for `check`, whatever it holds: AWS CLI JSON of either kind
+ * (from its top-level key), or the native rule language (every section).
+ */
+static void check_load(struct ruleset *rs, const char *path,
+		       const struct aws_map *map, struct diag *d)
 {
-	FILE *f = fopen(path, "re");
-	size_t n;
+	size_t len;
+	char *buf;
 
-	if (!f)
-		return -1;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
-}
-
-/* Which kind of AWS output a file holds, from its content. */
-static int file_kind(const char *path, enum aws_kind *kind, struct diag *d)
-{
-	static char head[1 << 16];
-
-	if (read_head(path, head, sizeof(head)) < 0) {
-		diag_error(d, path, "%s", strerror(errno));
-		return -1;
+	if (file_read_all(path, &buf, &len) < 0) {
+		diag_error(d, path, "cannot read: %s", strerror(errno));
+		return;
 	}
-	if (!aws_json_detect(head, strlen(head))) {
-		diag_error(d, path, "not AWS CLI JSON (the native rule language is "
-			   "not supported yet)");
-		return -1;
-	}
-	*kind = strstr(head, "\"NetworkAcls\"") ? AWS_KIND_NACL : AWS_KIND_SG;
-	return 0;
+	if (!aws_json_detect(buf, len))
+		rules_load_buffer(rs, rules_sections(buf, len), path, buf, len, map, d);
+	else
+		aws_json_load_buffer(rs, strstr(buf, "\"NetworkAcls\"") ? AWS_KIND_NACL :
+				     AWS_KIND_SG, path, buf, len, map, d);
+	free(buf);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -234,19 +228,15 @@ static int cmd_check(int argc, char **argv)
 	d = diag_new();
 	if (!rs || !d)
 		return EXIT_SYSTEM;
-	for (i = optind; i < argc; i++) {
-		enum aws_kind kind;
-
-		if (file_kind(argv[i], &kind, d) == 0)
-			aws_json_load_file(rs, kind, argv[i], &map, d);
-	}
+	for (i = optind; i < argc; i++)
+		check_load(rs, argv[i], &map, d);
 	/* Lint only what loaded cleanly: warnings about half a file mislead. */
 	if (!diag_errors(d))
 		rules_lint(rs, d);
 	diag_print(d, stderr);
 	ret = diag_errors(d) || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : 0;
 	if (!diag_errors(d))
-		ruleset_print(rs, stdout);
+		rules_print(rs, stdout);
 	diag_free(d);
 	ruleset_free(rs);
 	aws_map_free(&map);
@@ -490,6 +480,7 @@ static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
 	  "           [--max-flows N] [-v]" },
+	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--ctl PATH]" },

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "policy.h"
+#include "rules.h"
 
-/* Rule files are small; anything larger is a mistake (or /dev/zero). */
-#define POLICY_FILE_MAX (64u << 20)
 
 struct policy {
 	struct ruleset *rs;
@@ -159,62 +159,60 @@ uint64_t policy_generation(const struct policy *pol)
 	return pol->generation;
 }
 
-/* Read a whole file into a NUL-terminated buffer. NULL + errno. */
-static char *read_whole_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t cap = 0, n = 0, got;
-	int saved;
-
-	if (!f)
-		return NULL;
-	do {
-		if (cap - n < 4096) {
-			cap = cap ? 2 * cap : 16384;
-			if (cap > POLICY_FILE_MAX + 1) {
-				errno = EFBIG;
-				goto fail;
-			}
-			nb = realloc(buf, cap);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		errno = EIO;
-		goto fail;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	saved = errno;
-	free(buf);
-	fclose(f);
-	errno = saved;
-	return NULL;
-}
-
-static void load_one(struct ruleset *rs, enum aws_kind kind, const char *path,
+/*
+ * Load one file. A native rule file contributes the sections of the flags it
+ * was given with (`take`: --nacl its ACL, --sg its groups, both when given
+ * with both); a JSON file holds one kind, which must match each flag.
+ */
+static void load_one(struct ruleset *rs, unsigned take, const char *path,
 		     const struct aws_map *map, struct diag *d)
 {
 	size_t len = 0;
-	char *buf = read_whole_file(path, &len);
+	char *buf;
 
-	if (!buf) {
+	if (file_read_all(path, &buf, &len) < 0) {
 		diag_error(d, path, "cannot read: %s", strerror(errno));
 		return;
 	}
-	if (aws_json_detect(buf, len))
-		aws_json_load_buffer(rs, kind, path, buf, len, map, d);
-	else
-		diag_error(d, path, "not AWS CLI JSON (the native rule language is not supported yet)");
+	if (!aws_json_detect(buf, len))
+		rules_load_buffer(rs, take, path, buf, len, map, d);
+	else {
+		if (take & RULES_TAKE_NACL)
+			aws_json_load_buffer(rs, AWS_KIND_NACL, path, buf, len, map, d);
+		if (take & RULES_TAKE_SG)
+			aws_json_load_buffer(rs, AWS_KIND_SG, path, buf, len, map, d);
+	}
 	free(buf);
+}
+
+/* The flags a file was given with, over both lists. */
+static unsigned take_of(const struct policy_src *src, const char *path)
+{
+	unsigned take = 0;
+	size_t i;
+
+	for (i = 0; i < src->n_nacl; i++)
+		if (!strcmp(src->nacl_files[i], path))
+			take |= RULES_TAKE_NACL;
+	for (i = 0; i < src->n_sg; i++)
+		if (!strcmp(src->sg_files[i], path))
+			take |= RULES_TAKE_SG;
+	return take;
+}
+
+/* Has this path been loaded already (an earlier entry of either list)? */
+static bool seen_before(const struct policy_src *src, bool in_sg, size_t at,
+			const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < (in_sg ? src->n_nacl : at); i++)
+		if (!strcmp(src->nacl_files[i], path))
+			return true;
+	for (i = 0; in_sg && i < at; i++)
+		if (!strcmp(src->sg_files[i], path))
+			return true;
+	return false;
 }
 
 static struct policy *policy_compile_checked(struct ruleset *rs,
@@ -260,9 +258,13 @@ struct policy *policy_load(const struct policy_src *src, struct diag *d)
 	}
 	/* Every file is read even after an error: all problems in one pass. */
 	for (i = 0; i < src->n_nacl; i++)
-		load_one(rs, AWS_KIND_NACL, src->nacl_files[i], src->map, d);
+		if (!seen_before(src, false, i, src->nacl_files[i]))
+			load_one(rs, take_of(src, src->nacl_files[i]),
+				 src->nacl_files[i], src->map, d);
 	for (i = 0; i < src->n_sg; i++)
-		load_one(rs, AWS_KIND_SG, src->sg_files[i], src->map, d);
+		if (!seen_before(src, true, i, src->sg_files[i]))
+			load_one(rs, take_of(src, src->sg_files[i]),
+				 src->sg_files[i], src->map, d);
 	return policy_compile_checked(rs, src, d);
 }
 

@@ -1,0 +1,246 @@
+/*
+ * vpcfw convert: rules from AWS CLI JSON to the native language and back.
+ * Every input is loaded into one ruleset (JSON recognised by its content,
+ * anything else parsed as native rules), every error of every file is
+ * reported, and only a clean load is written, to standard output.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "aws_json.h"
+#include "aws_json_write.h"
+#include "cmds.h"
+#include "diag.h"
+#include "rules.h"
+#include "ruleset.h"
+
+#define EXIT_BAD_INPUT	1
+#define EXIT_USAGE	2
+#define EXIT_SYSTEM	3
+
+#define ME		"vpcfw convert"
+#define STDIN_NAME	"<stdin>"
+
+enum target { TO_DEFAULT, TO_NATIVE, TO_NACL_JSON, TO_SG_JSON };
+
+static const struct {
+	const char *name;
+	enum target to;
+} targets[] = {
+	{ "native", TO_NATIVE },
+	{ "nacl-json", TO_NACL_JSON },
+	{ "sg-json", TO_SG_JSON },
+};
+
+struct convert {
+	enum target to;
+	struct aws_map map;
+	struct ruleset *rs;
+	struct diag *d;
+	bool native_input;	/* at least one input was native rules */
+};
+
+static int PRINTF_FMT(1, 2) usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, ME ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: " ME " " CMD_CONVERT_USAGE "\n");
+	return EXIT_USAGE;
+}
+
+static int parse_target(const char *s, enum target *to)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(targets); i++)
+		if (!strcmp(s, targets[i].name)) {
+			*to = targets[i].to;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_args(struct convert *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "map", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	optind = 0;	/* a fresh scan, whoever called getopt before */
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 't' && parse_target(optarg, &c->to) < 0)
+			return usage("bad --to '%s' (native, nacl-json or sg-json)", optarg);
+		if (opt == 'm' && aws_map_add(&c->map, optarg) < 0)
+			return usage("bad --map '%s' (sg-ID=CIDR[,CIDR...] or pl-ID=...)", optarg);
+		if (opt != 't' && opt != 'm')
+			return usage("bad option");
+	}
+	if (optind >= argc)
+		return usage("no file given");
+	return 0;
+}
+
+/*
+ * Which CLI output a JSON text is, from its top-level key. Text that does
+ * not parse goes to the security-group loader, which reports the syntax
+ * error with its line and column like any other.
+ */
+static enum aws_kind json_kind(const char *buf, size_t len)
+{
+	size_t skip = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+	json_t *root = json_loadb(buf + skip, len - skip, 0, NULL);
+	enum aws_kind kind = AWS_KIND_SG;
+
+	if (json_is_object(root) && json_object_get(root, "NetworkAcls"))
+		kind = AWS_KIND_NACL;
+	json_decref(root);
+	return kind;
+}
+
+static void load_input(struct convert *c, const char *path)
+{
+	const char *name = strcmp(path, "-") ? path : STDIN_NAME;
+	char *buf;
+	size_t len;
+
+	if (file_read_all(path, &buf, &len) < 0) {
+		diag_error(c->d, name, "cannot read: %s", strerror(errno));
+		return;
+	}
+	if (aws_json_detect(buf, len)) {
+		aws_json_load_buffer(c->rs, json_kind(buf, len), name, buf, len,
+				     &c->map, c->d);
+	} else {
+		/* Every section the file holds: convert, like check, takes all. */
+		c->native_input = true;
+		rules_load_buffer(c->rs, rules_sections(buf, len), name, buf, len,
+				  &c->map, c->d);
+	}
+	free(buf);
+}
+
+/* Never drop a section without saying so. */
+static void note_left_out(struct convert *c)
+{
+	const struct ruleset *rs = c->rs;
+
+	if (c->to == TO_NACL_JSON && rs->n_groups)
+		diag_add(c->d, DIAG_WARNING, ME, 0, 0, NULL,
+			 "%zu security group%s not written: --to sg-json writes %s",
+			 rs->n_groups, rs->n_groups == 1 ? "" : "s",
+			 rs->n_groups == 1 ? "it" : "them");
+	if (c->to == TO_SG_JSON && rs->has_nacl)
+		diag_add(c->d, DIAG_WARNING, ME, 0, 0, NULL,
+			 "network ACL %s not written: --to nacl-json writes it",
+			 rs->nacl_id ? rs->nacl_id : "");
+}
+
+/*
+ * JSON input becomes native rules; native input becomes the JSON of the
+ * one kind of section it holds. Both kinds at once need --to: one JSON
+ * document holds one kind only. Returns why no output can be chosen, or
+ * NULL.
+ */
+static const char *choose_target(struct convert *c)
+{
+	bool nacl = c->rs->has_nacl, sg = c->rs->n_groups > 0;
+
+	if (c->to == TO_DEFAULT) {
+		if (!c->native_input)
+			c->to = TO_NATIVE;
+		else if (nacl && sg)
+			return "the input holds a network ACL and security groups, and one JSON document holds one kind: say which with --to nacl-json or --to sg-json";
+		else if (!nacl && !sg)
+			return "the input holds no network ACL and no security group: nothing to convert";
+		else
+			c->to = nacl ? TO_NACL_JSON : TO_SG_JSON;
+	}
+	if (c->to == TO_NACL_JSON && !nacl)
+		return "--to nacl-json: the input holds no network ACL";
+	if (c->to == TO_SG_JSON && !sg)
+		return "--to sg-json: the input holds no security group";
+	return NULL;
+}
+
+static int write_output(const struct convert *c, FILE *out)
+{
+	switch (c->to) {
+	case TO_NACL_JSON:
+		return aws_json_write_nacl(c->rs, out);
+	case TO_SG_JSON:
+		return aws_json_write_sg(c->rs, out);
+	default:
+		rules_print(c->rs, out);
+		if (fflush(out) == 0 && !ferror(out))
+			return 0;
+		if (!errno)
+			errno = EIO;
+		return -1;
+	}
+}
+
+static int convert_run(struct convert *c, int nfiles, char **files)
+{
+	const char *why;
+	int i;
+
+	for (i = 0; i < nfiles; i++)
+		load_input(c, files[i]);
+	if (!diag_errors(c->d)) {
+		why = choose_target(c);
+		if (why)
+			diag_error(c->d, ME, "%s", why);
+		else
+			note_left_out(c);
+	}
+	diag_print(c->d, stderr);
+	if (diag_errors(c->d))
+		return EXIT_BAD_INPUT;
+	errno = 0;
+	if (write_output(c, stdout) == 0)
+		return 0;
+	if (errno == EILSEQ) {
+		fprintf(stderr, ME ": error: a group name, description or id is not UTF-8, which JSON text must be\n");
+		return EXIT_BAD_INPUT;
+	}
+	fprintf(stderr, ME ": cannot write the output: %s\n", strerror(errno));
+	return EXIT_SYSTEM;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+	struct convert c = { .to = TO_DEFAULT };
+	int ret = parse_args(&c, argc, argv);
+
+	if (ret)
+		goto out;
+	c.rs = ruleset_new();
+	c.d = diag_new();
+	if (!c.rs || !c.d) {
+		fprintf(stderr, ME ": %s\n", strerror(ENOMEM));
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	ret = convert_run(&c, argc - optind, argv + optind);
+out:
+	diag_free(c.d);
+	ruleset_free(c.rs);
+	aws_map_free(&c.map);
+	return ret;
+}

@@ -1,0 +1,268 @@
+/*
+ * The canonical form of a ruleset in the native rule language, the inverse
+ * of the parser: print(parse(print(x))) == print(x). Also the comparison
+ * the round-trip tests use.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rules.h"
+
+/* ---- order ---------------------------------------------------------- */
+
+/* Is NACL entry a before b: by number, then by position (stable)? */
+static bool nacl_before(const struct ruleset *rs, const struct nacl_entry *a,
+			const struct nacl_entry *b)
+{
+	if (a->number != b->number)
+		return a->number < b->number;
+	return a - rs->nacl < b - rs->nacl;
+}
+
+/*
+ * The entry of one direction that follows prev (NULL: the first) in
+ * number order, or NULL. Quadratic, allocation-free: AWS allows a few
+ * dozen rules per direction.
+ */
+static const struct nacl_entry *nacl_next(const struct ruleset *rs, bool egress,
+					  const struct nacl_entry *prev)
+{
+	const struct nacl_entry *best = NULL, *e;
+	size_t i;
+
+	for (i = 0; i < rs->n_nacl; i++) {
+		e = &rs->nacl[i];
+		if (e->egress != egress || (prev && !nacl_before(rs, prev, e)))
+			continue;
+		if (!best || nacl_before(rs, e, best))
+			best = e;
+	}
+	return best;
+}
+
+/* The next rule of group g in one direction at index >= *i, or NULL. */
+static const struct sg_entry *sg_next(const struct ruleset *rs, size_t g, bool egress,
+				      size_t *i)
+{
+	for (; *i < rs->n_sg; (*i)++)
+		if (rs->sg[*i].group == g && rs->sg[*i].egress == egress)
+			return &rs->sg[(*i)++];
+	return NULL;
+}
+
+/* ---- fields --------------------------------------------------------- */
+
+static const char *proto_text(int proto, char *buf, size_t len)
+{
+	const char *n = proto_name(proto);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "%d", proto);
+	return buf;
+}
+
+/* tcp/udp: N, N-M or all; ICMP: T, T/C, or nothing for all; others nothing. */
+static const char *range_text(int proto, int32_t from, int32_t to, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (proto == 6 || proto == 17) {
+		if (from < 0 || (from == 0 && to == 65535))
+			snprintf(buf, len, "all");
+		else if (from == to)
+			snprintf(buf, len, "%d", from);
+		else
+			snprintf(buf, len, "%d-%d", from, to);
+	} else if ((proto == 1 || proto == 58) && from >= 0) {
+		if (to < 0)
+			snprintf(buf, len, "%d", from);
+		else
+			snprintf(buf, len, "%d/%d", from, to);
+	}
+	return buf;
+}
+
+/*
+ * A string with \" and \\ escaped. The parser takes no control
+ * characters; one that came from elsewhere (JSON) is printed as a space.
+ */
+static void print_string(const char *s, FILE *out)
+{
+	unsigned char c;
+
+	fputc('"', out);
+	for (; *s; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fputc('\\', out);
+		fputc(c < 0x20 || c == 0x7f ? ' ' : c, out);
+	}
+	fputc('"', out);
+}
+
+/* ---- sections ------------------------------------------------------- */
+
+static void print_nacl_line(const char *num, const char *action, const char *proto,
+			    const char *range, const char *cidr, FILE *out)
+{
+	fprintf(out, "  %-6s %-6s %-7s %-11s %s\n", num, action, proto, range, cidr);
+}
+
+static void print_nacl_dir(const struct ruleset *rs, bool egress, FILE *out)
+{
+	const struct nacl_entry *e = NULL;
+	char num[12], proto[8], range[24], cidr[CIDR_STRLEN];
+	bool icmp;
+
+	fprintf(out, "%s\n", egress ? "outbound" : "inbound");
+	while ((e = nacl_next(rs, egress, e))) {
+		icmp = e->proto == 1 || e->proto == 58;
+		snprintf(num, sizeof(num), "%u", e->number);
+		print_nacl_line(num, e->allow ? "allow" : "deny",
+				proto_text(e->proto, proto, sizeof(proto)),
+				range_text(e->proto, icmp ? e->icmp_type : e->port_from,
+					   icmp ? e->icmp_code : e->port_to, range, sizeof(range)),
+				cidr_format(&e->cidr, cidr, sizeof(cidr)), out);
+	}
+	print_nacl_line("*", "deny", "all", "", "0.0.0.0/0", out);
+	print_nacl_line("*", "deny", "all", "", "::/0", out);
+}
+
+static void print_nacl(const struct ruleset *rs, FILE *out)
+{
+	fprintf(out, "nacl %s\n", rs->nacl_id ? rs->nacl_id : "-");
+	print_nacl_dir(rs, false, out);
+	print_nacl_dir(rs, true, out);
+}
+
+/* A rule mapped from an sg-/pl- id shows the id in a comment. */
+static void print_sg_rule(const struct sg_entry *e, FILE *out)
+{
+	char proto[8], range[24], cidr[CIDR_STRLEN];
+
+	fprintf(out, "  %-7s %-11s ", proto_text(e->proto, proto, sizeof(proto)),
+		range_text(e->proto, e->from, e->to, range, sizeof(range)));
+	cidr_format(&e->cidr, cidr, sizeof(cidr));
+	if (!e->description && !e->ref) {
+		fprintf(out, "%s\n", cidr);
+		return;
+	}
+	fprintf(out, "%-18s ", cidr);
+	if (e->description)
+		print_string(e->description, out);
+	if (e->ref)
+		fprintf(out, "%s# from %s", e->description ? " " : "", e->ref);
+	fputc('\n', out);
+}
+
+static void print_group(const struct ruleset *rs, size_t g, FILE *out)
+{
+	const struct sg_entry *e;
+	size_t i;
+	int egress;
+
+	fprintf(out, "sg %s", rs->groups[g].id);
+	if (rs->groups[g].name) {
+		fputc(' ', out);
+		print_string(rs->groups[g].name, out);
+	}
+	fputc('\n', out);
+	for (egress = 0; egress <= 1; egress++) {
+		fprintf(out, "%s\n", egress ? "outbound" : "inbound");
+		for (i = 0; (e = sg_next(rs, g, egress, &i));)
+			print_sg_rule(e, out);
+	}
+}
+
+void rules_print(const struct ruleset *rs, FILE *out)
+{
+	size_t g;
+
+	if (rs->has_nacl)
+		print_nacl(rs, out);
+	for (g = 0; g < rs->n_groups; g++) {
+		if (rs->has_nacl || g)
+			fputc('\n', out);
+		print_group(rs, g, out);
+	}
+}
+
+/* ---- comparison ----------------------------------------------------- */
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool nacl_eq(const struct nacl_entry *a, const struct nacl_entry *b)
+{
+	return a->number == b->number && a->egress == b->egress && a->allow == b->allow &&
+	       a->proto == b->proto && a->port_from == b->port_from &&
+	       a->port_to == b->port_to && a->icmp_type == b->icmp_type &&
+	       a->icmp_code == b->icmp_code && !memcmp(&a->cidr, &b->cidr, sizeof(a->cidr));
+}
+
+static bool sg_eq(const struct sg_entry *a, const struct sg_entry *b)
+{
+	return a->egress == b->egress && a->proto == b->proto && a->from == b->from &&
+	       a->to == b->to && a->group == b->group &&
+	       !memcmp(&a->cidr, &b->cidr, sizeof(a->cidr)) &&
+	       str_eq(a->description, b->description);
+}
+
+static bool nacls_equal(const struct ruleset *a, const struct ruleset *b)
+{
+	const struct nacl_entry *x, *y;
+	int egress;
+
+	if (a->has_nacl != b->has_nacl || !str_eq(a->nacl_id, b->nacl_id) ||
+	    a->n_nacl != b->n_nacl)
+		return false;
+	for (egress = 0; egress <= 1; egress++) {
+		x = y = NULL;
+		do {
+			x = nacl_next(a, egress, x);
+			y = nacl_next(b, egress, y);
+			if (x && y && !nacl_eq(x, y))
+				return false;
+		} while (x && y);
+		if (x || y)
+			return false;
+	}
+	return true;
+}
+
+static bool group_equal(const struct ruleset *a, const struct ruleset *b, size_t g)
+{
+	const struct sg_entry *x, *y;
+	size_t i, j;
+	int egress;
+
+	if (strcmp(a->groups[g].id, b->groups[g].id) ||
+	    !str_eq(a->groups[g].name, b->groups[g].name))
+		return false;
+	for (egress = 0; egress <= 1; egress++) {
+		i = j = 0;
+		do {
+			x = sg_next(a, g, egress, &i);
+			y = sg_next(b, g, egress, &j);
+			if (x && y && !sg_eq(x, y))
+				return false;
+		} while (x && y);
+		if (x || y)
+			return false;
+	}
+	return true;
+}
+
+bool rules_equal(const struct ruleset *a, const struct ruleset *b)
+{
+	size_t g;
+
+	if (!nacls_equal(a, b) || a->n_groups != b->n_groups || a->n_sg != b->n_sg)
+		return false;
+	for (g = 0; g < a->n_groups; g++)
+		if (!group_equal(a, b, g))
+			return false;
+	return true;
+}
