@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #define CTL_DEFAULT_PATH "/run/vpcfw.sock"
-#define CTL_MAX_REQUEST 256
+#define CTL_MAX_REQUEST 4096
 
 /*
  * A request handler writes its answer's text to `out` and returns 0 (OK) or

@@ -26,6 +26,7 @@ struct daemon_cfg {
 	size_t max_flows;
 	uint32_t queue_maxlen;
 	uint32_t copy_range;
+	bool log_drops;			/* --log-drops: one log line per drop, rate-limited */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

@@ -33,551 +33,9 @@
 #include "show.h"
 #include "trace.h"
 
-#define EXPIRE_INTERVAL_S 1
-/* Every bucket is visited about once per this many seconds. */
-#define EXPIRE_SWEEP_S 10
+#include "daemon_int.h"
+#include "notify.h"
 
-#define MAX_TRACERS 8
-#define TRACE_RING_ORDER 12		/* 4096 records per queue thread */
-#define TRACE_TICK_MS 50
-
-struct tracer {
-	int fd;
-	struct trace_filter f;
-	uint64_t lost;			/* lines this listener missed */
-};
-
-struct daemon;
-
-struct qthread {
-	struct daemon *d;
-	struct queue *q;
-	struct trace_ring *ring;	/* written only while someone traces */
-	pthread_t tid;
-	bool started;
-	const struct policy *pol;	/* for the burst in progress */
-	uint64_t now;
-	struct judge_counters c;	/* written by this thread only */
-};
-
-struct daemon {
-	const struct daemon_cfg *cfg;
-	struct policy *policy;		/* RCU: read by queue threads, swapped by reload */
-	struct flow_table *flows;
-	struct qthread *qt;
-	size_t nq;
-	unsigned inside_ifindex;
-	int ctl_fd, sig_fd, timer_fd, fail_fd, ep_fd;
-	bool stop;			/* atomic */
-	int exit_code;
-	uint64_t started_ms;
-	uint32_t generation;
-	uint64_t reloads_ok, reloads_failed;
-	time_t loaded_at;
-	/* Trace listeners: the control thread owns the list; queue threads read n_tracers. */
-	struct tracer tracers[MAX_TRACERS];
-	int n_tracers;			/* atomic */
-	int trace_timer_fd;
-};
-
-static void count(uint64_t *c)
-{
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
-}
-
-static uint64_t rd(const uint64_t *c)
-{
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
-/*
- * The verdict for a packet the engine cannot judge (a hook it has no
- * direction for): the failure policy decides, as it does in the kernel.
- */
-static uint32_t error_verdict(struct qthread *t)
-{
-	count(&t->c.internal_errors);
-	return t->d->cfg->fail_closed ? NF_DROP : NF_ACCEPT;
-}
-
-static int hook_direction(const struct daemon *d, const struct queue_pkt *qp,
-			  enum dir *dir)
-{
-	switch (qp->hook) {
-	case NF_INET_PRE_ROUTING:
-	case NF_INET_LOCAL_IN:
-		*dir = DIR_IN;
-		return 0;
-	case NF_INET_LOCAL_OUT:
-	case NF_INET_POST_ROUTING:
-		*dir = DIR_OUT;
-		return 0;
-	case NF_INET_FORWARD:
-		/* Subnet-boundary mode: towards --inside is entering the subnet. */
-		if (!d->inside_ifindex)
-			return -1;
-		if (qp->outdev == d->inside_ifindex)
-			*dir = DIR_IN;
-		else if (qp->indev == d->inside_ifindex)
-			*dir = DIR_OUT;
-		else
-			return -1;
-		return 0;
-	}
-	return -1;
-}
-
-static void account(struct qthread *t, const struct verdict *v)
-{
-	switch (v->sg_outcome) {
-	case SGO_FLOW_ORIG:
-	case SGO_FLOW_REPLY:
-		count(&t->c.flow_hits);
-		break;
-	case SGO_NEW_TRACKED:
-		count(&t->c.new_flows);
-		break;
-	case SGO_UNTRACKED:
-		count(&t->c.untracked);
-		break;
-	default:
-		break;
-	}
-	if (v->layer == VL_INFRA)
-		count(&t->c.infra);
-	if (v->accept)
-		return;
-	if (v->layer == VL_NACL)
-		count(&t->c.nacl_drops);
-	else if (v->sg_outcome == SGO_TABLE_FULL)
-		count(&t->c.table_full);
-	else
-		count(&t->c.sg_drops);
-}
-
-static struct log_ratelimit malformed_rl = LOG_RATELIMIT_INIT(5000, 5);
-
-/* Only called while someone listens: the cost when nobody does is one load. */
-static void trace_record(struct qthread *t, const struct queue_pkt *qp,
-			 const struct pkt *p, enum dir dir, enum trace_kind kind,
-			 enum pkt_status st, const struct verdict *v, uint32_t nf)
-{
-	struct timespec ts;
-	struct trace_rec r;
-
-	memset(&r, 0, sizeof(r));
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	r.wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (p)
-		r.p = *p;
-	r.queue = queue_num(t->q);
-	r.kind = (uint8_t)kind;
-	r.dir = (uint8_t)dir;
-	r.accept = nf == NF_ACCEPT;
-	r.status = (uint8_t)st;
-	r.hook = qp->hook;
-	r.sg_rule = -1;
-	if (v) {
-		const struct ruleset *rs = policy_ruleset(t->pol);
-
-		r.layer = (uint8_t)v->layer;
-		r.sg_outcome = (uint8_t)v->sg_outcome;
-		r.flow_state = (uint8_t)v->flow_state;
-		r.nacl_number = v->nacl ? v->nacl->number : 0;
-		r.nacl_allow = v->nacl && v->nacl->allow;
-		r.sg_rule = v->sg ? (int32_t)(v->sg - rs->sg) : -1;
-		r.generation = policy_generation(t->pol);
-	}
-	trace_ring_push(t->ring, &r);
-}
-
-static bool tracing(const struct qthread *t)
-{
-	return __atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED) > 0;
-}
-
-static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
-{
-	struct qthread *t = ctx;
-	enum pkt_status st;
-	struct verdict v;
-	struct pkt p;
-	enum dir dir;
-	uint32_t nf;
-
-	if (hook_direction(t->d, qp, &dir) < 0) {
-		nf = error_verdict(t);
-		if (tracing(t))
-			trace_record(t, qp, NULL, DIR_IN, TRACE_UNJUDGED, PKT_OK, NULL, nf);
-		return nf;
-	}
-	st = pkt_parse(&p, qp->data, qp->caplen, qp->wirelen);
-	/* The link layer's word for the family must agree with the header's. */
-	if (st == PKT_OK && qp->hw_proto &&
-	    qp->hw_proto != (p.family == AF_INET ? ETH_P_IP : ETH_P_IPV6))
-		st = PKT_ERR_VERSION;
-	if (st != PKT_OK) {
-		/* A VPC delivers no malformed packet: drop it, count it, say so. */
-		count(&t->c.malformed[st]);
-		log_limited(&malformed_rl, LOG_LVL_INFO,
-			    "queue %u: dropped a malformed %s packet (%s)",
-			    queue_num(t->q), dir_name(dir), pkt_status_name(st));
-		if (tracing(t))
-			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP);
-		return NF_DROP;
-	}
-	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
-	account(t, &v);
-	nf = v.accept ? NF_ACCEPT : NF_DROP;
-	if (tracing(t))
-		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf);
-	return nf;
-}
-
-static void qthread_burst_begin(void *ctx)
-{
-	struct qthread *t = ctx;
-
-	/* One policy generation judges the whole burst. */
-	urcu_memb_read_lock();
-	t->pol = rcu_dereference(t->d->policy);
-	t->now = now_ms();
-}
-
-static void qthread_burst_end(void *ctx)
-{
-	struct qthread *t = ctx;
-
-	t->pol = NULL;
-	urcu_memb_read_unlock();
-}
-
-static void *qthread_main(void *arg)
-{
-	struct qthread *t = arg;
-	const struct queue_handler h = {
-		.burst_begin = qthread_burst_begin,
-		.judge = qthread_judge,
-		.burst_end = qthread_burst_end,
-		.ctx = t,
-	};
-	uint64_t one = 1;
-
-	urcu_memb_register_thread();
-	while (!__atomic_load_n(&t->d->stop, __ATOMIC_ACQUIRE)) {
-		if (queue_process(t->q, &h, true) < 0) {
-			log_err("queue %u: receive failed: %s; stopping",
-				queue_num(t->q), strerror(errno));
-			if (write(t->d->fail_fd, &one, sizeof(one)) < 0)
-				abort();
-			break;
-		}
-	}
-	/* Shutdown: no new packets into the queue, then judge what is there. */
-	queue_stop_intake(t->q);
-	while (queue_process(t->q, &h, false) > 0)
-		;
-	urcu_memb_unregister_thread();
-	return NULL;
-}
-
-static struct policy *load_policy(const struct daemon_cfg *c, struct diag *dg)
-{
-	const struct policy_src src = {
-		.nacl_files = c->nacl_files, .n_nacl = c->n_nacl,
-		.sg_files = c->sg_files, .n_sg = c->n_sg,
-		.map = &c->map,
-	};
-
-	return policy_load(&src, dg);
-}
-
-static int do_reload(struct daemon *d, FILE *out)
-{
-	struct diag *dg = diag_new();
-	struct policy *np, *old;
-
-	if (!dg)
-		return -1;
-	np = load_policy(d->cfg, dg);
-	if (!np) {
-		diag_print(dg, out);
-		if (out != stderr)
-			diag_print(dg, stderr);
-		diag_free(dg);
-		d->reloads_failed++;
-		log_err("reload refused: the rules in force stay (generation %u)",
-			d->generation);
-		return -1;
-	}
-	diag_free(dg);
-	old = rcu_xchg_pointer(&d->policy, np);
-	/* After this, every burst judged by the old rules has finished. */
-	urcu_memb_synchronize_rcu();
-	policy_free(old);
-	d->generation++;
-	d->reloads_ok++;
-	d->loaded_at = time(NULL);
-	log_info("reload: new rules in force (generation %u)", d->generation);
-	fprintf(out, "new rules in force (generation %u)\n", d->generation);
-	return 0;
-}
-
-static int ctl_reload(void *ctx, const char *args, FILE *out)
-{
-	return do_reload(ctx, out);
-}
-
-static void snapshot_counters(const struct judge_counters *c, struct judge_counters *o)
-{
-	const uint64_t *src = (const uint64_t *)c;
-	uint64_t *dst = (uint64_t *)o;
-	size_t i;
-
-	for (i = 0; i < sizeof(*o) / sizeof(uint64_t); i++)
-		dst[i] = rd(&src[i]);
-}
-
-/* A copy of every counter, for rendering outside the packet path's way. */
-static int engine_snapshot(const struct daemon *d, struct show_engine *e)
-{
-	size_t i;
-
-	memset(e, 0, sizeof(*e));
-	e->q = calloc(d->nq, sizeof(*e->q));
-	if (!e->q)
-		return -1;
-	e->pid = (int)getpid();
-	e->uptime_s = (now_ms() - d->started_ms) / 1000;
-	e->fail_closed = d->cfg->fail_closed;
-	e->generation = d->generation;
-	e->reloads_ok = d->reloads_ok;
-	e->reloads_failed = d->reloads_failed;
-	flow_table_stats(d->flows, &e->fs);
-	e->tracers = d->n_tracers;
-	e->nq = d->nq;
-	for (i = 0; i < d->nq; i++) {
-		struct show_queue *q = &e->q[i];
-
-		q->num = queue_num(d->qt[i].q);
-		queue_get_stats(d->qt[i].q, &q->qs);
-		queue_kernel_stats(q->num, &q->ks);
-		snapshot_counters(&d->qt[i].c, &q->jc);
-	}
-	return 0;
-}
-
-static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)
-{
-	struct show_engine e;
-
-	if (engine_snapshot(d, &e) < 0)
-		return -1;
-	urcu_memb_read_lock();
-	show_stats(&e, rcu_dereference(d->policy), fmt, out);
-	urcu_memb_read_unlock();
-	free(e.q);
-	return 0;
-}
-
-static int ctl_status(void *ctx, const char *args, FILE *out)
-{
-	return ctl_show_stats(ctx, SHOW_TEXT, out);
-}
-
-/* "show stats|rules|flows|metrics [json] [flow filters...]" */
-static int ctl_show(void *ctx, const char *args, FILE *out)
-{
-	struct daemon *d = ctx;
-	enum show_format fmt = SHOW_TEXT;
-	struct show_flow_filter f;
-	char what[16] = "";
-	int n = 0, ret = 0;
-
-	sscanf(args, "%15s %n", what, &n);
-	args += n;
-	if (!strncmp(args, "json", 4) && (args[4] == ' ' || !args[4])) {
-		fmt = SHOW_JSON;
-		args += args[4] ? 5 : 4;
-	}
-	if (!strcmp(what, "stats"))
-		return ctl_show_stats(d, fmt, out);
-	if (!strcmp(what, "metrics"))
-		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
-	if (!strcmp(what, "flows") && show_flow_filter_parse(&f, args) < 0) {
-		fprintf(out, "bad flow filter '%s' (proto=P addr=A[/N] port=N)\n", args);
-		return -1;
-	}
-	urcu_memb_read_lock();
-	if (!strcmp(what, "rules"))
-		show_rules(rcu_dereference(d->policy), fmt, out);
-	else if (!strcmp(what, "flows"))
-		ret = show_flows(d->flows, rcu_dereference(d->policy), now_ms(), &f, fmt, out);
-	else
-		ret = -2;
-	urcu_memb_read_unlock();
-	if (ret == -2)
-		fprintf(out, "show what? stats, rules, flows or metrics\n");
-	return ret < 0 ? -1 : 0;
-}
-
-static int ctl_zero(void *ctx, const char *args, FILE *out)
-{
-	struct daemon *d = ctx;
-
-	urcu_memb_read_lock();
-	policy_zero_hits(rcu_dereference(d->policy));
-	urcu_memb_read_unlock();
-	fprintf(out, "rule counters zeroed\n");
-	return 0;
-}
-
-/* ---- trace listeners (control thread only) ------------------------------- */
-
-static void trace_timer_arm(struct daemon *d, bool on)
-{
-	struct itimerspec its;
-
-	memset(&its, 0, sizeof(its));
-	if (on) {
-		its.it_interval.tv_nsec = TRACE_TICK_MS * 1000000L;
-		its.it_value.tv_nsec = TRACE_TICK_MS * 1000000L;
-	}
-	timerfd_settime(d->trace_timer_fd, 0, &its, NULL);
-}
-
-static void tracer_remove(struct daemon *d, int i)
-{
-	epoll_ctl(d->ep_fd, EPOLL_CTL_DEL, d->tracers[i].fd, NULL);
-	close(d->tracers[i].fd);
-	d->tracers[i] = d->tracers[d->n_tracers - 1];
-	__atomic_store_n(&d->n_tracers, d->n_tracers - 1, __ATOMIC_RELAXED);
-	if (!d->n_tracers)
-		trace_timer_arm(d, false);
-}
-
-static int tracer_find(const struct daemon *d, int fd)
-{
-	int i;
-
-	for (i = 0; i < d->n_tracers; i++)
-		if (d->tracers[i].fd == fd)
-			return i;
-	return -1;
-}
-
-static void ctl_trace(void *ctx, const char *args, int fd)
-{
-	struct daemon *d = ctx;
-	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = fd };
-	struct trace_filter f;
-	const char *why = NULL;
-	size_t i;
-
-	if (trace_filter_parse(&f, args) < 0)
-		why = "ERR\nbad trace filter (proto=P addr=A[/N] port=N verdict=accept|drop)\n";
-	else if (d->n_tracers == MAX_TRACERS)
-		why = "ERR\ntoo many trace listeners\n";
-	else if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		why = "ERR\ncannot follow the connection\n";
-	if (why) {
-		if (write(fd, why, strlen(why)) < 0) { /* the client is gone */ }
-		close(fd);
-		return;
-	}
-	if (write(fd, "OK\n", 3) < 0) { /* noticed at the first line */ }
-	/* Start the rings empty: no line older than the listener. */
-	for (i = 0; !d->n_tracers && i < d->nq; i++) {
-		struct trace_rec junk[64];
-
-		while (trace_ring_pop(d->qt[i].ring, junk, ARRAY_SIZE(junk)))
-			;
-		trace_ring_take_lost(d->qt[i].ring);
-	}
-	d->tracers[d->n_tracers].fd = fd;
-	d->tracers[d->n_tracers].f = f;
-	d->tracers[d->n_tracers].lost = 0;
-	__atomic_store_n(&d->n_tracers, d->n_tracers + 1, __ATOMIC_RELAXED);
-	trace_timer_arm(d, true);
-}
-
-/* Never block on a listener: a line it cannot take now is lost, and counted. */
-static void tracer_send(struct daemon *d, int i, const char *line, size_t len)
-{
-	struct tracer *tr = &d->tracers[i];
-	char note[96];
-
-	if (tr->lost) {
-		int n = snprintf(note, sizeof(note), "# %llu lines lost (the reader or the "
-				 "ring was too slow)\n", (unsigned long long)tr->lost);
-
-		if (send(tr->fd, note, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
-			tr->lost = 0;
-	}
-	if (send(tr->fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
-		tr->lost++;
-}
-
-static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
-			    const struct policy *pol)
-{
-	struct trace_rec rec[64];
-	char line[512];
-	size_t n, k;
-	int i;
-
-	while ((n = trace_ring_pop(ring, rec, ARRAY_SIZE(rec))) > 0) {
-		for (k = 0; k < n; k++) {
-			bool formatted = false;
-
-			for (i = 0; i < d->n_tracers; i++) {
-				if (!trace_match(&rec[k], &d->tracers[i].f))
-					continue;
-				if (!formatted)
-					trace_format(&rec[k], pol, line, sizeof(line));
-				formatted = true;
-				tracer_send(d, i, line, strlen(line));
-			}
-		}
-	}
-}
-
-static void on_trace_timer(struct daemon *d)
-{
-	uint64_t ticks, lost;
-	size_t q;
-	int i;
-
-	if (read(d->trace_timer_fd, &ticks, sizeof(ticks)) < 0)
-		return;
-	urcu_memb_read_lock();
-	for (q = 0; q < d->nq; q++) {
-		trace_pump_ring(d, d->qt[q].ring, rcu_dereference(d->policy));
-		lost = trace_ring_take_lost(d->qt[q].ring);
-		for (i = 0; i < d->n_tracers; i++)
-			d->tracers[i].lost += lost;
-	}
-	urcu_memb_read_unlock();
-}
-
-static void on_tracer_event(struct daemon *d, int i)
-{
-	char buf[64];
-
-	/* Listeners send nothing: data or EOF means they are done. */
-	if (recv(d->tracers[i].fd, buf, sizeof(buf), MSG_DONTWAIT) != -1 ||
-	    (errno != EAGAIN && errno != EWOULDBLOCK))
-		tracer_remove(d, i);
-}
-
-static const struct ctl_cmd ctl_cmds[] = {
-	{ "status", ctl_status, NULL },
-	{ "reload", ctl_reload, NULL },
-	{ "show", ctl_show, NULL },
-	{ "zero", ctl_zero, NULL },
-	{ "trace", NULL, ctl_trace },
-};
 
 static int open_queues(struct daemon *d)
 {
@@ -646,10 +104,11 @@ static int setup_events(struct daemon *d)
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	d->trace_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	d->apply_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	d->fail_fd = eventfd(0, EFD_CLOEXEC);
 	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sig_fd < 0 || d->timer_fd < 0 || d->fail_fd < 0 || d->ep_fd < 0 ||
-	    d->trace_timer_fd < 0)
+	    d->trace_timer_fd < 0 || d->apply_timer_fd < 0)
 		return -1;
 	if (timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
 		return -1;
@@ -664,7 +123,7 @@ static void on_signal(struct daemon *d)
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading the rule files");
-		do_reload(d, stderr);
+		daemon_reload(d, stderr);
 		return;
 	}
 	log_info("signal %u: judging what is queued, then stopping", si.ssi_signo);
@@ -703,14 +162,16 @@ static void control_loop(struct daemon *d)
 			else if (fd == d->timer_fd)
 				on_timer(d);
 			else if (fd == d->ctl_fd)
-				ctl_serve_one(d->ctl_fd, ctl_cmds,
-					      ARRAY_SIZE(ctl_cmds), d);
+				ctl_serve_one(d->ctl_fd, daemon_ctl_cmds,
+					      daemon_n_ctl_cmds, d);
 			else if (fd == d->fail_fd)
 				d->exit_code = 3;
 			else if (fd == d->trace_timer_fd)
-				on_trace_timer(d);
-			else if (tracer_find(d, fd) >= 0)
-				on_tracer_event(d, tracer_find(d, fd));
+				daemon_on_trace_timer(d);
+			else if (fd == d->apply_timer_fd)
+				daemon_on_apply_timer(d);
+			else if (daemon_tracer_find(d, fd) >= 0)
+				daemon_on_tracer_event(d, daemon_tracer_find(d, fd));
 		}
 		if (d->exit_code)
 			break;
@@ -733,7 +194,7 @@ static void teardown(struct daemon *d)
 		if (d->qt[i].started)
 			pthread_join(d->qt[i].tid, NULL);
 	while (d->n_tracers)
-		tracer_remove(d, d->n_tracers - 1);
+		daemon_tracer_remove(d, d->n_tracers - 1);
 	for (i = 0; d->qt && i < d->nq; i++) {
 		queue_close(d->qt[i].q);
 		trace_ring_free(d->qt[i].ring);
@@ -748,10 +209,39 @@ static void teardown(struct daemon *d)
 	close_fd(d->fail_fd);
 	close_fd(d->ep_fd);
 	close_fd(d->trace_timer_fd);
+	close_fd(d->apply_timer_fd);
+	if (d->rollback_policy)
+		policy_free(d->rollback_policy);
+	file_set_clear(&d->files);
+	file_set_clear(&d->apply_files);
 	if (d->flows)
 		flow_table_free(d->flows);
 	if (d->policy)
 		policy_free(d->policy);
+}
+
+static int copy_paths(char ***dst, size_t *n, const char **src, size_t count)
+{
+	size_t i;
+
+	*dst = calloc(count + 1, sizeof(**dst));
+	if (!*dst)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (!((*dst)[i] = strdup(src[i])))
+			return -1;
+		*n = i + 1;
+	}
+	return 0;
+}
+
+/* The engine's own copy of the files of `run`: apply may replace them. */
+static int file_set_from_cfg(struct file_set *fs, const struct daemon_cfg *c)
+{
+	if (copy_paths(&fs->nacl, &fs->n_nacl, c->nacl_files, c->n_nacl) < 0 ||
+	    copy_paths(&fs->sg, &fs->n_sg, c->sg_files, c->n_sg) < 0)
+		return -1;
+	return 0;
 }
 
 static int setup(struct daemon *d)
@@ -762,7 +252,11 @@ static int setup(struct daemon *d)
 
 	if (!dg)
 		return 3;
-	d->policy = load_policy(c, dg);
+	if (file_set_from_cfg(&d->files, c) < 0) {
+		diag_free(dg);
+		return 3;
+	}
+	d->policy = daemon_load_policy(d, &d->files, dg);
 	diag_print(dg, stderr);
 	diag_free(dg);
 	if (!d->policy)
@@ -788,7 +282,7 @@ static int setup(struct daemon *d)
 		return 1;
 	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||
 	    epoll_add(d->ep_fd, d->fail_fd) || epoll_add(d->ep_fd, d->ctl_fd) ||
-	    epoll_add(d->ep_fd, d->trace_timer_fd))
+	    epoll_add(d->ep_fd, d->trace_timer_fd) || epoll_add(d->ep_fd, d->apply_timer_fd))
 		return 3;
 	return start_threads(d) < 0 ? 3 : 0;
 }
@@ -806,7 +300,8 @@ int daemon_run(const struct daemon_cfg *c)
 {
 	struct daemon d = {
 		.cfg = c, .ctl_fd = -1, .sig_fd = -1, .timer_fd = -1,
-		.fail_fd = -1, .ep_fd = -1, .trace_timer_fd = -1, .generation = 1,
+		.fail_fd = -1, .ep_fd = -1, .trace_timer_fd = -1, .apply_timer_fd = -1,
+		.generation = 1,
 	};
 	int ret;
 
@@ -822,7 +317,11 @@ int daemon_run(const struct daemon_cfg *c)
 			log_info("ready: queues %u-%u bound, rules loaded (%s)",
 				 c->queue_first, c->queue_last,
 				 c->fail_closed ? "fail-closed" : "fail-open");
+		notify_send("READY=1\nSTATUS=judging packets: queues %u-%u, rules generation %u, %s",
+			    c->queue_first, c->queue_last, d.generation,
+			    c->fail_closed ? "fail-closed" : "fail-open");
 		control_loop(&d);
+		notify_send("STOPPING=1");
 		ret = d.exit_code;
 		log_info("stopped");
 	}

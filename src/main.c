@@ -96,7 +96,8 @@ static int push_file(const char ***list, size_t *n, const char *f)
 	return 0;
 }
 
-enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD };
+enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
+       OPT_LOG_DROPS, OPT_CONFIRM };
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -123,6 +124,9 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 	case OPT_INSIDE:
 		c->inside = arg;
 		return 0;
+	case OPT_LOG_DROPS:
+		c->log_drops = true;
+		return 0;
 	case OPT_MAP:
 		if (aws_map_add(&c->map, arg) < 0)
 			return usage_error("run", "bad --map '%s' (sg-ID=CIDR[,CIDR...] or pl-ID=...)", arg);
@@ -148,6 +152,7 @@ static int cmd_run(int argc, char **argv)
 		{ "inside", required_argument, NULL, OPT_INSIDE },
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "log-drops", no_argument, NULL, OPT_LOG_DROPS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -395,6 +400,57 @@ static int cmd_trace(int argc, char **argv)
 	return ret ? EXIT_BAD_INPUT : 0;
 }
 
+static int cmd_confirm(int argc, char **argv)
+{
+	return ctl_client("confirm", "confirm", argc, argv);
+}
+
+/* Add " key=ABSOLUTE-PATH": the engine does not share our working directory. */
+static int req_add_path(char *req, size_t len, const char *key, const char *path)
+{
+	char abs[PATH_MAX];
+
+	if (!realpath(path, abs)) {
+		fprintf(stderr, "vpcfw apply: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return req_add(req, len, key, abs);
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "nacl", required_argument, NULL, 'n' },
+		{ "sg", required_argument, NULL, 's' },
+		{ "confirm", required_argument, NULL, OPT_CONFIRM },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CTL_DEFAULT_PATH;
+	char req[CTL_MAX_REQUEST] = "apply";
+	bool files = false, secs = false;
+	size_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:n:s:", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			path = optarg;
+		} else if (opt == 'n' || opt == 's') {
+			if (req_add_path(req, sizeof(req), opt == 'n' ? "nacl" : "sg", optarg) < 0)
+				return EXIT_BAD_INPUT;
+			files = true;
+		} else if (opt == OPT_CONFIRM && parse_size(optarg, 1, 3600, &v) == 0) {
+			snprintf(req + strlen(req), sizeof(req) - strlen(req), " confirm=%zu", v);
+			secs = true;
+		} else {
+			return usage_error("apply", "%s", "bad option (--confirm takes 1 to 3600 seconds)");
+		}
+	}
+	if (optind < argc || !files || !secs)
+		return usage_error("apply", "%s", "give --nacl and/or --sg files and --confirm SECONDS");
+	return ctl_answer("apply", path, req);
+}
+
 static int cmd_steer(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -479,11 +535,13 @@ static int cmd_version(int argc, char **argv)
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
-	  "           [--max-flows N] [-v]" },
+	  "           [--max-flows N] [--log-drops] [-v]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--ctl PATH]" },
+	{ "apply", cmd_apply, "[--nacl FILE]... [--sg FILE]... --confirm SECONDS [--ctl PATH]" },
+	{ "confirm", cmd_confirm, "[--ctl PATH]" },
 	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--ctl PATH]\n"
 	  "           [--proto P] [--addr A[/N]] [--port N]" },
 	{ "zero", cmd_zero, "[--ctl PATH]" },

@@ -1,0 +1,337 @@
+/* The engine's answers on the control socket, and rule (re)loading. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/timerfd.h>
+
+#include <urcu/urcu-memb.h>
+
+#include "daemon_int.h"
+#include "log.h"
+#include "notify.h"
+
+void file_set_clear(struct file_set *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n_nacl; i++)
+		free(fs->nacl[i]);
+	for (i = 0; i < fs->n_sg; i++)
+		free(fs->sg[i]);
+	free(fs->nacl);
+	free(fs->sg);
+	memset(fs, 0, sizeof(*fs));
+}
+
+struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
+				  struct diag *dg)
+{
+	const struct policy_src src = {
+		.nacl_files = (const char *const *)fs->nacl, .n_nacl = fs->n_nacl,
+		.sg_files = (const char *const *)fs->sg, .n_sg = fs->n_sg,
+		.map = &d->cfg->map,
+	};
+
+	return policy_load(&src, dg);
+}
+
+/* Put np in force; the old policy is returned once no packet is judged by it. */
+static struct policy *swap_policy(struct daemon *d, struct policy *np)
+{
+	struct policy *old = rcu_xchg_pointer(&d->policy, np);
+
+	/* After this, every burst judged by the old rules has finished. */
+	urcu_memb_synchronize_rcu();
+	d->generation++;
+	d->loaded_at = time(NULL);
+	notify_send("READY=1\nSTATUS=judging packets, rules generation %u", d->generation);
+	return old;
+}
+
+/* Load fs fully; on any error print every message to out (and the log) and fail. */
+static struct policy *load_or_report(struct daemon *d, const struct file_set *fs,
+				     FILE *out)
+{
+	struct diag *dg = diag_new();
+	struct policy *np;
+
+	if (!dg)
+		return NULL;
+	np = daemon_load_policy(d, fs, dg);
+	if (!np) {
+		diag_print(dg, out);
+		if (out != stderr)
+			diag_print(dg, stderr);
+	}
+	diag_free(dg);
+	return np;
+}
+
+int daemon_reload(struct daemon *d, FILE *out)
+{
+	struct policy *np;
+
+	if (d->rollback_policy) {
+		fprintf(out, "an apply is pending: `vpcfw confirm` it, or wait for the rollback\n");
+		return -1;
+	}
+	notify_send("RELOADING=1");
+	np = load_or_report(d, &d->files, out);
+	if (!np) {
+		d->reloads_failed++;
+		log_err("reload refused: the rules in force stay (generation %u)",
+			d->generation);
+		notify_send("READY=1\nSTATUS=reload refused, rules generation %u stay",
+			    d->generation);
+		return -1;
+	}
+	policy_free(swap_policy(d, np));
+	d->reloads_ok++;
+	log_info("reload: new rules in force (generation %u)", d->generation);
+	fprintf(out, "new rules in force (generation %u)\n", d->generation);
+	return 0;
+}
+
+static int ctl_reload(void *ctx, const char *args, FILE *out)
+{
+	return daemon_reload(ctx, out);
+}
+
+/* "confirm=SECONDS nacl=PATH sg=PATH ...": the files of an apply. */
+static int parse_apply(const char *args, struct file_set *fs, unsigned *secs)
+{
+	char buf[CTL_MAX_REQUEST], *save = NULL, *w;
+
+	*secs = 0;
+	if (strlen(args) >= sizeof(buf))
+		return -1;
+	strcpy(buf, args);
+	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char ***list = NULL, *v = strchr(w, '=');
+		size_t *n = NULL;
+		char **nl;
+
+		if (!v)
+			return -1;
+		*v++ = '\0';
+		if (!strcmp(w, "confirm")) {
+			*secs = (unsigned)strtoul(v, NULL, 10);
+			continue;
+		}
+		if (!strcmp(w, "nacl"))
+			list = &fs->nacl, n = &fs->n_nacl;
+		else if (!strcmp(w, "sg"))
+			list = &fs->sg, n = &fs->n_sg;
+		else
+			return -1;
+		nl = realloc(*list, (*n + 1) * sizeof(*nl));
+		if (!nl)
+			return -1;
+		*list = nl;
+		if (!(nl[*n] = strdup(v)))
+			return -1;
+		(*n)++;
+	}
+	return *secs && *secs <= 3600 && (fs->n_nacl || fs->n_sg) ? 0 : -1;
+}
+
+static void apply_timer_arm(struct daemon *d, unsigned secs)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = secs;
+	timerfd_settime(d->apply_timer_fd, 0, &its, NULL);
+}
+
+/*
+ * `vpcfw apply --confirm SECONDS`: put other rule files in force now and go
+ * back to the rules before them unless `vpcfw confirm` comes in time
+ * (iptables-apply, a router's commit confirmed). Flows survive both ways.
+ */
+static int ctl_apply(void *ctx, const char *args, FILE *out)
+{
+	struct daemon *d = ctx;
+	struct file_set fs = { NULL, 0, NULL, 0 };
+	struct policy *np;
+	unsigned secs;
+
+	if (d->rollback_policy) {
+		fprintf(out, "an apply is already pending: confirm it or wait for the rollback\n");
+		return -1;
+	}
+	if (parse_apply(args, &fs, &secs) < 0) {
+		file_set_clear(&fs);
+		fprintf(out, "bad apply request (confirm=1-3600 and at least one nacl= or sg= file)\n");
+		return -1;
+	}
+	np = load_or_report(d, &fs, out);
+	if (!np) {
+		file_set_clear(&fs);
+		log_err("apply refused: the rules in force stay (generation %u)", d->generation);
+		return -1;
+	}
+	d->rollback_policy = swap_policy(d, np);
+	d->apply_files = fs;
+	apply_timer_arm(d, secs);
+	log_info("apply: new rules in force (generation %u); back to the previous rules in "
+		 "%u s unless confirmed", d->generation, secs);
+	fprintf(out, "new rules in force (generation %u); `vpcfw confirm` within %u s keeps them, "
+		"otherwise the previous rules come back\n", d->generation, secs);
+	return 0;
+}
+
+static int ctl_confirm(void *ctx, const char *args, FILE *out)
+{
+	struct daemon *d = ctx;
+
+	if (!d->rollback_policy) {
+		fprintf(out, "nothing to confirm: no apply is pending\n");
+		return -1;
+	}
+	apply_timer_arm(d, 0);
+	policy_free(d->rollback_policy);
+	d->rollback_policy = NULL;
+	/* From now on reload reads the applied files. */
+	file_set_clear(&d->files);
+	d->files = d->apply_files;
+	memset(&d->apply_files, 0, sizeof(d->apply_files));
+	log_info("confirm: the applied rules stay (generation %u)", d->generation);
+	fprintf(out, "the applied rules stay (generation %u)\n", d->generation);
+	return 0;
+}
+
+void daemon_on_apply_timer(struct daemon *d)
+{
+	uint64_t ticks;
+
+	if (read(d->apply_timer_fd, &ticks, sizeof(ticks)) < 0 || !d->rollback_policy)
+		return;
+	policy_free(swap_policy(d, d->rollback_policy));
+	d->rollback_policy = NULL;
+	file_set_clear(&d->apply_files);
+	log_warn("apply not confirmed in time: the previous rules are back (generation %u)",
+		 d->generation);
+}
+
+static void snapshot_counters(const struct judge_counters *c, struct judge_counters *o)
+{
+	const uint64_t *src = (const uint64_t *)c;
+	uint64_t *dst = (uint64_t *)o;
+	size_t i;
+
+	for (i = 0; i < sizeof(*o) / sizeof(uint64_t); i++)
+		dst[i] = rd(&src[i]);
+}
+
+/* A copy of every counter, for rendering outside the packet path's way. */
+static int engine_snapshot(const struct daemon *d, struct show_engine *e)
+{
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->q = calloc(d->nq, sizeof(*e->q));
+	if (!e->q)
+		return -1;
+	e->pid = (int)getpid();
+	e->uptime_s = (now_ms() - d->started_ms) / 1000;
+	e->fail_closed = d->cfg->fail_closed;
+	e->generation = d->generation;
+	e->reloads_ok = d->reloads_ok;
+	e->reloads_failed = d->reloads_failed;
+	flow_table_stats(d->flows, &e->fs);
+	e->tracers = d->n_tracers;
+	e->nq = d->nq;
+	for (i = 0; i < d->nq; i++) {
+		struct show_queue *q = &e->q[i];
+
+		q->num = queue_num(d->qt[i].q);
+		queue_get_stats(d->qt[i].q, &q->qs);
+		queue_kernel_stats(q->num, &q->ks);
+		snapshot_counters(&d->qt[i].c, &q->jc);
+	}
+	return 0;
+}
+
+static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)
+{
+	struct show_engine e;
+
+	if (engine_snapshot(d, &e) < 0)
+		return -1;
+	urcu_memb_read_lock();
+	show_stats(&e, rcu_dereference(d->policy), fmt, out);
+	urcu_memb_read_unlock();
+	free(e.q);
+	return 0;
+}
+
+static int ctl_status(void *ctx, const char *args, FILE *out)
+{
+	return ctl_show_stats(ctx, SHOW_TEXT, out);
+}
+
+/* "show stats|rules|flows|metrics [json] [flow filters...]" */
+static int ctl_show(void *ctx, const char *args, FILE *out)
+{
+	struct daemon *d = ctx;
+	enum show_format fmt = SHOW_TEXT;
+	struct show_flow_filter f;
+	char what[16] = "";
+	int n = 0, ret = 0;
+
+	sscanf(args, "%15s %n", what, &n);
+	args += n;
+	if (!strncmp(args, "json", 4) && (args[4] == ' ' || !args[4])) {
+		fmt = SHOW_JSON;
+		args += args[4] ? 5 : 4;
+	}
+	if (!strcmp(what, "stats"))
+		return ctl_show_stats(d, fmt, out);
+	if (!strcmp(what, "metrics"))
+		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
+	if (!strcmp(what, "flows") && show_flow_filter_parse(&f, args) < 0) {
+		fprintf(out, "bad flow filter '%s' (proto=P addr=A[/N] port=N)\n", args);
+		return -1;
+	}
+	urcu_memb_read_lock();
+	if (!strcmp(what, "rules"))
+		show_rules(rcu_dereference(d->policy), fmt, out);
+	else if (!strcmp(what, "flows"))
+		ret = show_flows(d->flows, rcu_dereference(d->policy), now_ms(), &f, fmt, out);
+	else
+		ret = -2;
+	urcu_memb_read_unlock();
+	if (ret == -2)
+		fprintf(out, "show what? stats, rules, flows or metrics\n");
+	return ret < 0 ? -1 : 0;
+}
+
+static int ctl_zero(void *ctx, const char *args, FILE *out)
+{
+	struct daemon *d = ctx;
+
+	urcu_memb_read_lock();
+	policy_zero_hits(rcu_dereference(d->policy));
+	urcu_memb_read_unlock();
+	fprintf(out, "rule counters zeroed\n");
+	return 0;
+}
+
+/* ---- trace listeners (control thread only) ------------------------------- */
+const struct ctl_cmd daemon_ctl_cmds[] = {
+	{ "status", ctl_status, NULL },
+	{ "reload", ctl_reload, NULL },
+	{ "apply", ctl_apply, NULL },
+	{ "confirm", ctl_confirm, NULL },
+	{ "show", ctl_show, NULL },
+	{ "zero", ctl_zero, NULL },
+	{ "trace", NULL, daemon_ctl_trace },
+};
+const size_t daemon_n_ctl_cmds = ARRAY_SIZE(daemon_ctl_cmds);

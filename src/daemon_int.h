@@ -1,0 +1,117 @@
+/*
+ * The engine's internals, shared by its files: daemon.c (life cycle, the
+ * control thread's loop), daemon_judge.c (the queue threads),
+ * daemon_ctl.c (control-socket requests) and daemon_trace.c (trace
+ * listeners). Not part of any interface.
+ */
+#ifndef VPCFW_DAEMON_INT_H
+#define VPCFW_DAEMON_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "flow.h"
+#include "policy.h"
+#include "queue.h"
+#include "show.h"
+#include "trace.h"
+
+#define EXPIRE_INTERVAL_S 1
+/* Every bucket is visited about once per this many seconds. */
+#define EXPIRE_SWEEP_S 10
+
+#define MAX_TRACERS 8
+#define TRACE_RING_ORDER 12		/* 4096 records per queue thread */
+#define TRACE_TICK_MS 50
+
+struct tracer {
+	int fd;
+	struct trace_filter f;
+	uint64_t lost;			/* lines this listener missed */
+};
+
+/* The rule files the engine reads (those of `run`, or of a confirmed `apply`). */
+struct file_set {
+	char **nacl;
+	size_t n_nacl;
+	char **sg;
+	size_t n_sg;
+};
+
+struct daemon;
+
+struct qthread {
+	struct daemon *d;
+	struct queue *q;
+	struct trace_ring *ring;	/* written only while someone traces */
+	pthread_t tid;
+	bool started;
+	const struct policy *pol;	/* for the burst in progress */
+	uint64_t now;
+	struct judge_counters c;	/* written by this thread only */
+};
+
+struct daemon {
+	const struct daemon_cfg *cfg;
+	struct policy *policy;		/* RCU: read by queue threads, swapped by reload */
+	struct flow_table *flows;
+	struct qthread *qt;
+	size_t nq;
+	unsigned inside_ifindex;
+	int ctl_fd, sig_fd, timer_fd, fail_fd, ep_fd;
+	bool stop;			/* atomic */
+	int exit_code;
+	uint64_t started_ms;
+	uint32_t generation;
+	uint64_t reloads_ok, reloads_failed;
+	time_t loaded_at;
+	/* Trace listeners: the control thread owns the list; queue threads read n_tracers. */
+	struct tracer tracers[MAX_TRACERS];
+	int n_tracers;			/* atomic */
+	int trace_timer_fd;
+	struct file_set files;		/* what reload reads */
+	/* A pending `apply --confirm`: the rules to go back to, and their files. */
+	struct policy *rollback_policy;
+	struct file_set apply_files;
+	int apply_timer_fd;
+};
+
+/* Free the strings and arrays of a file set and empty it. */
+void file_set_clear(struct file_set *fs);
+
+
+/* Counters written by one thread and read by others: no torn or lost values. */
+static inline void count(uint64_t *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+}
+
+static inline uint64_t rd(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* daemon_judge.c: the body of each queue thread. */
+void *qthread_main(void *arg);
+
+/* daemon_ctl.c */
+extern const struct ctl_cmd daemon_ctl_cmds[];
+extern const size_t daemon_n_ctl_cmds;
+struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
+				  struct diag *dg);
+int daemon_reload(struct daemon *d, FILE *out);
+void daemon_on_apply_timer(struct daemon *d);
+
+/* daemon_trace.c */
+void daemon_ctl_trace(void *ctx, const char *args, int fd);
+void daemon_on_trace_timer(struct daemon *d);
+int daemon_tracer_find(const struct daemon *d, int fd);
+void daemon_on_tracer_event(struct daemon *d, int i);
+void daemon_tracer_remove(struct daemon *d, int i);
+
+#endif

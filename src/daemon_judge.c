@@ -1,0 +1,234 @@
+/*
+ * The queue threads: each owns its queue's socket and judges its packets
+ * with no lock of its own: the policy is read under RCU, the flow table
+ * locks its stripes, counters are the thread's own.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <urcu/urcu-memb.h>
+
+#include "daemon_int.h"
+#include "log.h"
+#include "pkt.h"
+
+/*
+ * The verdict for a packet the engine cannot judge (a hook it has no
+ * direction for): the failure policy decides, as it does in the kernel.
+ */
+static uint32_t error_verdict(struct qthread *t)
+{
+	count(&t->c.internal_errors);
+	return t->d->cfg->fail_closed ? NF_DROP : NF_ACCEPT;
+}
+
+static int hook_direction(const struct daemon *d, const struct queue_pkt *qp,
+			  enum dir *dir)
+{
+	switch (qp->hook) {
+	case NF_INET_PRE_ROUTING:
+	case NF_INET_LOCAL_IN:
+		*dir = DIR_IN;
+		return 0;
+	case NF_INET_LOCAL_OUT:
+	case NF_INET_POST_ROUTING:
+		*dir = DIR_OUT;
+		return 0;
+	case NF_INET_FORWARD:
+		/* Subnet-boundary mode: towards --inside is entering the subnet. */
+		if (!d->inside_ifindex)
+			return -1;
+		if (qp->outdev == d->inside_ifindex)
+			*dir = DIR_IN;
+		else if (qp->indev == d->inside_ifindex)
+			*dir = DIR_OUT;
+		else
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static void account(struct qthread *t, const struct verdict *v)
+{
+	switch (v->sg_outcome) {
+	case SGO_FLOW_ORIG:
+	case SGO_FLOW_REPLY:
+		count(&t->c.flow_hits);
+		break;
+	case SGO_NEW_TRACKED:
+		count(&t->c.new_flows);
+		break;
+	case SGO_UNTRACKED:
+		count(&t->c.untracked);
+		break;
+	default:
+		break;
+	}
+	if (v->layer == VL_INFRA)
+		count(&t->c.infra);
+	if (v->accept)
+		return;
+	if (v->layer == VL_NACL)
+		count(&t->c.nacl_drops);
+	else if (v->sg_outcome == SGO_TABLE_FULL)
+		count(&t->c.table_full);
+	else
+		count(&t->c.sg_drops);
+}
+
+static struct log_ratelimit malformed_rl = LOG_RATELIMIT_INIT(5000, 5);
+
+/* What the trace and the drop log say of one packet. */
+static void describe(struct qthread *t, const struct queue_pkt *qp,
+		     const struct pkt *p, enum dir dir, enum trace_kind kind,
+		     enum pkt_status st, const struct verdict *v, uint32_t nf,
+		     struct trace_rec *r)
+{
+	struct timespec ts;
+
+	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	r->wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (p)
+		r->p = *p;
+	r->queue = queue_num(t->q);
+	r->kind = (uint8_t)kind;
+	r->dir = (uint8_t)dir;
+	r->accept = nf == NF_ACCEPT;
+	r->status = (uint8_t)st;
+	r->hook = qp->hook;
+	r->sg_rule = -1;
+	if (v) {
+		const struct ruleset *rs = policy_ruleset(t->pol);
+
+		r->layer = (uint8_t)v->layer;
+		r->sg_outcome = (uint8_t)v->sg_outcome;
+		r->flow_state = (uint8_t)v->flow_state;
+		r->nacl_number = v->nacl ? v->nacl->number : 0;
+		r->nacl_allow = v->nacl && v->nacl->allow;
+		r->sg_rule = v->sg ? (int32_t)(v->sg - rs->sg) : -1;
+		r->generation = policy_generation(t->pol);
+	}
+}
+
+static struct log_ratelimit drop_rl = LOG_RATELIMIT_INIT(1000, 10);
+
+/*
+ * Trace listeners and --log-drops: both cost one load per packet while
+ * nobody wants them.
+ */
+static void trace_record(struct qthread *t, const struct queue_pkt *qp,
+			 const struct pkt *p, enum dir dir, enum trace_kind kind,
+			 enum pkt_status st, const struct verdict *v, uint32_t nf)
+{
+	struct trace_rec r;
+	char line[512];
+
+	describe(t, qp, p, dir, kind, st, v, nf, &r);
+	if (__atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED))
+		trace_ring_push(t->ring, &r);
+	if (nf == NF_DROP && t->d->cfg->log_drops) {
+		trace_format(&r, t->pol, line, sizeof(line));
+		line[strcspn(line, "\n")] = '\0';
+		log_limited(&drop_rl, LOG_LVL_INFO, "%s", line);
+	}
+}
+
+static bool tracing(const struct qthread *t)
+{
+	return t->d->cfg->log_drops ||
+	       __atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED) > 0;
+}
+
+static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
+{
+	struct qthread *t = ctx;
+	enum pkt_status st;
+	struct verdict v;
+	struct pkt p;
+	enum dir dir;
+	uint32_t nf;
+
+	if (hook_direction(t->d, qp, &dir) < 0) {
+		nf = error_verdict(t);
+		if (tracing(t))
+			trace_record(t, qp, NULL, DIR_IN, TRACE_UNJUDGED, PKT_OK, NULL, nf);
+		return nf;
+	}
+	st = pkt_parse(&p, qp->data, qp->caplen, qp->wirelen);
+	/* The link layer's word for the family must agree with the header's. */
+	if (st == PKT_OK && qp->hw_proto &&
+	    qp->hw_proto != (p.family == AF_INET ? ETH_P_IP : ETH_P_IPV6))
+		st = PKT_ERR_VERSION;
+	if (st != PKT_OK) {
+		/* A VPC delivers no malformed packet: drop it, count it, say so. */
+		count(&t->c.malformed[st]);
+		log_limited(&malformed_rl, LOG_LVL_INFO,
+			    "queue %u: dropped a malformed %s packet (%s)",
+			    queue_num(t->q), dir_name(dir), pkt_status_name(st));
+		if (tracing(t))
+			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP);
+		return NF_DROP;
+	}
+	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
+	account(t, &v);
+	nf = v.accept ? NF_ACCEPT : NF_DROP;
+	if (tracing(t))
+		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf);
+	return nf;
+}
+
+static void qthread_burst_begin(void *ctx)
+{
+	struct qthread *t = ctx;
+
+	/* One policy generation judges the whole burst. */
+	urcu_memb_read_lock();
+	t->pol = rcu_dereference(t->d->policy);
+	t->now = now_ms();
+}
+
+static void qthread_burst_end(void *ctx)
+{
+	struct qthread *t = ctx;
+
+	t->pol = NULL;
+	urcu_memb_read_unlock();
+}
+
+void *qthread_main(void *arg)
+{
+	struct qthread *t = arg;
+	const struct queue_handler h = {
+		.burst_begin = qthread_burst_begin,
+		.judge = qthread_judge,
+		.burst_end = qthread_burst_end,
+		.ctx = t,
+	};
+	uint64_t one = 1;
+
+	urcu_memb_register_thread();
+	while (!__atomic_load_n(&t->d->stop, __ATOMIC_ACQUIRE)) {
+		if (queue_process(t->q, &h, true) < 0) {
+			log_err("queue %u: receive failed: %s; stopping",
+				queue_num(t->q), strerror(errno));
+			if (write(t->d->fail_fd, &one, sizeof(one)) < 0)
+				abort();
+			break;
+		}
+	}
+	/* Shutdown: no new packets into the queue, then judge what is there. */
+	queue_stop_intake(t->q);
+	while (queue_process(t->q, &h, false) > 0)
+		;
+	urcu_memb_unregister_thread();
+	return NULL;
+}

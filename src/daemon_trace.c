@@ -1,0 +1,156 @@
+/*
+ * Trace listeners, on the control thread: attach, drain the queue threads'
+ * rings every TRACE_TICK_MS, filter, write without ever blocking.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <urcu/urcu-memb.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+
+#include "daemon_int.h"
+
+
+static void trace_timer_arm(struct daemon *d, bool on)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (on) {
+		its.it_interval.tv_nsec = TRACE_TICK_MS * 1000000L;
+		its.it_value.tv_nsec = TRACE_TICK_MS * 1000000L;
+	}
+	timerfd_settime(d->trace_timer_fd, 0, &its, NULL);
+}
+
+void daemon_tracer_remove(struct daemon *d, int i)
+{
+	epoll_ctl(d->ep_fd, EPOLL_CTL_DEL, d->tracers[i].fd, NULL);
+	close(d->tracers[i].fd);
+	d->tracers[i] = d->tracers[d->n_tracers - 1];
+	__atomic_store_n(&d->n_tracers, d->n_tracers - 1, __ATOMIC_RELAXED);
+	if (!d->n_tracers)
+		trace_timer_arm(d, false);
+}
+
+int daemon_tracer_find(const struct daemon *d, int fd)
+{
+	int i;
+
+	for (i = 0; i < d->n_tracers; i++)
+		if (d->tracers[i].fd == fd)
+			return i;
+	return -1;
+}
+
+void daemon_ctl_trace(void *ctx, const char *args, int fd)
+{
+	struct daemon *d = ctx;
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = fd };
+	struct trace_filter f;
+	const char *why = NULL;
+	size_t i;
+
+	if (trace_filter_parse(&f, args) < 0)
+		why = "ERR\nbad trace filter (proto=P addr=A[/N] port=N verdict=accept|drop)\n";
+	else if (d->n_tracers == MAX_TRACERS)
+		why = "ERR\ntoo many trace listeners\n";
+	else if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		why = "ERR\ncannot follow the connection\n";
+	if (why) {
+		if (write(fd, why, strlen(why)) < 0) { /* the client is gone */ }
+		close(fd);
+		return;
+	}
+	if (write(fd, "OK\n", 3) < 0) { /* noticed at the first line */ }
+	/* Start the rings empty: no line older than the listener. */
+	for (i = 0; !d->n_tracers && i < d->nq; i++) {
+		struct trace_rec junk[64];
+
+		while (trace_ring_pop(d->qt[i].ring, junk, ARRAY_SIZE(junk)))
+			;
+		trace_ring_take_lost(d->qt[i].ring);
+	}
+	d->tracers[d->n_tracers].fd = fd;
+	d->tracers[d->n_tracers].f = f;
+	d->tracers[d->n_tracers].lost = 0;
+	__atomic_store_n(&d->n_tracers, d->n_tracers + 1, __ATOMIC_RELAXED);
+	trace_timer_arm(d, true);
+}
+
+/* Never block on a listener: a line it cannot take now is lost, and counted. */
+static void tracer_send(struct daemon *d, int i, const char *line, size_t len)
+{
+	struct tracer *tr = &d->tracers[i];
+	char note[96];
+
+	if (tr->lost) {
+		int n = snprintf(note, sizeof(note), "# %llu lines lost (the reader or the "
+				 "ring was too slow)\n", (unsigned long long)tr->lost);
+
+		if (send(tr->fd, note, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+			tr->lost = 0;
+	}
+	if (send(tr->fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+		tr->lost++;
+}
+
+static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
+			    const struct policy *pol)
+{
+	struct trace_rec rec[64];
+	char line[512];
+	size_t n, k;
+	int i;
+
+	while ((n = trace_ring_pop(ring, rec, ARRAY_SIZE(rec))) > 0) {
+		for (k = 0; k < n; k++) {
+			bool formatted = false;
+
+			for (i = 0; i < d->n_tracers; i++) {
+				if (!trace_match(&rec[k], &d->tracers[i].f))
+					continue;
+				if (!formatted)
+					trace_format(&rec[k], pol, line, sizeof(line));
+				formatted = true;
+				tracer_send(d, i, line, strlen(line));
+			}
+		}
+	}
+}
+
+void daemon_on_trace_timer(struct daemon *d)
+{
+	uint64_t ticks, lost;
+	size_t q;
+	int i;
+
+	if (read(d->trace_timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	urcu_memb_read_lock();
+	for (q = 0; q < d->nq; q++) {
+		trace_pump_ring(d, d->qt[q].ring, rcu_dereference(d->policy));
+		lost = trace_ring_take_lost(d->qt[q].ring);
+		for (i = 0; i < d->n_tracers; i++)
+			d->tracers[i].lost += lost;
+	}
+	urcu_memb_read_unlock();
+}
+
+void daemon_on_tracer_event(struct daemon *d, int i)
+{
+	char buf[64];
+
+	/* Listeners send nothing: data or EOF means they are done. */
+	if (recv(d->tracers[i].fd, buf, sizeof(buf), MSG_DONTWAIT) != -1 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK))
+		daemon_tracer_remove(d, i);
+}
+
