@@ -128,6 +128,9 @@ static int parse_proto(struct rparser *p, const struct rtok *t, struct rrule *r)
 		r->proto = PROTO_ALL;
 		return 0;
 	}
+	if (kw && kw->kind == RKW_ICMP)
+		return rp_error(p, t->col, "%s is an ICMP type, not a protocol: write %s %s",
+				kw->name, kw->t4 == RKW_NONE ? "icmpv6" : "icmp", kw->name);
 	if (!all_digits(s + neg, t->len - neg))
 		return rp_error(p, t->col, "unknown protocol or service %s", rp_quote(t, q, sizeof(q)));
 	r->proto = (int)num_value(s + neg, t->len - neg, 255);
@@ -519,8 +522,9 @@ void rp_sg_rule(struct rparser *p)
 	struct rrule r;
 	size_t i = 0;
 
-	if (t[0].type == RTOK_WORD &&
-	    (rules_tok_is(&t[1], "allow") || rules_tok_is(&t[1], "deny"))) {
+	if (rules_tok_is(&t[0], "allow") || rules_tok_is(&t[0], "deny") ||
+	    (t[0].type == RTOK_WORD &&
+	     (rules_tok_is(&t[1], "allow") || rules_tok_is(&t[1], "deny")))) {
 		rp_error(p, t[0].col, "a security group rule has no number and no action (security groups only allow): start it with its protocol");
 		return;
 	}

@@ -718,7 +718,11 @@ static const struct err_case err_cases[] = {
 	/* SG rules */
 	{ SIN, "100 allow tcp 80 0.0.0.0/0", 1, "a security group rule has no number and no action (security groups only allow): start it with its protocol" },
 	{ SIN, "* deny all 0.0.0.0/0", 1, "a security group rule has no number and no action (security groups only allow): start it with its protocol" },
+	{ SIN, "allow tcp 80 0.0.0.0/0", 1, "a security group rule has no number and no action (security groups only allow): start it with its protocol" },
 	{ SIN, "htp 80 0.0.0.0/0", 1, "unknown protocol or service 'htp'" },
+	{ SIN, "echo-request 0.0.0.0/0", 1, "echo-request is an ICMP type, not a protocol: write icmp echo-request" },
+	{ SIN, "Packet-Too-Big ::/0", 1, "packet-too-big is an ICMP type, not a protocol: write icmpv6 packet-too-big" },
+	{ NIN, "100 allow frag-needed 0.0.0.0/0", 11, "frag-needed is an ICMP type, not a protocol: write icmp frag-needed" },
 	{ SIN, "inbond", 1, "unknown protocol or service 'inbond'" },
 	{ SIN, "tcp 80", 7, "expected a source CIDR, a list name or an sg-/pl- id" },
 	{ SOUT, "tcp 80", 7, "expected a destination CIDR, a list name or an sg-/pl- id" },

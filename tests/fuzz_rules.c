@@ -1,0 +1,210 @@
+/*
+ * libFuzzer harness for the native rule language, with the round-trip
+ * oracle. Not built by default:
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
+ *	tests/fuzz_rules.c src/rules_lex.c src/rules_parse.c src/rules_rule.c \
+ *	src/rules_print.c src/ruleset.c src/diag.c src/addr.c src/fileio.c \
+ *	src/aws_json.c src/aws_json_nacl.c src/aws_json_sg.c -ljansson -o fuzz_rules
+ *   mkdir -p corpus && cp tests/rules/?*.in tests/rules/bad/?*.in corpus/
+ *   ./fuzz_rules -max_len=4096 -dict=tests/rules/fuzz.dict corpus/
+ *
+ * The input is a rule file, loaded as `vpcfw check` does (every section it
+ * holds) with a fixed --map. When it has errors, the lines reported are
+ * blanked and it is loaded again (a few times), so that most inputs reach
+ * the oracle. Once it parses cleanly it is printed (p1),
+ * the print is parsed (it must be clean and hold the same rules,
+ * rules_equal) and printed again (p2): p2 must equal p1 but for the
+ * "# from ID" comments of references, which the CIDRs replace; a third
+ * round must print p2 exactly (the fixpoint). Any difference aborts.
+ * The input is also loaded with the sections chosen by its first byte,
+ * for the take errors.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_json.h"
+#include "rules.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char *print(const struct ruleset *rs, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		abort();
+	rules_print(rs, f);
+	fclose(f);
+	return buf;
+}
+
+/* A clean parse of text into a new ruleset, or NULL (errors in d). */
+static struct ruleset *parse(const char *text, size_t len, const struct aws_map *map,
+			     struct diag *d)
+{
+	struct ruleset *rs = ruleset_new();
+
+	if (!rs)
+		abort();
+	if (rules_load_buffer(rs, rules_sections(text, len), "fuzz", text, len, map, d) == 0)
+		return rs;
+	ruleset_free(rs);
+	return NULL;
+}
+
+/* The line number of an error message "fuzz:L:C: error: ..." or "fuzz:L: error: ...", or 0. */
+static unsigned error_line(const char *msg)
+{
+	unsigned n = 0, c;
+	int end = 0;
+
+	if (sscanf(msg, "fuzz:%u:%u: error:%n", &n, &c, &end) == 2 && end > 0)
+		return n;
+	end = 0;
+	if (sscanf(msg, "fuzz:%u: error:%n", &n, &end) == 1 && end > 0)
+		return n;
+	return 0;
+}
+
+/* Blank line `no` (from 1) of text, keeping its newline; false if it is empty. */
+static bool blank_line(char *text, size_t len, unsigned no)
+{
+	size_t pos = 0, start;
+	unsigned at = 1;
+
+	for (; pos < len && at < no; pos++)
+		at += text[pos] == '\n';
+	for (start = pos; pos < len && text[pos] != '\n'; pos++)
+		text[pos] = ' ';
+	return pos > start;
+}
+
+/* Blank every line d reports an error on; false if that changes nothing. */
+static bool blank_bad_lines(char *text, size_t len, struct diag *d)
+{
+	char *out = NULL, *p;
+	size_t outlen = 0;
+	unsigned no;
+	bool any = false;
+	FILE *f = open_memstream(&out, &outlen);
+
+	if (!f)
+		abort();
+	diag_print(d, f);
+	fclose(f);
+	for (p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		no = error_line(p);
+		if (no)
+			any |= blank_line(text, len, no);
+	}
+	free(out);
+	return any;
+}
+
+static void die(const char *why, const char *p1, const char *p2, struct diag *d)
+{
+	fprintf(stderr, "round trip: %s\n--- first print\n%s--- second print\n%s---\n", why,
+		p1, p2 ? p2 : "(none)\n");
+	diag_print(d, stderr);
+	abort();
+}
+
+/* Is `a` the line `b` with a reference's comment after it ("  # from sg-1")? */
+static bool same_but_ref(const char *a, size_t na, const char *b, size_t nb)
+{
+	size_t i = nb;
+
+	if (na < nb || memcmp(a, b, nb))
+		return false;
+	if (na == nb)
+		return true;
+	while (i < na && a[i] == ' ')
+		i++;
+	if (i == nb || na - i < 8 || memcmp(a + i, "# from ", 7))
+		return false;
+	for (i += 7; i < na; i++)
+		if (!((a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z') ||
+		      (a[i] >= '0' && a[i] <= '9') || a[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool prints_agree(const char *p1, const char *p2)
+{
+	const char *e1, *e2;
+
+	for (; *p1 && *p2; p1 = e1 + 1, p2 = e2 + 1) {
+		e1 = strchr(p1, '\n');
+		e2 = strchr(p2, '\n');
+		if (!e1 || !e2 || !same_but_ref(p1, (size_t)(e1 - p1), p2, (size_t)(e2 - p2)))
+			return false;
+	}
+	return !*p1 && !*p2;
+}
+
+static void round_trip(const struct ruleset *rs, const struct aws_map *map, struct diag *d)
+{
+	struct ruleset *rs2, *rs3;
+	size_t l1, l2, l3;
+	char *p1 = print(rs, &l1), *p2, *p3;
+
+	rs2 = parse(p1, l1, map, d);
+	if (!rs2)
+		die("the print does not parse", p1, NULL, d);
+	if (!rules_equal(rs, rs2))
+		die("the print parses to other rules", p1, NULL, d);
+	p2 = print(rs2, &l2);
+	if (!prints_agree(p1, p2))
+		die("the prints differ", p1, p2, d);
+	rs3 = parse(p2, l2, map, d);
+	if (!rs3)
+		die("the second print does not parse", p2, NULL, d);
+	p3 = print(rs3, &l3);
+	if (strcmp(p2, p3))
+		die("no fixpoint", p2, p3, d);
+	free(p1);
+	free(p2);
+	free(p3);
+	ruleset_free(rs2);
+	ruleset_free(rs3);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct aws_map map = { NULL, 0 };
+	struct diag *d = diag_new();
+	struct ruleset *rs, *other;
+
+	char *text = malloc(size ? size : 1);
+	int tries;
+
+	if (!d || !text || aws_map_add(&map, "sg-1=10.1.0.0/16,2001:db8::/32") < 0 ||
+	    aws_map_add(&map, "pl-1=192.0.2.0/24") < 0)
+		abort();
+	memcpy(text, data, size);
+	rs = parse(text, size, &map, d);
+	for (tries = 0; !rs && tries < 4 && blank_bad_lines(text, size, d); tries++) {
+		diag_free(d);
+		d = diag_new();
+		if (!d)
+			abort();
+		rs = parse(text, size, &map, d);
+	}
+	if (rs)
+		round_trip(rs, &map, d);
+	free(text);
+	other = ruleset_new();
+	if (!other)
+		abort();
+	rules_load_buffer(other, size ? data[0] & 3 : 0, "fuzz", (const char *)data, size,
+			  &map, d);
+	ruleset_free(other);
+	ruleset_free(rs);
+	aws_map_free(&map);
+	diag_free(d);
+	return 0;
+}
