@@ -27,6 +27,7 @@ struct daemon_cfg {
 	uint32_t queue_maxlen;
 	uint32_t copy_range;
 	bool log_drops;			/* --log-drops: one log line per drop, rate-limited */
+	bool force;			/* --force: start even with rules that cut an SSH session */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

@@ -261,6 +261,9 @@ static int setup(struct daemon *d)
 	diag_free(dg);
 	if (!d->policy)
 		return 1;
+	/* Never start with rules that cut the SSH session we were started from. */
+	if (daemon_guard(d->policy, getenv("SSH_CONNECTION"), c->force, stderr))
+		return 1;
 	if (c->inside && !(d->inside_ifindex = if_nametoindex(c->inside))) {
 		log_err("--inside %s: no such interface", c->inside);
 		return 1;

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <sys/timerfd.h>
+#include <netinet/in.h>
 
 #include <urcu/urcu-memb.h>
 
 #include "daemon_int.h"
+#include "guard.h"
 #include "log.h"
 #include "notify.h"
 
@@ -73,16 +75,121 @@ static struct policy *load_or_report(struct daemon *d, const struct file_set *fs
 	return np;
 }
 
+#define GUARD_MAX_SESSIONS 256
+
+/* One session: refuse (with the reason on out and in the log) if np would cut it. */
+static bool guard_one(const struct policy *np, const struct guard_session *s,
+		      const char *what, FILE *out)
+{
+	char why[512];
+
+	if (!guard_would_cut(np, s, why, sizeof(why)))
+		return false;
+	fprintf(out, "refused: %s (%s); --force to go ahead anyway\n", why, what);
+	log_err("rules refused: %s (%s)", why, what);
+	return true;
+}
+
+/*
+ * Is the session's server address one of this network namespace's? A
+ * request from an SSH session to another namespace (a test or the demo
+ * started from a shell on the host) is no session of ours to protect.
+ */
+static bool session_is_here(const struct guard_session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, ret;
+
+	memset(&ss, 0, sizeof(ss));
+	if (s->family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, s->local, 4);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, s->local, 16);
+		len = sizeof(*in6);
+	}
+	fd = socket(s->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	ret = bind(fd, (struct sockaddr *)&ss, len);
+	close(fd);
+	return ret == 0 || errno != EADDRNOTAVAIL;
+}
+
+/*
+ * The lock-out guard: would np cut the SSH session the request came from
+ * (ssh, as in $SSH_CONNECTION, or NULL) or any established SSH session of
+ * this host? Returns true when np must be refused.
+ */
+bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *out)
+{
+	struct guard_session s, *all;
+	bool cut = false;
+	int i, n;
+
+	if (force)
+		return false;
+	if (ssh && guard_session_from_env(ssh, &s) == 0 && session_is_here(&s))
+		cut |= guard_one(np, &s, "the session this request came from", out);
+	all = calloc(GUARD_MAX_SESSIONS, sizeof(*all));
+	if (!all)
+		return cut;
+	n = guard_sessions_listening("/proc", GUARD_SSH_PORT, all, GUARD_MAX_SESSIONS);
+	for (i = 0; i < n && !cut; i++)
+		cut |= guard_one(np, &all[i], "an established SSH session", out);
+	free(all);
+	return cut;
+}
+
+/* The words "force" and "ssh=CLIENT,CPORT,SERVER,SPORT" of a request. */
+static void guard_args(const char *args, bool *force, char *ssh, size_t len)
+{
+	char buf[CTL_MAX_REQUEST], *save = NULL, *w;
+	size_t i;
+
+	*force = false;
+	ssh[0] = '\0';
+	snprintf(buf, sizeof(buf), "%s", args);
+	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(w, "force") || !strcmp(w, "force=1"))
+			*force = true;
+		if (strncmp(w, "ssh=", 4))
+			continue;
+		for (i = 0; i + 1 < len && w[4 + i]; i++)
+			ssh[i] = w[4 + i] == ',' ? ' ' : w[4 + i];
+		ssh[i] = '\0';
+	}
+}
+
 int daemon_reload(struct daemon *d, FILE *out)
 {
+	return daemon_reload_guarded(d, "", out);
+}
+
+int daemon_reload_guarded(struct daemon *d, const char *args, FILE *out)
+{
 	struct policy *np;
+	char ssh[128];
+	bool force;
 
 	if (d->rollback_policy) {
 		fprintf(out, "an apply is pending: `vpcfw confirm` it, or wait for the rollback\n");
 		return -1;
 	}
 	notify_send("RELOADING=1");
+	guard_args(args, &force, ssh, sizeof(ssh));
 	np = load_or_report(d, &d->files, out);
+	if (np && daemon_guard(np, *ssh ? ssh : NULL, force, out)) {
+		policy_free(np);
+		np = NULL;
+	}
 	if (!np) {
 		d->reloads_failed++;
 		log_err("reload refused: the rules in force stay (generation %u)",
@@ -100,7 +207,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 
 static int ctl_reload(void *ctx, const char *args, FILE *out)
 {
-	return daemon_reload(ctx, out);
+	return daemon_reload_guarded(ctx, args, out);
 }
 
 /* "confirm=SECONDS nacl=PATH sg=PATH ...": the files of an apply. */
@@ -117,6 +224,8 @@ static int parse_apply(const char *args, struct file_set *fs, unsigned *secs)
 		size_t *n = NULL;
 		char **nl;
 
+		if (!strcmp(w, "force") || !strcmp(w, "force=1"))
+			continue;
 		if (!v)
 			return -1;
 		*v++ = '\0';
@@ -124,6 +233,8 @@ static int parse_apply(const char *args, struct file_set *fs, unsigned *secs)
 			*secs = (unsigned)strtoul(v, NULL, 10);
 			continue;
 		}
+		if (!strcmp(w, "ssh"))
+			continue;
 		if (!strcmp(w, "nacl"))
 			list = &fs->nacl, n = &fs->n_nacl;
 		else if (!strcmp(w, "sg"))
@@ -160,7 +271,9 @@ static int ctl_apply(void *ctx, const char *args, FILE *out)
 	struct daemon *d = ctx;
 	struct file_set fs = { NULL, 0, NULL, 0 };
 	struct policy *np;
+	char ssh[128];
 	unsigned secs;
+	bool force;
 
 	if (d->rollback_policy) {
 		fprintf(out, "an apply is already pending: confirm it or wait for the rollback\n");
@@ -172,6 +285,11 @@ static int ctl_apply(void *ctx, const char *args, FILE *out)
 		return -1;
 	}
 	np = load_or_report(d, &fs, out);
+	guard_args(args, &force, ssh, sizeof(ssh));
+	if (np && daemon_guard(np, *ssh ? ssh : NULL, force, out)) {
+		policy_free(np);
+		np = NULL;
+	}
 	if (!np) {
 		file_set_clear(&fs);
 		log_err("apply refused: the rules in force stay (generation %u)", d->generation);

@@ -105,6 +105,10 @@ extern const size_t daemon_n_ctl_cmds;
 struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 				  struct diag *dg);
 int daemon_reload(struct daemon *d, FILE *out);
+/* reload with the words of a request: "force", "ssh=CLIENT,CPORT,SERVER,SPORT". */
+int daemon_reload_guarded(struct daemon *d, const char *args, FILE *out);
+/* The lock-out guard (see guard.h): true when np must be refused. */
+bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *out);
 void daemon_on_apply_timer(struct daemon *d);
 
 /* daemon_trace.c */

@@ -96,8 +96,40 @@ static int push_file(const char ***list, size_t *n, const char *f)
 	return 0;
 }
 
+/* Append " key=value" to a request, refusing what would not fit or would split it. */
+static int req_add(char *req, size_t len, const char *key, const char *val)
+{
+	size_t used = strlen(req);
+	int n;
+
+	if (strpbrk(val, " \n"))
+		return -1;
+	n = snprintf(req + used, len - used, " %s=%s", key, val);
+	return n < 0 || (size_t)n >= len - used ? -1 : 0;
+}
+
+/*
+ * The lock-out guard's words for reload and apply: where this request comes
+ * from ($SSH_CONNECTION, spaces as commas) and whether to override it.
+ */
+static int req_add_guard(char *req, size_t len, bool force)
+{
+	const char *ssh = getenv("SSH_CONNECTION");
+	char buf[160];
+	size_t i;
+
+	if (force && req_add(req, len, "force", "1") < 0)
+		return -1;
+	if (!ssh || strlen(ssh) >= sizeof(buf))
+		return 0;
+	for (i = 0; ssh[i]; i++)
+		buf[i] = ssh[i] == ' ' ? ',' : ssh[i];
+	buf[i] = '\0';
+	return req_add(req, len, "ssh", buf);
+}
+
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
-       OPT_LOG_DROPS, OPT_CONFIRM };
+       OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE };
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -127,6 +159,9 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 	case OPT_LOG_DROPS:
 		c->log_drops = true;
 		return 0;
+	case OPT_FORCE:
+		c->force = true;
+		return 0;
 	case OPT_MAP:
 		if (aws_map_add(&c->map, arg) < 0)
 			return usage_error("run", "bad --map '%s' (sg-ID=CIDR[,CIDR...] or pl-ID=...)", arg);
@@ -153,6 +188,7 @@ static int cmd_run(int argc, char **argv)
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "log-drops", no_argument, NULL, OPT_LOG_DROPS },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -297,24 +333,34 @@ static int cmd_status(int argc, char **argv)
 
 static int cmd_reload(int argc, char **argv)
 {
-	return ctl_client("reload", "reload", argc, argv);
+	static const struct option opts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CTL_DEFAULT_PATH;
+	char req[CTL_MAX_REQUEST] = "reload";
+	bool force = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == OPT_FORCE)
+			force = true;
+		else
+			return usage_error("reload", "%s", "bad option");
+	}
+	if (optind < argc)
+		return usage_error("reload", "unexpected argument '%s'", argv[optind]);
+	if (req_add_guard(req, sizeof(req), force) < 0)
+		return usage_error("reload", "%s", "request too long");
+	return ctl_answer("reload", path, req);
 }
 
 static int cmd_zero(int argc, char **argv)
 {
 	return ctl_client("zero", "zero", argc, argv);
-}
-
-/* Append " key=value" to a request, refusing what would not fit or would split it. */
-static int req_add(char *req, size_t len, const char *key, const char *val)
-{
-	size_t used = strlen(req);
-	int n;
-
-	if (strpbrk(val, " \n"))
-		return -1;
-	n = snprintf(req + used, len - used, " %s=%s", key, val);
-	return n < 0 || (size_t)n >= len - used ? -1 : 0;
 }
 
 static int cmd_show(int argc, char **argv)
@@ -424,11 +470,12 @@ static int cmd_apply(int argc, char **argv)
 		{ "nacl", required_argument, NULL, 'n' },
 		{ "sg", required_argument, NULL, 's' },
 		{ "confirm", required_argument, NULL, OPT_CONFIRM },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_DEFAULT_PATH;
 	char req[CTL_MAX_REQUEST] = "apply";
-	bool files = false, secs = false;
+	bool files = false, secs = false, force = false;
 	size_t v;
 	int opt;
 
@@ -439,6 +486,8 @@ static int cmd_apply(int argc, char **argv)
 			if (req_add_path(req, sizeof(req), opt == 'n' ? "nacl" : "sg", optarg) < 0)
 				return EXIT_BAD_INPUT;
 			files = true;
+		} else if (opt == OPT_FORCE) {
+			force = true;
 		} else if (opt == OPT_CONFIRM && parse_size(optarg, 1, 3600, &v) == 0) {
 			snprintf(req + strlen(req), sizeof(req) - strlen(req), " confirm=%zu", v);
 			secs = true;
@@ -448,6 +497,8 @@ static int cmd_apply(int argc, char **argv)
 	}
 	if (optind < argc || !files || !secs)
 		return usage_error("apply", "%s", "give --nacl and/or --sg files and --confirm SECONDS");
+	if (req_add_guard(req, sizeof(req), force) < 0)
+		return usage_error("apply", "%s", "request too long");
 	return ctl_answer("apply", path, req);
 }
 
@@ -535,12 +586,13 @@ static int cmd_version(int argc, char **argv)
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
-	  "           [--max-flows N] [--log-drops] [-v]" },
+	  "           [--max-flows N] [--log-drops] [--force] [-v]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
-	{ "reload", cmd_reload, "[--ctl PATH]" },
-	{ "apply", cmd_apply, "[--nacl FILE]... [--sg FILE]... --confirm SECONDS [--ctl PATH]" },
+	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },
+	{ "apply", cmd_apply, "[--nacl FILE]... [--sg FILE]... --confirm SECONDS [--force]\n"
+	  "           [--ctl PATH]" },
 	{ "confirm", cmd_confirm, "[--ctl PATH]" },
 	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--ctl PATH]\n"
 	  "           [--proto P] [--addr A[/N]] [--port N]" },
