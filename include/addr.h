@@ -40,6 +40,12 @@ static inline bool cidr_is_any(const struct cidr *c)
 	return c->plen == 0;
 }
 
+/*
+ * The block as two 64-bit words of address and of mask (the 16 address
+ * bytes in memory order), for a match loop that tests (addr & mask) == net.
+ */
+void cidr_words(const struct cidr *c, uint64_t net[2], uint64_t mask[2]);
+
 /* Format a bare address (IPv4 in the first 4 bytes) into buf (>= 46 bytes). */
 char *addr_format(uint8_t family, const uint8_t *addr, char *buf, size_t len);
 

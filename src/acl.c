@@ -103,25 +103,9 @@ bool nacl_entry_matches(const struct nacl_entry *e, enum dir d, const struct pkt
 	return icmp_matches(e->icmp_type, e->icmp_code, p);
 }
 
-static void prefix_mask(uint8_t plen, uint64_t mask[2])
-{
-	uint8_t b[16];
-	unsigned i;
-
-	for (i = 0; i < 16; i++) {
-		unsigned bits = plen > 8 * i ? plen - 8 * i : 0;
-
-		b[i] = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
-	}
-	memcpy(mask, b, 16);
-}
-
 static void crule_init(struct acl_crule *c, const struct nacl_entry *e)
 {
-	prefix_mask(e->cidr.plen, c->mask);
-	memcpy(c->net, e->cidr.addr, 16);
-	c->net[0] &= c->mask[0];
-	c->net[1] &= c->mask[1];
+	cidr_words(&e->cidr, c->net, c->mask);
 	c->proto = e->proto;
 	c->kind = entry_kind(e);
 	c->covers_all = entry_covers_all(e, c->kind);

@@ -96,3 +96,19 @@ bool cidr_contains(const struct cidr *c, uint8_t family, const uint8_t *addr)
 		return true;
 	return ((addr[full] ^ c->addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
+
+void cidr_words(const struct cidr *c, uint64_t net[2], uint64_t mask[2])
+{
+	uint8_t b[16];
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		unsigned bits = c->plen > 8 * i ? c->plen - 8 * i : 0;
+
+		b[i] = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+	}
+	memcpy(mask, b, 16);
+	memcpy(net, c->addr, 16);
+	net[0] &= mask[0];
+	net[1] &= mask[1];
+}
