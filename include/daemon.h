@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "aws_json.h"
 #include "log.h"
+#include "flowlog.h"
 
 struct daemon_cfg {
 	uint16_t queue_first, queue_last;
@@ -28,6 +29,9 @@ struct daemon_cfg {
 	uint32_t copy_range;
 	bool log_drops;			/* --log-drops: one log line per drop, rate-limited */
 	bool force;			/* --force: start even with rules that cut an SSH session */
+	const char *flow_log;		/* --flow-log FILE: VPC Flow Logs records, or NULL */
+	uint32_t flow_log_interval;	/* --flow-log-interval SECONDS (0: 60) */
+	bool flow_log_extended;		/* --flow-log-format extended */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

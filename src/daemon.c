@@ -130,6 +130,8 @@ static void on_signal(struct daemon *d)
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 }
 
+static struct log_ratelimit flowlog_rl = LOG_RATELIMIT_INIT(60000, 1);
+
 static void on_timer(struct daemon *d)
 {
 	struct flow_stats fs;
@@ -140,6 +142,9 @@ static void on_timer(struct daemon *d)
 	flow_table_stats(d->flows, &fs);
 	flow_table_expire(d->flows, now_ms(),
 			  (size_t)(fs.buckets / EXPIRE_SWEEP_S) + 1);
+	if (d->flowlog && flowlog_tick(d->flowlog, (uint64_t)time(NULL)) < 0)
+		log_limited(&flowlog_rl, LOG_LVL_ERR, "flow log %s: %s", d->cfg->flow_log,
+			    strerror(errno));
 }
 
 static void control_loop(struct daemon *d)
@@ -193,6 +198,8 @@ static void teardown(struct daemon *d)
 	for (i = 0; d->qt && i < d->nq; i++)
 		if (d->qt[i].started)
 			pthread_join(d->qt[i].tid, NULL);
+	/* The queue threads are gone: what they counted can be written. */
+	flowlog_close(d->flowlog);
 	while (d->n_tracers)
 		daemon_tracer_remove(d, d->n_tracers - 1);
 	for (i = 0; d->qt && i < d->nq; i++) {
@@ -267,6 +274,18 @@ static int setup(struct daemon *d)
 	if (c->inside && !(d->inside_ifindex = if_nametoindex(c->inside))) {
 		log_err("--inside %s: no such interface", c->inside);
 		return 1;
+	}
+	if (c->flow_log) {
+		struct flowlog_opts fo = {
+			.path = c->flow_log, .interval_s = c->flow_log_interval,
+			.extended = c->flow_log_extended,
+		};
+
+		d->flowlog = flowlog_open(&fo);
+		if (!d->flowlog) {
+			log_err("--flow-log %s: %s", c->flow_log, strerror(errno));
+			return 1;
+		}
 	}
 	flow_params_default(&fp);
 	fp.max_flows = c->max_flows;

@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "flow.h"
+#include "flowlog.h"
 #include "policy.h"
 #include "queue.h"
 #include "show.h"
@@ -52,6 +53,7 @@ struct qthread {
 	bool started;
 	const struct policy *pol;	/* for the burst in progress */
 	uint64_t now;
+	uint64_t wall_s;		/* the burst's wall-clock second, for flow logs */
 	struct judge_counters c;	/* written by this thread only */
 };
 
@@ -78,6 +80,7 @@ struct daemon {
 	struct policy *rollback_policy;
 	struct file_set apply_files;
 	int apply_timer_fd;
+	struct flowlog *flowlog;	/* NULL without --flow-log */
 };
 
 /* Free the strings and arrays of a file set and empty it. */

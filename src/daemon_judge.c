@@ -148,6 +148,17 @@ static bool tracing(const struct qthread *t)
 	       __atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED) > 0;
 }
 
+static void flow_log(struct qthread *t, const struct pkt *p, enum dir dir,
+		     const struct verdict *v)
+{
+	char rule[96];
+	const char *text = NULL;
+
+	if (t->d->cfg->flow_log_extended)
+		text = flowlog_rule_text(t->pol, v, dir, rule, sizeof(rule));
+	flowlog_packet(t->d->flowlog, p, dir, v->accept, text, t->wall_s);
+}
+
 static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 {
 	struct qthread *t = ctx;
@@ -181,6 +192,8 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
 	account(t, &v);
 	nf = v.accept ? NF_ACCEPT : NF_DROP;
+	if (t->d->flowlog)
+		flow_log(t, &p, dir, &v);
 	if (tracing(t))
 		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf);
 	return nf;
@@ -194,6 +207,12 @@ static void qthread_burst_begin(void *ctx)
 	urcu_memb_read_lock();
 	t->pol = rcu_dereference(t->d->policy);
 	t->now = now_ms();
+	if (t->d->flowlog) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+		t->wall_s = (uint64_t)ts.tv_sec;
+	}
 }
 
 static void qthread_burst_end(void *ctx)

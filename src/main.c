@@ -129,7 +129,8 @@ static int req_add_guard(char *req, size_t len, bool force)
 }
 
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
-       OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE };
+       OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
+       OPT_FLOW_LOG_FORMAT };
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -162,6 +163,20 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 	case OPT_FORCE:
 		c->force = true;
 		return 0;
+	case OPT_FLOW_LOG:
+		c->flow_log = arg;
+		return 0;
+	case OPT_FLOW_LOG_INTERVAL:
+		if (parse_size(arg, 1, FLOWLOG_INTERVAL_MAX, &v) < 0)
+			return usage_error("run", "bad --flow-log-interval '%s' (1 to %u seconds)",
+					   arg, FLOWLOG_INTERVAL_MAX);
+		c->flow_log_interval = (uint32_t)v;
+		return 0;
+	case OPT_FLOW_LOG_FORMAT:
+		if (strcmp(arg, "default") && strcmp(arg, "extended"))
+			return usage_error("run", "bad --flow-log-format '%s' (default or extended)", arg);
+		c->flow_log_extended = !strcmp(arg, "extended");
+		return 0;
 	case OPT_MAP:
 		if (aws_map_add(&c->map, arg) < 0)
 			return usage_error("run", "bad --map '%s' (sg-ID=CIDR[,CIDR...] or pl-ID=...)", arg);
@@ -189,6 +204,9 @@ static int cmd_run(int argc, char **argv)
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "log-drops", no_argument, NULL, OPT_LOG_DROPS },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "flow-log", required_argument, NULL, OPT_FLOW_LOG },
+		{ "flow-log-interval", required_argument, NULL, OPT_FLOW_LOG_INTERVAL },
+		{ "flow-log-format", required_argument, NULL, OPT_FLOW_LOG_FORMAT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -586,7 +604,8 @@ static int cmd_version(int argc, char **argv)
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
-	  "           [--max-flows N] [--log-drops] [--force] [-v]" },
+	  "           [--max-flows N] [--log-drops] [--force] [-v]\n"
+	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
