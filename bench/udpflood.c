@@ -12,7 +12,9 @@
  *       after the first one (default 60) or SIGINT/SIGTERM; prints the
  *       count and the rate between the first and the last datagram.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
