@@ -90,6 +90,8 @@ static void text_queue(const struct show_queue *q, FILE *out)
 		q->num, U(q->qs.received), U(q->qs.accepted), U(q->qs.dropped),
 		U(malformed_total(&q->jc)), U(q->qs.verdict_msgs), U(q->qs.batches),
 		U(q->qs.kernel_errors), U(q->qs.enobufs));
+	fprintf(out, "; dropped by nacl %llu, sg %llu, table full %llu",
+		U(q->jc.nacl_drops), U(q->jc.sg_drops), U(q->jc.table_full));
 	if (q->ks.found)
 		fprintf(out, "; kernel: waiting %u, queue_dropped %u, user_dropped %u",
 			q->ks.waiting, q->ks.queue_dropped, q->ks.user_dropped);
@@ -146,7 +148,7 @@ static json_t *json_malformed(const struct judge_counters *c)
 
 static json_t *json_queue(const struct show_queue *q)
 {
-	return json_pack("{s:i, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:b, s:i, s:i, s:i}}",
+	return json_pack("{s:i, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:b, s:i, s:i, s:i}}",
 		"queue", (int)q->num,
 		"received", (json_int_t)q->qs.received,
 		"accepted", (json_int_t)q->qs.accepted,
@@ -161,6 +163,8 @@ static json_t *json_queue(const struct show_queue *q)
 		"enobufs", (json_int_t)q->qs.enobufs,
 		"truncated", (json_int_t)q->qs.truncated,
 		"unjudged", (json_int_t)q->jc.internal_errors,
+		"drops", "nacl", (json_int_t)q->jc.nacl_drops, "sg", (json_int_t)q->jc.sg_drops,
+		"table_full", (json_int_t)q->jc.table_full,
 		"kernel", "bound", q->ks.found, "waiting", (int)q->ks.waiting,
 		"queue_dropped", (int)q->ks.queue_dropped,
 		"user_dropped", (int)q->ks.user_dropped);
