@@ -87,12 +87,6 @@ int ruleset_add_sg(struct ruleset *rs, const struct sg_entry *e);
 /* Returns the new group's index, or -1 with errno. */
 int ruleset_add_group(struct ruleset *rs, const char *id, const char *name);
 
-/*
- * Print the rules, one per line, in evaluation order: the NACL per direction
- * by number, then each group's rules per direction.
- */
-void ruleset_print(const struct ruleset *rs, FILE *out);
-
 /* Protocol number to its AWS name ("tcp", "udp", "icmp", "icmpv6", "all") or NULL. */
 const char *proto_name(int proto);
 
