@@ -14,7 +14,9 @@
 #include <urcu/urcu-memb.h>
 
 #include "daemon_int.h"
+#include "fileio.h"
 #include "guard.h"
+#include "rules.h"
 #include "log.h"
 #include "notify.h"
 
@@ -210,7 +212,46 @@ static int ctl_reload(void *ctx, const char *args, FILE *out)
 	return daemon_reload_guarded(ctx, args, out);
 }
 
-/* "confirm=SECONDS nacl=PATH sg=PATH ...": the files of an apply. */
+static int push_path(char ***list, size_t *n, const char *path)
+{
+	char **nl = realloc(*list, (*n + 1) * sizeof(*nl));
+
+	if (!nl)
+		return -1;
+	*list = nl;
+	if (!(nl[*n] = strdup(path)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * A file given to apply without --nacl or --sg takes the layers it holds:
+ * a JSON file its kind, a native file each of its sections.
+ */
+static int push_auto(struct file_set *fs, const char *path)
+{
+	unsigned take;
+	size_t len;
+	char *buf;
+
+	if (file_read_all(path, &buf, &len) < 0)
+		return -1;
+	if (aws_json_detect(buf, len))
+		take = strstr(buf, "\"NetworkAcls\"") ? RULES_TAKE_NACL : RULES_TAKE_SG;
+	else
+		take = rules_sections(buf, len);
+	free(buf);
+	if (!take)
+		take = RULES_TAKE_SG;	/* let the loader say what is wrong with it */
+	if ((take & RULES_TAKE_NACL) && push_path(&fs->nacl, &fs->n_nacl, path) < 0)
+		return -1;
+	if ((take & RULES_TAKE_SG) && push_path(&fs->sg, &fs->n_sg, path) < 0)
+		return -1;
+	return 0;
+}
+
+/* "confirm=SECONDS nacl=PATH sg=PATH file=PATH ...": the files of an apply. */
 static int parse_apply(const char *args, struct file_set *fs, unsigned *secs)
 {
 	char buf[CTL_MAX_REQUEST], *save = NULL, *w;
@@ -220,34 +261,26 @@ static int parse_apply(const char *args, struct file_set *fs, unsigned *secs)
 		return -1;
 	strcpy(buf, args);
 	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		char ***list = NULL, *v = strchr(w, '=');
-		size_t *n = NULL;
-		char **nl;
+		char *v = strchr(w, '=');
+		int ret = 0;
 
-		if (!strcmp(w, "force") || !strcmp(w, "force=1"))
+		if (!strcmp(w, "force"))
 			continue;
 		if (!v)
 			return -1;
 		*v++ = '\0';
-		if (!strcmp(w, "confirm")) {
+		if (!strcmp(w, "confirm"))
 			*secs = (unsigned)strtoul(v, NULL, 10);
-			continue;
-		}
-		if (!strcmp(w, "ssh"))
-			continue;
-		if (!strcmp(w, "nacl"))
-			list = &fs->nacl, n = &fs->n_nacl;
+		else if (!strcmp(w, "nacl"))
+			ret = push_path(&fs->nacl, &fs->n_nacl, v);
 		else if (!strcmp(w, "sg"))
-			list = &fs->sg, n = &fs->n_sg;
-		else
+			ret = push_path(&fs->sg, &fs->n_sg, v);
+		else if (!strcmp(w, "file"))
+			ret = push_auto(fs, v);
+		else if (strcmp(w, "ssh") && strcmp(w, "force"))
+			return -1;	/* "force=1" and "ssh=..." are the guard's */
+		if (ret < 0)
 			return -1;
-		nl = realloc(*list, (*n + 1) * sizeof(*nl));
-		if (!nl)
-			return -1;
-		*list = nl;
-		if (!(nl[*n] = strdup(v)))
-			return -1;
-		(*n)++;
 	}
 	return *secs && *secs <= 3600 && (fs->n_nacl || fs->n_sg) ? 0 : -1;
 }

@@ -513,8 +513,14 @@ static int cmd_apply(int argc, char **argv)
 			return usage_error("apply", "%s", "bad option (--confirm takes 1 to 3600 seconds)");
 		}
 	}
-	if (optind < argc || !files || !secs)
-		return usage_error("apply", "%s", "give --nacl and/or --sg files and --confirm SECONDS");
+	/* A bare FILE takes the layers it holds. */
+	for (; optind < argc; optind++) {
+		if (req_add_path(req, sizeof(req), "file", argv[optind]) < 0)
+			return EXIT_BAD_INPUT;
+		files = true;
+	}
+	if (!files || !secs)
+		return usage_error("apply", "%s", "give rule files and --confirm SECONDS");
 	if (req_add_guard(req, sizeof(req), force) < 0)
 		return usage_error("apply", "%s", "request too long");
 	return ctl_answer("apply", path, req);
@@ -610,8 +616,8 @@ static const struct subcmd subcmds[] = {
 	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },
-	{ "apply", cmd_apply, "[--nacl FILE]... [--sg FILE]... --confirm SECONDS [--force]\n"
-	  "           [--ctl PATH]" },
+	{ "apply", cmd_apply, "[FILE]... [--nacl FILE]... [--sg FILE]... --confirm SECONDS\n"
+	  "           [--force] [--ctl PATH]" },
 	{ "confirm", cmd_confirm, "[--ctl PATH]" },
 	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--ctl PATH]\n"
 	  "           [--proto P] [--addr A[/N]] [--port N]" },

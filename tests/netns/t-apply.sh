@@ -34,7 +34,8 @@ tcp_ok "after the rollback: peer -> host:80 works again" "$PEER_NS" "$H4" 80
 check "the engine logged the rollback" grep -q "apply not confirmed in time: the previous rules are back" "$ENGINE_LOG"
 check_not "confirm with nothing pending is refused" confirm
 
-check "apply the locking rules again, with a 30 s window" apply --sg "$BAD" --confirm 30
+check "apply the locking rules again (a bare FILE takes its layers), 30 s window" \
+	apply "$BAD" --confirm 30
 check "vpcfw confirm keeps them" confirm
 tcp_fails "the confirmed rules stay in force" "$PEER_NS" "$H4" 80
 # A reload now reads the applied file: edit it and reload.
