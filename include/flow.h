@@ -6,6 +6,11 @@
  * stripes that each have their own lock, a preallocated pool of entries with
  * a hard cap, unestablished flows evicted first, lazy plus incremental expiry.
  * Time is passed in (milliseconds, monotonic) so tests can drive it.
+ *
+ * Untracked flows (AWS 3.3: judged by the rules on every packet) may also be
+ * recorded, for listing only: such an entry never makes a lookup hit, never
+ * counts in the cap's allowance and gives way to any tracked flow that needs
+ * its room.
  */
 #ifndef VPCFW_FLOW_H
 #define VPCFW_FLOW_H
@@ -83,13 +88,44 @@ enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
 /*
  * Track the flow p starts in direction d and account p. If the flow exists
  * (another thread won the race, or a reopened TIME_WAIT/CLOSED entry), it is
- * reused. When the table is at its cap an unestablished flow near the new
- * bucket is evicted; if there is none, -1 with errno ENOSPC and the
+ * reused; an untracked entry of p's flow becomes this tracked flow. When the
+ * table is at its cap an untracked entry gives way (near the new bucket,
+ * else anywhere), or else an unestablished flow near the new bucket is
+ * evicted; if there is none, -1 with errno ENOSPC and the
  * conntrack_allowance_exceeded counter moves. Also -1/EINVAL for packets
  * that cannot be tracked (ICMP errors, non-first fragments).
  */
 int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
 		      uint64_t now, uint32_t tag);
+
+/*
+ * Note a packet of an untracked flow (allowed by a rule, judged per packet):
+ * create or refresh an entry marked untracked, for listing only. It never
+ * makes flow_table_lookup hit, never evicts a tracked flow, and never counts
+ * against the cap's allowance: when there is no room (the pool is full of
+ * tracked flows, or the chain is at its cap) it is not recorded and
+ * untracked_skipped moves.
+ *
+ * - An untracked entry is a miss for flow_table_lookup, which leaves it
+ *   alone; flow_table_insert on its key turns it into a new tracked flow (a
+ *   rule change made the flow tracked): state from that packet, counters
+ *   reset, its tag, counted in inserts.
+ * - It takes only a free entry of the pool (or one reaped from its own
+ *   chain): live tracked + untracked stay within max_flows, and a tracked
+ *   flow that finds no free entry takes an untracked one (near its bucket
+ *   first, else anywhere) before it evicts any unestablished tracked flow.
+ * - Its original direction is that of the packet that created it; packets
+ *   that way also refresh its tag (the rule in force for the flow's starting
+ *   direction), replies only count.
+ * - Idle timeout: TCP 600 s (or tcp_established_s if lower: the entry
+ *   decides nothing, five days would only hide newer flows), UDP udp_s, and
+ *   udp_stream_s after more than one exchange, ICMP icmp_s, others other_s.
+ * - Packets that cannot be keyed (ICMP errors, non-first fragments) are
+ *   ignored. A tracked entry with the same key (another thread, an older
+ *   policy snapshot) is left as it is and the packet is not counted.
+ */
+void flow_table_note_untracked(struct flow_table *t, const struct pkt *p,
+			       enum dir d, uint64_t now, uint32_t tag);
 
 /*
  * Reap expired entries from the next `buckets` buckets (a rotating cursor),
@@ -108,8 +144,13 @@ long flow_table_bucket(const struct flow_table *t, const struct pkt *p);
 /* Remove every flow (tests, and `vpcfw` restart semantics). */
 void flow_table_flush(struct flow_table *t);
 
+/*
+ * count is the tracked flows (what the cap and its allowance are about);
+ * untracked entries are counted apart. expired counts both kinds; evictions
+ * only tracked flows (an untracked entry giving way is not counted).
+ */
 struct flow_stats {
-	uint64_t count;				/* live entries */
+	uint64_t count;				/* live tracked entries */
 	uint64_t cap;
 	uint64_t buckets;
 	uint64_t inserts;
@@ -117,10 +158,16 @@ struct flow_stats {
 	uint64_t evictions;			/* unestablished flows dropped to make room */
 	uint64_t conntrack_allowance_exceeded;	/* new flows refused at the cap */
 	uint64_t chain_limit;			/* inserts refused: bucket chain too long */
+	uint64_t untracked;			/* live untracked entries */
+	uint64_t untracked_skipped;		/* untracked flows not noted: no room */
 };
 void flow_table_stats(struct flow_table *t, struct flow_stats *s);
 
-/* A copy of one entry, for listing. */
+/*
+ * A copy of one entry, for listing. An untracked entry has no state machine:
+ * its state is FLOW_ESTABLISHED once packets were seen both ways, else
+ * FLOW_NEW.
+ */
 struct flow_view {
 	uint8_t family, proto;
 	uint8_t init_src[16], init_dst[16];	/* as the creating packet had them */
@@ -131,14 +178,16 @@ struct flow_view {
 	uint64_t created, last_seen;		/* ms, the table's clock */
 	uint64_t expires;			/* ms */
 	uint64_t packets[2], bytes[2];		/* [0] original direction, [1] reply */
+	bool untracked;				/* listed only (flow_table_note_untracked) */
 };
 
 /*
- * Call fn for every live entry, one stripe at a time (a consistent view per
- * stripe, not of the whole table). Stops early and returns fn's value when it
- * is non-zero; else 0 (-1 with errno ENOMEM if the copy buffer cannot grow).
- * fn runs on copies, outside every lock; it may take its time but must not
- * call back into the table.
+ * Call fn for every live entry, tracked and untracked (flow_view.untracked),
+ * one stripe at a time (a consistent view per stripe, not of the whole
+ * table). Stops early and returns fn's value when it is non-zero; else 0
+ * (-1 with errno ENOMEM if the copy buffer cannot grow). fn runs on copies,
+ * outside every lock; it may take its time but must not call back into the
+ * table.
  */
 int flow_table_foreach(struct flow_table *t, uint64_t now,
 		       int (*fn)(const struct flow_view *v, void *ctx), void *ctx);

@@ -15,8 +15,19 @@
 
 struct queue;
 
+/*
+ * A flag a judge may add to NF_ACCEPT: hand the packet back with NF_REPEAT
+ * and offload_mark added to its mark; the steering saves that bit into the
+ * connection's mark and lets the packet go, and its connmark rule keeps the
+ * rest of the connection out of the queue. (Setting the connmark in the
+ * verdict itself, NFQA_CT, needs CONFIG_NETFILTER_NETLINK_GLUE_CT, which
+ * kernels may lack.)
+ */
+#define QUEUE_F_OFFLOAD (1u << 31)
+
 struct queue_opts {
 	uint16_t num;		/* queue number */
+	uint32_t offload_mark;	/* connmark bit set by QUEUE_F_OFFLOAD verdicts */
 	uint32_t maxlen;	/* kernel queue length (NFQA_CFG_QUEUE_MAXLEN) */
 	uint32_t copy_range;	/* bytes of each packet copied to us: the headers the rules need */
 	bool fail_open;		/* NFQA_CFG_F_FAIL_OPEN: pass packets the queue cannot take */
@@ -32,12 +43,13 @@ struct queue_pkt {
 	uint32_t wirelen;	/* real length (NFQA_CAP_LEN, else caplen) */
 	uint32_t indev, outdev;	/* ifindex, 0 if none */
 	uint32_t skbinfo;	/* NFQA_SKB_* flags */
+	uint32_t mark;		/* the packet's mark (NFQA_MARK), 0 if none */
 };
 
 struct queue_handler {
 	/* Called once per burst, after packets arrived and before the first judge() */
 	void (*burst_begin)(void *ctx);
-	/* Returns NF_ACCEPT or NF_DROP for the packet. Must not block. */
+	/* Returns NF_ACCEPT (optionally | QUEUE_F_OFFLOAD) or NF_DROP. Must not block. */
 	uint32_t (*judge)(void *ctx, const struct queue_pkt *qp);
 	/* Called once per burst after the last judge() and before the verdicts are sent */
 	void (*burst_end)(void *ctx);
@@ -57,6 +69,7 @@ struct queue_stats {
 	uint64_t enobufs;	/* ENOBUFS from recv: the kernel dropped messages */
 	uint64_t truncated;	/* netlink messages cut by our buffer (MSG_TRUNC) */
 	uint64_t bad_msgs;	/* packet messages without header or payload */
+	uint64_t offloaded;	/* accept verdicts that set the offload connmark */
 };
 
 /*

@@ -11,6 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The connmark bit `run --offload` sets on established, tracked TCP
+ * connections: the steering returns such packets before the queue rule.
+ */
+#define STEER_OFFLOAD_MARK 0x40000000u
+
 struct steer_opts {
 	uint16_t queue_first, queue_last;	/* one queue, or --queue-balance first:last */
 	bool forward;				/* also steer FORWARD (subnet-boundary mode) */

@@ -34,6 +34,7 @@
 #include "trace.h"
 
 #include "daemon_int.h"
+#include "steer.h"
 #include "notify.h"
 
 
@@ -44,6 +45,7 @@ static int open_queues(struct daemon *d)
 		.maxlen = c->queue_maxlen,
 		.copy_range = c->copy_range,
 		.fail_open = !c->fail_closed,
+		.offload_mark = c->offload ? STEER_OFFLOAD_MARK : 0,
 	};
 	char err[256];
 	size_t i;

@@ -159,6 +159,23 @@ static void flow_log(struct qthread *t, const struct pkt *p, enum dir dir,
 	flowlog_packet(t->d->flowlog, p, dir, v->accept, text, t->wall_s);
 }
 
+/*
+ * --offload: an established TCP flow the security groups track may leave
+ * the queue for good (the kernel keeps it by its connmark). Only without a
+ * NACL layer, which must judge every packet, and only for tracked flows:
+ * untracked ones are judged per packet, and tracked flows outlive rule
+ * changes anyway, as in AWS.
+ */
+static bool offloadable(const struct qthread *t, const struct queue_pkt *qp,
+			const struct pkt *p, const struct verdict *v)
+{
+	return !policy_acl(t->pol) && p->proto == IPPROTO_NUM_TCP && !(p->flags & PKT_F_FRAG) &&
+	       (v->sg_outcome == SGO_FLOW_ORIG || v->sg_outcome == SGO_FLOW_REPLY) &&
+	       v->flow_state == FLOW_ESTABLISHED &&
+	       (qp->hook == NF_INET_LOCAL_IN || qp->hook == NF_INET_LOCAL_OUT ||
+		qp->hook == NF_INET_FORWARD);
+}
+
 static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 {
 	struct qthread *t = ctx;
@@ -192,10 +209,12 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
 	account(t, &v);
 	nf = v.accept ? NF_ACCEPT : NF_DROP;
+	if (t->d->cfg->offload && offloadable(t, qp, &p, &v))
+		nf |= QUEUE_F_OFFLOAD;
 	if (t->d->flowlog)
 		flow_log(t, &p, dir, &v);
 	if (tracing(t))
-		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf);
+		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf & ~QUEUE_F_OFFLOAD);
 	return nf;
 }
 

@@ -18,6 +18,16 @@
  * pool keeps the cap exact (per-stripe caches would strand free entries in
  * one stripe while another reports the table full).
  *
+ * Untracked entries (flow.h) live in the same chains and pool, marked. They
+ * take only free entries, so tracked + untracked never exceed the cap, and
+ * give way to tracked flows: first in the eviction window, then in the
+ * chain at its cap, and when neither has one, a tracked insert that finds
+ * the pool empty drops its locks and reclaims one from any stripe (a
+ * per-stripe count says where to look) before it retries; only then may it
+ * evict an unestablished tracked flow. So tracked flows can always reach the
+ * cap, and conntrack_allowance_exceeded never moves because of untracked
+ * entries.
+ *
  * The key, its hash and the per-protocol state machine live in flow_state.c;
  * this file only stores, finds and removes entries.
  */
@@ -39,6 +49,8 @@
 
 struct flow_stripe {
 	pthread_mutex_t lock;
+	/* Untracked entries here: set under lock, read unlocked by reclaim. */
+	atomic_size_t untracked;
 } __attribute__((aligned(FLOW_CACHELINE)));
 
 struct flow_counters {
@@ -48,6 +60,8 @@ struct flow_counters {
 	atomic_uint_least64_t evictions;
 	atomic_uint_least64_t exceeded;
 	atomic_uint_least64_t chain_limit;
+	atomic_uint_least64_t untracked;
+	atomic_uint_least64_t untracked_skipped;
 };
 
 struct flow_pool {
@@ -157,6 +171,29 @@ static void flow_unlock(struct flow_table *t, size_t s)
 	pthread_mutex_unlock(&t->stripe[s].lock);
 }
 
+/* Untracked entries of stripe s (its lock held) went up or down by one. */
+static void flow_stripe_untracked(struct flow_table *t, size_t s, bool up)
+{
+	if (up)
+		atomic_fetch_add_explicit(&t->stripe[s].untracked, 1,
+					  memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&t->stripe[s].untracked, 1,
+					  memory_order_relaxed);
+}
+
+/* e left a chain of stripe s (locked): the live counter of its kind drops. */
+static void flow_unlinked(struct flow_table *t, size_t s,
+			  const struct flow_entry *e)
+{
+	if (!e->untracked) {
+		flow_sub(t, count, 1);
+		return;
+	}
+	flow_sub(t, untracked, 1);
+	flow_stripe_untracked(t, s, false);
+}
+
 /*
  * Find k in bucket b. Expired entries met on the way are unlinked onto
  * *reaped (also the matching one: an expired flow is a miss). *len gets
@@ -175,7 +212,7 @@ static struct flow_entry *flow_chain_find(struct flow_table *t, size_t b,
 			*pp = e->next;
 			e->next = *reaped;
 			*reaped = e;
-			flow_sub(t, count, 1);
+			flow_unlinked(t, flow_stripe_of(t, b), e);
 			flow_inc(t, expired);
 			continue;
 		}
@@ -204,7 +241,8 @@ enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
 	s = flow_stripe_of(t, b);
 	flow_lock(t, s);
 	e = flow_chain_find(t, b, &fp.key, now, &len, &reaped);
-	if (e)
+	/* Untracked: the rules judge the packet, note_untracked counts it. */
+	if (e && !e->untracked)
 		m = flow_account(&t->conf, e, &fp, now);
 	if (m != FLOW_MISS && hit) {
 		hit->state = (enum flow_state)e->state;
@@ -226,76 +264,144 @@ struct flow_ins {
 	uint32_t tag;
 	size_t b;
 	struct flow_entry *reaped;
+	struct flow_entry *spare;	/* an untracked entry reclaimed */
+	bool reclaimed;			/* reclaim tried: tracked victims now */
 };
 
-/* May e be dropped to make room? Established flows never are. */
-static bool flow_evictable(const struct flow_entry *e, uint64_t now)
+/* Eviction ranks, best victim first. */
+enum flow_rank {
+	FLOW_RANK_EXPIRED,
+	FLOW_RANK_UNTRACKED,	/* decides nothing: gives way to tracked flows */
+	FLOW_RANK_UNEST,	/* tracked, not established (conntrack's choice) */
+	FLOW_RANK_KEEP,		/* established flows are never evicted */
+};
+
+static enum flow_rank flow_rank_of(const struct flow_entry *e, uint64_t now)
 {
+	if (flow_expired(e, now))
+		return FLOW_RANK_EXPIRED;
+	if (e->untracked)
+		return FLOW_RANK_UNTRACKED;
 	switch (e->state) {
 	case FLOW_NEW:
 	case FLOW_SYN_RECV:
 	case FLOW_TIME_WAIT:
 	case FLOW_CLOSED:
-		return true;
+		return FLOW_RANK_UNEST;
 	default:
-		return flow_expired(e, now);
+		return FLOW_RANK_KEEP;
 	}
 }
 
-/* Is a better victim than b: expired first, then the least recently seen. */
-static bool flow_victim_better(const struct flow_entry *a,
-			       const struct flow_entry *b, uint64_t now)
+/* Is a (rank ra) a better victim than b (rank rb): rank, then least recent. */
+static bool flow_victim_better(const struct flow_entry *a, enum flow_rank ra,
+			       const struct flow_entry *b, enum flow_rank rb)
 {
-	bool ea = flow_expired(a, now), eb = flow_expired(b, now);
-
-	if (ea != eb)
-		return ea;
+	if (ra != rb)
+		return ra < rb;
 	return a->last_seen < b->last_seen;
 }
 
 /*
- * Unlink the best victim among the FLOW_EVICT_RANGE buckets from b (all
+ * Unlink the best victim of rank <= max among the n buckets from b (all
  * their stripes are locked by the caller) and return it for reuse.
  */
-static struct flow_entry *flow_evict(struct flow_table *t, size_t b,
-				     uint64_t now)
+static struct flow_entry *flow_evict(struct flow_table *t, size_t b, size_t n,
+				     uint64_t now, enum flow_rank max)
 {
 	struct flow_entry **victim = NULL, **pp, *e;
-	size_t i;
+	enum flow_rank vr = FLOW_RANK_KEEP, r;
+	size_t i, vb = 0;
 
-	for (i = 0; i < FLOW_EVICT_RANGE; i++) {
-		pp = &t->bucket[(b + i) & t->mask];
-		for (; (e = *pp); pp = &e->next) {
-			if (flow_evictable(e, now) &&
-			    (!victim || flow_victim_better(e, *victim, now)))
-				victim = pp;
+	for (i = 0; i < n; i++) {
+		size_t bi = (b + i) & t->mask;
+
+		for (pp = &t->bucket[bi]; (e = *pp); pp = &e->next) {
+			r = flow_rank_of(e, now);
+			if (r > max || (victim &&
+					!flow_victim_better(e, r, *victim, vr)))
+				continue;
+			victim = pp;
+			vr = r;
+			vb = bi;
 		}
 	}
 	if (!victim)
 		return NULL;
 	e = *victim;
 	*victim = e->next;
-	flow_sub(t, count, 1);
-	if (flow_expired(e, now))
+	flow_unlinked(t, flow_stripe_of(t, vb), e);
+	if (vr == FLOW_RANK_EXPIRED)
 		flow_inc(t, expired);
-	else
+	else if (vr == FLOW_RANK_UNEST)
 		flow_inc(t, evictions);
 	return e;
 }
 
-/* The flow already exists: account p, or restart a TIME_WAIT/CLOSED entry. */
+/*
+ * The flow already exists: account p, restart a TIME_WAIT/CLOSED entry, or
+ * make an untracked entry a tracked flow (the rules changed). None of them
+ * needs room: the entry already holds its own.
+ */
 static int flow_insert_existing(struct flow_table *t, struct flow_entry *e,
 				const struct flow_ins *in)
 {
-	if (flow_account(&t->conf, e, &in->fp, in->now) != FLOW_MISS)
+	if (e->untracked) {
+		flow_sub(t, untracked, 1);
+		flow_stripe_untracked(t, flow_stripe_of(t, in->b), false);
+		flow_inc(t, count);
+	} else if (flow_account(&t->conf, e, &in->fp, in->now) != FLOW_MISS) {
 		return 0;
-	if (e->state != FLOW_TIME_WAIT && e->state != FLOW_CLOSED) {
+	} else if (e->state != FLOW_TIME_WAIT && e->state != FLOW_CLOSED) {
 		errno = EINVAL;
 		return -1;
 	}
 	flow_entry_start(&t->conf, e, &in->fp, in->state, in->d, in->now, in->tag);
 	flow_inc(t, inserts);
 	return 0;
+}
+
+/* A free entry: one reclaimed for us, the pool's, or one our chain reaped. */
+static struct flow_entry *flow_take(struct flow_table *t, struct flow_ins *in)
+{
+	struct flow_entry *e = in->spare;
+
+	if (e) {
+		in->spare = NULL;
+		return e;
+	}
+	e = flow_pool_get(t);
+	if (!e && in->reaped) {
+		/* At the cap, an entry just reaped from this chain is ours. */
+		e = in->reaped;
+		in->reaped = e->next;
+	}
+	return e;
+}
+
+/*
+ * No free entry: a victim near in->b (both stripes locked). Untracked
+ * entries go before any tracked flow, also those outside the window: while
+ * some exist and no reclaim was tried, -1/EBUSY sends the caller for one.
+ */
+static struct flow_entry *flow_room(struct flow_table *t, struct flow_ins *in)
+{
+	struct flow_entry *e;
+
+	e = flow_evict(t, in->b, FLOW_EVICT_RANGE, in->now,
+		       FLOW_RANK_UNTRACKED);
+	if (e)
+		return e;
+	if (!in->reclaimed && flow_get(t, untracked) > 0) {
+		errno = EBUSY;
+		return NULL;
+	}
+	e = flow_evict(t, in->b, FLOW_EVICT_RANGE, in->now, FLOW_RANK_UNEST);
+	if (!e) {
+		flow_inc(t, exceeded);
+		errno = ENOSPC;
+	}
+	return e;
 }
 
 /*
@@ -313,27 +419,22 @@ static int flow_insert_locked(struct flow_table *t, struct flow_ins *in,
 	if (e)
 		return flow_insert_existing(t, e, in);
 	if (len >= FLOW_CHAIN_MAX) {
-		flow_inc(t, chain_limit);
-		errno = ENOSPC;
-		return -1;
+		/* A full chain: only an untracked entry of it may give way. */
+		e = flow_evict(t, in->b, 1, in->now, FLOW_RANK_UNTRACKED);
+		if (!e) {
+			flow_inc(t, chain_limit);
+			errno = ENOSPC;
+			return -1;
+		}
 	}
-	e = flow_pool_get(t);
-	if (!e && in->reaped) {
-		/* At the cap, an entry just reaped from this chain is ours. */
-		e = in->reaped;
-		in->reaped = e->next;
-	}
+	if (!e)
+		e = flow_take(t, in);
 	if (!e && !can_evict) {
 		errno = EAGAIN;
 		return -1;
 	}
-	if (!e)
-		e = flow_evict(t, in->b, in->now);
-	if (!e) {
-		flow_inc(t, exceeded);
-		errno = ENOSPC;
+	if (!e && !(e = flow_room(t, in)))
 		return -1;
-	}
 	e->next = t->bucket[in->b];
 	t->bucket[in->b] = e;
 	flow_entry_start(&t->conf, e, &in->fp, in->state, in->d, in->now, in->tag);
@@ -343,7 +444,7 @@ static int flow_insert_locked(struct flow_table *t, struct flow_ins *in,
 }
 
 /* The common case holds one lock; eviction may need a second, in order. */
-static int flow_insert_run(struct flow_table *t, struct flow_ins *in)
+static int flow_insert_try(struct flow_table *t, struct flow_ins *in)
 {
 	size_t s1 = flow_stripe_of(t, in->b);
 	size_t s2 = flow_stripe_of(t, (in->b + FLOW_EVICT_RANGE - 1) & t->mask);
@@ -370,6 +471,48 @@ static int flow_insert_run(struct flow_table *t, struct flow_ins *in)
 	return r;
 }
 
+/*
+ * Unlink an untracked (or expired) entry from the first stripe from s0 on
+ * that has untracked entries, the least recently seen there. Called with no
+ * lock held; takes one stripe lock at a time. NULL when none is left (they
+ * expired or became tracked meanwhile).
+ */
+static struct flow_entry *flow_reclaim(struct flow_table *t, size_t s0,
+				       uint64_t now)
+{
+	size_t i, per = (size_t)1 << t->shift;
+
+	for (i = 0; i < t->nstripes; i++) {
+		size_t s = (s0 + i) % t->nstripes;
+		struct flow_entry *e;
+
+		if (!atomic_load_explicit(&t->stripe[s].untracked,
+					  memory_order_relaxed))
+			continue;
+		flow_lock(t, s);
+		e = flow_evict(t, s << t->shift, per, now, FLOW_RANK_UNTRACKED);
+		flow_unlock(t, s);
+		if (e) {
+			e->next = NULL;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static int flow_insert_run(struct flow_table *t, struct flow_ins *in)
+{
+	int r = flow_insert_try(t, in);
+
+	if (r < 0 && errno == EBUSY) {
+		/* Room held by an untracked entry far away: fetch it, retry. */
+		in->spare = flow_reclaim(t, flow_stripe_of(t, in->b), in->now);
+		in->reclaimed = true;
+		r = flow_insert_try(t, in);
+	}
+	return r;
+}
+
 int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
 		      uint64_t now, uint32_t tag)
 {
@@ -389,8 +532,61 @@ int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
 	r = flow_insert_run(t, &in);
 	err = errno;
 	flow_pool_put(t, in.reaped);
+	flow_pool_put(t, in.spare);	/* the pool had room after all */
 	errno = err;
 	return r;
+}
+
+/* ---- untracked ----------------------------------------------------- */
+
+/*
+ * A new untracked entry for fp in bucket b (its stripe locked), if there is
+ * room without touching anything live: a free entry of the pool, or one
+ * reaped from this chain. Never past the chain cap.
+ */
+static bool flow_note_new(struct flow_table *t, size_t b,
+			  const struct flow_pkt *fp, enum dir d, uint64_t now,
+			  uint32_t tag, size_t len, struct flow_entry **reaped)
+{
+	struct flow_entry *e;
+
+	if (len >= FLOW_CHAIN_MAX)
+		return false;
+	e = flow_pool_get(t);
+	if (!e && *reaped) {
+		e = *reaped;
+		*reaped = e->next;
+	}
+	if (!e)
+		return false;
+	e->next = t->bucket[b];
+	t->bucket[b] = e;
+	flow_entry_start_untracked(&t->conf, e, fp, d, now, tag);
+	flow_inc(t, untracked);
+	flow_stripe_untracked(t, flow_stripe_of(t, b), true);
+	return true;
+}
+
+void flow_table_note_untracked(struct flow_table *t, const struct pkt *p,
+			       enum dir d, uint64_t now, uint32_t tag)
+{
+	struct flow_entry *e, *reaped = NULL;
+	struct flow_pkt fp;
+	size_t b, s, len;
+
+	if (flow_pkt_build(&t->conf, p, &fp) < 0)
+		return;
+	b = flow_bucket_of(t, &fp.key);
+	s = flow_stripe_of(t, b);
+	flow_lock(t, s);
+	e = flow_chain_find(t, b, &fp.key, now, &len, &reaped);
+	/* A tracked entry of this key (another thread, older rules) stays. */
+	if (e && e->untracked)
+		flow_account_untracked(&t->conf, e, &fp, now, tag);
+	else if (!e && !flow_note_new(t, b, &fp, d, now, tag, len, &reaped))
+		flow_inc(t, untracked_skipped);
+	flow_unlock(t, s);
+	flow_pool_put(t, reaped);
 }
 
 long flow_table_bucket(const struct flow_table *t, const struct pkt *p)
@@ -406,12 +602,12 @@ long flow_table_bucket(const struct flow_table *t, const struct pkt *p)
 
 /* ---- expiry, flush ------------------------------------------------- */
 
-/* Unlink expired (or, with all, every) entries of n buckets from b. */
+/* Unlink expired (or, with all, every) entries of n buckets of one stripe. */
 static size_t flow_sweep(struct flow_table *t, size_t b, size_t n,
 			 uint64_t now, bool all, struct flow_entry **out)
 {
 	struct flow_entry **pp, *e;
-	size_t i, removed = 0;
+	size_t i, removed = 0, s = flow_stripe_of(t, b);
 
 	for (i = 0; i < n; i++) {
 		pp = &t->bucket[b + i];
@@ -421,12 +617,12 @@ static size_t flow_sweep(struct flow_table *t, size_t b, size_t n,
 				continue;
 			}
 			*pp = e->next;
+			flow_unlinked(t, s, e);
 			e->next = *out;
 			*out = e;
 			removed++;
 		}
 	}
-	flow_sub(t, count, removed);
 	return removed;
 }
 
@@ -484,6 +680,8 @@ void flow_table_stats(struct flow_table *t, struct flow_stats *s)
 	s->evictions = flow_get(t, evictions);
 	s->conntrack_allowance_exceeded = flow_get(t, exceeded);
 	s->chain_limit = flow_get(t, chain_limit);
+	s->untracked = flow_get(t, untracked);
+	s->untracked_skipped = flow_get(t, untracked_skipped);
 }
 
 /* ---- listing ------------------------------------------------------- */
@@ -501,6 +699,10 @@ static void flow_view_fill(struct flow_view *v, const struct flow_entry *e)
 	v->init_dport = e->key.port[!i];
 	v->init_dir = (enum dir)e->init_dir;
 	v->state = (enum flow_state)e->state;
+	v->untracked = e->untracked;
+	/* No state machine for untracked: seen both ways or not (flow.h). */
+	if (e->untracked && e->state != FLOW_NEW)
+		v->state = FLOW_ESTABLISHED;
 	v->tag = e->tag;
 	v->created = e->created;
 	v->last_seen = e->last_seen;
@@ -615,8 +817,10 @@ static int flow_alloc(struct flow_table *t)
 	pthread_mutexattr_init(&attr);
 	/* Short critical sections: spin briefly before sleeping. */
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-	for (i = 0; i < t->nstripes; i++)
+	for (i = 0; i < t->nstripes; i++) {
 		pthread_mutex_init(&t->stripe[i].lock, &attr);
+		atomic_init(&t->stripe[i].untracked, 0);
+	}
 	pthread_mutex_init(&t->pool.lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 	return 0;

@@ -25,14 +25,19 @@ struct flow_key {
 	uint8_t zero;
 };
 
+/* Idle timeout cap of an untracked TCP entry (it decides nothing). */
+#define FLOW_UNTRACKED_TCP_S	600
+
+/* Bit fields keep the entry at 112 bytes with the untracked mark. */
 struct flow_entry {
 	struct flow_entry *next;
 	struct flow_key key;
 	uint32_t tag;
-	uint8_t state;
-	uint8_t init_side;	/* key side of the creating packet's source */
-	uint8_t fin_side;	/* key side that sent the first FIN */
+	uint8_t state;		/* untracked: NEW, ESTABLISHED or UDP_STREAM */
 	uint8_t init_dir;
+	uint8_t init_side : 1;	/* key side of the creating packet's source */
+	uint8_t fin_side : 1;	/* key side that sent the first FIN */
+	uint8_t untracked : 1;	/* for listing only: never a hit (flow.h) */
 	uint64_t created, last_seen, expires;
 	uint64_t packets[2], bytes[2];
 };
@@ -53,6 +58,7 @@ struct flow_pkt {
 struct flow_conf {
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	uint64_t tmo[FL_MAX][FLOW_STATE_MAX];	/* ms */
+	uint64_t utmo[FL_MAX][FLOW_STATE_MAX];	/* ms, untracked entries */
 	int16_t icmp_reply[2][256];	/* query type -> reply type, or -1 */
 	int16_t icmp_query[2][256];	/* reply type -> query type, or -1 */
 };
@@ -77,5 +83,17 @@ enum flow_match flow_account(const struct flow_conf *c, struct flow_entry *e,
 void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
 		      const struct flow_pkt *fp, int state, enum dir d,
 		      uint64_t now, uint32_t tag);
+
+/* Start e (keeping e->next) as an untracked entry fp creates, account fp. */
+void flow_entry_start_untracked(const struct flow_conf *c, struct flow_entry *e,
+				const struct flow_pkt *fp, enum dir d,
+				uint64_t now, uint32_t tag);
+/*
+ * Account fp on untracked e: counters, the both-ways mark in e->state, the
+ * idle timer; packets in the original direction also set the tag.
+ */
+void flow_account_untracked(const struct flow_conf *c, struct flow_entry *e,
+			    const struct flow_pkt *fp, uint64_t now,
+			    uint32_t tag);
 
 #endif

@@ -33,6 +33,11 @@
  * UDP: NEW -> (reply) ESTABLISHED -> (any further packet) UDP_STREAM.
  * ICMP queries and other protocols: NEW -> (reply) ESTABLISHED.
  * Every hit refreshes the idle timer with the timeout of the new state.
+ *
+ * Untracked entries (listing only) have no state machine: NEW until a
+ * packet comes the other way, then ESTABLISHED; UDP goes on to UDP_STREAM
+ * like a tracked flow, only to pick the longer UDP timeout. Their timeouts
+ * (utmo): the protocol's established one, TCP capped at 600 s.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -251,11 +256,12 @@ static void flow_touch(const struct flow_conf *c, struct flow_entry *e,
 		       uint64_t now)
 {
 	enum flow_l4 l4 = flow_l4_of(e->key.family, e->key.proto);
+	const uint64_t *tmo = e->untracked ? c->utmo[l4] : c->tmo[l4];
 
 	/* Threads read the clock separately: never move last_seen back. */
 	if (now > e->last_seen)
 		e->last_seen = now;
-	e->expires = e->last_seen + c->tmo[l4][e->state];
+	e->expires = e->last_seen + tmo[e->state];
 }
 
 /* Run fp through e's state machine and account it; FLOW_MISS if refused. */
@@ -268,7 +274,7 @@ enum flow_match flow_account(const struct flow_conf *c, struct flow_entry *e,
 	if (next == FLOW_REFUSE)
 		return FLOW_MISS;
 	if (next == FLOW_FIN_WAIT && e->state != FLOW_FIN_WAIT)
-		e->fin_side = fp->side;
+		e->fin_side = fp->side & 1;
 	e->state = (uint8_t)next;
 	e->packets[reply]++;
 	e->bytes[reply] += fp->p->len;
@@ -276,10 +282,9 @@ enum flow_match flow_account(const struct flow_conf *c, struct flow_entry *e,
 	return reply ? FLOW_HIT_REPLY : FLOW_HIT_ORIG;
 }
 
-/* (Re)start e as the flow fp creates, then account the creating packet. */
-void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
-		      const struct flow_pkt *fp, int state, enum dir d,
-		      uint64_t now, uint32_t tag)
+/* Reset e (keeping e->next) to a fresh entry of fp's key, nothing counted. */
+static void flow_entry_init(struct flow_entry *e, const struct flow_pkt *fp,
+			    int state, enum dir d, uint64_t now, uint32_t tag)
 {
 	struct flow_entry *next = e->next;
 
@@ -288,13 +293,72 @@ void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
 	e->key = fp->key;
 	e->tag = tag;
 	e->state = (uint8_t)state;
-	e->init_side = fp->side;
+	e->init_side = fp->side & 1;
 	e->init_dir = (uint8_t)d;
 	e->created = e->last_seen = now;
+}
+
+/* (Re)start e as the flow fp creates, then account the creating packet. */
+void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
+		      const struct flow_pkt *fp, int state, enum dir d,
+		      uint64_t now, uint32_t tag)
+{
+	flow_entry_init(e, fp, state, d, now, tag);
 	flow_account(c, e, fp, now);
 }
 
+void flow_entry_start_untracked(const struct flow_conf *c, struct flow_entry *e,
+				const struct flow_pkt *fp, enum dir d,
+				uint64_t now, uint32_t tag)
+{
+	flow_entry_init(e, fp, FLOW_NEW, d, now, tag);
+	e->untracked = 1;
+	flow_account_untracked(c, e, fp, now, tag);
+}
+
+void flow_account_untracked(const struct flow_conf *c, struct flow_entry *e,
+			    const struct flow_pkt *fp, uint64_t now,
+			    uint32_t tag)
+{
+	bool reply = fp->side != e->init_side;
+
+	if (e->state == FLOW_NEW) {
+		if (reply)
+			e->state = FLOW_ESTABLISHED;
+	} else if (fp->l4 == FL_UDP) {
+		e->state = FLOW_UDP_STREAM;
+	}
+	/*
+	 * The rule that allowed the latest packet the flow's own way: current
+	 * across reloads, and not flipping to the reply direction's rule.
+	 */
+	if (!reply)
+		e->tag = tag;
+	e->packets[reply]++;
+	e->bytes[reply] += fp->p->len;
+	flow_touch(c, e, now);
+}
+
 /* ---- construction -------------------------------------------------- */
+
+/*
+ * Untracked entries: each protocol's established timeout, TCP capped at
+ * FLOW_UNTRACKED_TCP_S; UDP keeps its two classes (UDP_STREAM after more
+ * than one exchange).
+ */
+static void flow_utmo_init(struct flow_conf *c, const struct flow_params *p)
+{
+	uint32_t tcp = p->tcp_established_s < FLOW_UNTRACKED_TCP_S ?
+		       p->tcp_established_s : FLOW_UNTRACKED_TCP_S;
+	unsigned s;
+
+	for (s = 0; s < FLOW_STATE_MAX; s++) {
+		c->utmo[FL_TCP][s] = (uint64_t)tcp * 1000;
+		c->utmo[FL_UDP][s] = c->tmo[FL_UDP][s];
+		c->utmo[FL_ICMP][s] = c->tmo[FL_ICMP][s];
+		c->utmo[FL_OTHER][s] = c->tmo[FL_OTHER][s];
+	}
+}
 
 static void flow_tmo_init(struct flow_conf *c, const struct flow_params *p)
 {
@@ -321,6 +385,7 @@ static void flow_tmo_init(struct flow_conf *c, const struct flow_params *p)
 		c->tmo[FL_ICMP][s] = (uint64_t)p->icmp_s * 1000;
 		c->tmo[FL_OTHER][s] = (uint64_t)p->other_s * 1000;
 	}
+	flow_utmo_init(c, p);
 }
 
 /* Query <-> reply type maps from the parser's own table, both families. */

@@ -130,7 +130,7 @@ static int req_add_guard(char *req, size_t len, bool force)
 
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
-       OPT_FLOW_LOG_FORMAT };
+       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD };
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -165,6 +165,9 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 		return 0;
 	case OPT_FLOW_LOG:
 		c->flow_log = arg;
+		return 0;
+	case OPT_OFFLOAD:
+		c->offload = true;
 		return 0;
 	case OPT_FLOW_LOG_INTERVAL:
 		if (parse_size(arg, 1, FLOWLOG_INTERVAL_MAX, &v) < 0)
@@ -207,6 +210,7 @@ static int cmd_run(int argc, char **argv)
 		{ "flow-log", required_argument, NULL, OPT_FLOW_LOG },
 		{ "flow-log-interval", required_argument, NULL, OPT_FLOW_LOG_INTERVAL },
 		{ "flow-log-format", required_argument, NULL, OPT_FLOW_LOG_FORMAT },
+		{ "offload", no_argument, NULL, OPT_OFFLOAD },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -226,6 +230,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!c.n_nacl && !c.n_sg) {
 		ret = usage_error("run", "%s", "no rules: give --nacl FILE and/or --sg FILE");
+		goto out;
+	}
+	if (c.offload && (c.n_nacl || !c.n_sg)) {
+		ret = usage_error("run", "%s", "--offload needs --sg and no --nacl: a network ACL "
+				  "judges every packet");
 		goto out;
 	}
 	ret = daemon_run(&c);
@@ -610,7 +619,7 @@ static int cmd_version(int argc, char **argv)
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
-	  "           [--max-flows N] [--log-drops] [--force] [-v]\n"
+	  "           [--max-flows N] [--log-drops] [--force] [--offload] [-v]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },

@@ -335,6 +335,20 @@ static void sg_track(const struct policy *pol, struct flow_table *ft,
 	}
 }
 
+/*
+ * An untracked packet: the flow table lists the flow (for `show flows`)
+ * but never passes a packet for it; the next one is judged by the rules.
+ */
+static void sg_note_untracked(const struct policy *pol, struct flow_table *ft,
+			      const struct pkt *p, enum dir d, uint64_t now,
+			      const struct verdict *v)
+{
+	uint32_t tag = policy_flow_tag(pol, (size_t)(v->sg - pol->rs->sg));
+
+	if (ft)
+		flow_table_note_untracked(ft, p, d, now, tag);
+}
+
 /* The SG step: flow table first, then the rules of direction d. */
 static bool judge_sg(const struct policy *pol, struct flow_table *ft,
 		     const struct pkt *p, enum dir d, uint64_t now,
@@ -352,6 +366,7 @@ static bool judge_sg(const struct policy *pol, struct flow_table *ft,
 	case SG_ALLOW_UNTRACKED:
 		sg_outcome(v, true, SGO_UNTRACKED);
 		count_hit(&pol->sg_hits[v->sg - pol->rs->sg], p);
+		sg_note_untracked(pol, ft, p, d, now, v);
 		break;
 	case SG_ALLOW_TRACKED:
 		sg_track(pol, ft, p, d, now, v);

@@ -37,6 +37,7 @@ struct queue {
 	uint16_t num;
 	uint32_t portid;
 	uint32_t seq;
+	uint32_t offload_mark;
 	size_t slot_size;
 	uint8_t *rxbuf;			/* QUEUE_BURST slots of slot_size */
 	struct mmsghdr msgs[QUEUE_BURST];
@@ -143,6 +144,7 @@ struct queue *queue_open(const struct queue_opts *o, char *err, size_t errlen)
 	if (!q)
 		return NULL;
 	q->num = o->num;
+	q->offload_mark = o->offload_mark;
 	q->slot_size = o->copy_range + QUEUE_MSG_OVERHEAD;
 	q->rxbuf = malloc(QUEUE_BURST * q->slot_size);
 	if (!q->rxbuf)
@@ -212,8 +214,33 @@ static void queue_close_run(struct queue *q)
 	q->run_len = 0;
 }
 
-static void queue_stage(struct queue *q, uint32_t id, uint32_t verdict)
+/*
+ * Offload: NF_REPEAT with our bit added to the packet's mark, a verdict of
+ * its own (a batch carries no mark). The verdict replaces the whole mark,
+ * so the packet's own mark is kept in the other bits.
+ */
+static void queue_put_offload(struct queue *q, uint32_t id, uint32_t mark)
 {
+	struct nlmsghdr *nlh;
+
+	queue_close_run(q);
+	nlh = nfq_nlmsg_put((char *)q->txbuf + q->txlen, NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
+	nfq_nlmsg_verdict_put_mark(nlh, mark | q->offload_mark);
+	q->txlen += nlh->nlmsg_len;
+	stat_add(&q->st.verdict_msgs, 1);
+	stat_add(&q->st.accepted, 1);
+	stat_add(&q->st.offloaded, 1);
+}
+
+static void queue_stage(struct queue *q, uint32_t id, uint32_t verdict,
+			uint32_t mark)
+{
+	if ((verdict & QUEUE_F_OFFLOAD) && q->offload_mark) {
+		queue_put_offload(q, id, mark);
+		return;
+	}
+	verdict &= ~QUEUE_F_OFFLOAD;
 	if (q->run_len && verdict != q->run_verdict)
 		queue_close_run(q);
 	q->run_id = id;
@@ -287,6 +314,9 @@ static int queue_pkt_from_msg(const struct nlmsghdr *nlh, struct queue_pkt *qp)
 		case NFQA_SKB_INFO:
 			attr_u32(a, &qp->skbinfo);
 			break;
+		case NFQA_MARK:
+			attr_u32(a, &qp->mark);
+			break;
 		}
 	}
 	if (!ph)
@@ -331,7 +361,7 @@ static unsigned queue_handle_datagram(struct queue *q, const uint8_t *buf,
 			continue;
 		}
 		stat_add(&q->st.received, 1);
-		queue_stage(q, qp.id, h->judge(h->ctx, &qp));
+		queue_stage(q, qp.id, h->judge(h->ctx, &qp), qp.mark);
 		n++;
 	}
 	return n;

@@ -90,8 +90,9 @@ static void text_queue(const struct show_queue *q, FILE *out)
 		q->num, U(q->qs.received), U(q->qs.accepted), U(q->qs.dropped),
 		U(malformed_total(&q->jc)), U(q->qs.verdict_msgs), U(q->qs.batches),
 		U(q->qs.kernel_errors), U(q->qs.enobufs));
-	fprintf(out, "; dropped by nacl %llu, sg %llu, table full %llu",
-		U(q->jc.nacl_drops), U(q->jc.sg_drops), U(q->jc.table_full));
+	fprintf(out, "; dropped by nacl %llu, sg %llu, table full %llu; offloaded %llu",
+		U(q->jc.nacl_drops), U(q->jc.sg_drops), U(q->jc.table_full),
+		U(q->qs.offloaded));
 	if (q->ks.found)
 		fprintf(out, "; kernel: waiting %u, queue_dropped %u, user_dropped %u",
 			q->ks.waiting, q->ks.queue_dropped, q->ks.user_dropped);
@@ -111,9 +112,10 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(e->generation), U(e->reloads_ok), U(e->reloads_failed));
 	text_policy(pol, out);
 	fprintf(out, "flows: %llu tracked (cap %llu), inserted %llu, expired %llu, "
-		"evicted %llu, conntrack_allowance_exceeded %llu\n",
+		"evicted %llu, conntrack_allowance_exceeded %llu, untracked %llu\n",
 		U(e->fs.count), U(e->fs.cap), U(e->fs.inserts), U(e->fs.expired),
-		U(e->fs.evictions), U(e->fs.conntrack_allowance_exceeded));
+		U(e->fs.evictions), U(e->fs.conntrack_allowance_exceeded),
+		U(e->fs.untracked));
 	for (i = 0; i < e->nq; i++)
 		text_queue(&e->q[i], out);
 	totals(e, &t);
@@ -148,7 +150,7 @@ static json_t *json_malformed(const struct judge_counters *c)
 
 static json_t *json_queue(const struct show_queue *q)
 {
-	return json_pack("{s:i, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:b, s:i, s:i, s:i}}",
+	return json_pack("{s:i, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:b, s:i, s:i, s:i}}",
 		"queue", (int)q->num,
 		"received", (json_int_t)q->qs.received,
 		"accepted", (json_int_t)q->qs.accepted,
@@ -163,6 +165,7 @@ static json_t *json_queue(const struct show_queue *q)
 		"enobufs", (json_int_t)q->qs.enobufs,
 		"truncated", (json_int_t)q->qs.truncated,
 		"unjudged", (json_int_t)q->jc.internal_errors,
+		"offloaded", (json_int_t)q->qs.offloaded,
 		"drops", "nacl", (json_int_t)q->jc.nacl_drops, "sg", (json_int_t)q->jc.sg_drops,
 		"table_full", (json_int_t)q->jc.table_full,
 		"kernel", "bound", q->ks.found, "waiting", (int)q->ks.waiting,
@@ -181,7 +184,7 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		json_array_append_new(qs, json_queue(&e->q[i]));
 	totals(e, &t);
 	judge_sum(e, &s);
-	root = json_pack("{s:i, s:I, s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
+	root = json_pack("{s:i, s:I, s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I}",
 		"pid", e->pid, "uptime_s", (json_int_t)e->uptime_s,
 		"failure_policy", e->fail_closed ? "fail-closed" : "fail-open",
@@ -193,6 +196,7 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		"evictions", (json_int_t)e->fs.evictions,
 		"conntrack_allowance_exceeded", (json_int_t)e->fs.conntrack_allowance_exceeded,
 		"chain_limit", (json_int_t)e->fs.chain_limit,
+		"untracked", (json_int_t)e->fs.untracked,
 		"queues", qs,
 		"totals", "received", (json_int_t)t.received, "accepted", (json_int_t)t.accepted,
 		"dropped", (json_int_t)t.dropped,
@@ -660,15 +664,16 @@ static int list_flow(const struct flow_view *v, void *ctx)
 			"{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:s}",
 			"protocol", pr, "protocol_number", (int)v->proto, "src", src, "dst", dst,
 			"direction", dir_name(v->init_dir), "state", flow_state_name(v->state),
-			"tracked", 1, "age_s", (json_int_t)age, "timeout_left_s", (json_int_t)left,
+			"tracked", !v->untracked, "age_s", (json_int_t)age, "timeout_left_s", (json_int_t)left,
 			"original", "packets", (json_int_t)v->packets[0], "bytes", (json_int_t)v->bytes[0],
 			"reply", "packets", (json_int_t)v->packets[1], "bytes", (json_int_t)v->bytes[1],
 			"rule", rule));
 		return 0;
 	}
-	fprintf(l->out, "%-6s %-12s %s -> %s %s tracked age %llus timeout %llus "
+	fprintf(l->out, "%-6s %-12s %s -> %s %s %s age %llus timeout %llus "
 		"orig %llu pkts %llu B reply %llu pkts %llu B rule %s\n",
-		pr, flow_state_name(v->state), src, dst, dir_name(v->init_dir), U(age), U(left),
+		pr, flow_state_name(v->state), src, dst, dir_name(v->init_dir),
+		v->untracked ? "untracked" : "tracked", U(age), U(left),
 		U(v->packets[0]), U(v->bytes[0]), U(v->packets[1]), U(v->bytes[1]), rule);
 	return 0;
 }
@@ -687,8 +692,9 @@ int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
 		fputc('\n', out);
 		json_decref(l.arr);
 	} else {
-		fprintf(out, "%zu flow%s listed (untracked traffic is judged per packet and "
-			"never listed)\n", l.n, l.n == 1 ? "" : "s");
+		fprintf(out, "%zu flow%s listed (untracked flows are only listed: the rules "
+			"judge each of their packets; new ones are not listed while the table "
+			"is full)\n", l.n, l.n == 1 ? "" : "s");
 	}
 	return ret;
 }

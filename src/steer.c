@@ -53,6 +53,13 @@ static int run_cmd(char *const argv[], const char *input)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static bool have_chain(bool ipv6, const char *chain)
+{
+	char *list[] = { ipv6 ? "ip6tables" : "iptables", "-w", "-S", (char *)chain, NULL };
+
+	return run_cmd(list, NULL) == 0;
+}
+
 static void probe_state(bool ipv6, bool have_chains[3], bool have_jumps[3])
 {
 	const char *tool = ipv6 ? "ip6tables" : "iptables";
@@ -108,6 +115,16 @@ static void emit_queue_rule(struct out *o, const struct steer_opts *so,
 			    const char *chain)
 {
 	/*
+	 * `run --offload`: a packet the engine handed back (NF_REPEAT) with
+	 * the offload bit saves it into its connection's mark and leaves by
+	 * VPCFW-OFFLOAD (a goto: no way back into the queue, whatever
+	 * conntrack can do); later packets of that connection return here.
+	 */
+	emit(o, "-A %s -m mark --mark 0x%x/0x%x -g VPCFW-OFFLOAD\n", chain,
+	     STEER_OFFLOAD_MARK, STEER_OFFLOAD_MARK);
+	emit(o, "-A %s -m connmark --mark 0x%x/0x%x -j RETURN\n", chain,
+	     STEER_OFFLOAD_MARK, STEER_OFFLOAD_MARK);
+	/*
 	 * The conntrack match is true for every packet; it is there because
 	 * it makes the kernel reassemble fragments before this hook, so the
 	 * engine judges whole datagrams with their ports.
@@ -130,6 +147,10 @@ int steer_render(bool ipv6, const struct steer_opts *so, bool have_chains[3],
 	emit(&o, "*filter\n");
 	for (i = 0; i < n; i++)
 		emit(&o, ":%s - [0:0]\n", our_chain[i]);	/* creates or flushes */
+	emit(&o, ":VPCFW-OFFLOAD - [0:0]\n");
+	emit(&o, "-A VPCFW-OFFLOAD -j CONNMARK --save-mark --nfmask 0x%x --ctmask 0x%x\n",
+	     STEER_OFFLOAD_MARK, STEER_OFFLOAD_MARK);
+	emit(&o, "-A VPCFW-OFFLOAD -j MARK --set-xmark 0x0/0x%x\n", STEER_OFFLOAD_MARK);
 	for (i = 0; i < n; i++) {
 		emit_exemptions(&o, ipv6, our_chain[i], i != 1);
 		emit_queue_rule(&o, so, our_chain[i]);
@@ -150,7 +171,8 @@ int steer_render(bool ipv6, const struct steer_opts *so, bool have_chains[3],
 	return 0;
 }
 
-static int render_off(bool have_chains[3], bool have_jumps[3], char *buf, size_t len)
+static int render_off(bool have_chains[3], bool have_jumps[3], bool have_offload,
+		      char *buf, size_t len)
 {
 	struct out o = { buf, len, 0, false };
 	int i;
@@ -162,6 +184,9 @@ static int render_off(bool have_chains[3], bool have_jumps[3], char *buf, size_t
 		if (have_chains[i])
 			emit(&o, "-F %s\n-X %s\n", our_chain[i], our_chain[i]);
 	}
+	/* Last: our chains jumped to it. */
+	if (have_offload)
+		emit(&o, "-F VPCFW-OFFLOAD\n-X VPCFW-OFFLOAD\n");
 	emit(&o, "COMMIT\n");
 	return o.overflow ? -1 : 0;
 }
@@ -179,7 +204,8 @@ static int steer_family(bool on, bool ipv6, const struct steer_opts *so,
 	if (on)
 		ret = steer_render(ipv6, so, have_chains, have_jumps, text, sizeof(text));
 	else
-		ret = render_off(have_chains, have_jumps, text, sizeof(text));
+		ret = render_off(have_chains, have_jumps, have_chain(ipv6, "VPCFW-OFFLOAD"),
+				 text, sizeof(text));
 	if (ret < 0) {
 		snprintf(err, errlen, "steering rules too long");
 		return -1;

@@ -1,7 +1,8 @@
 /*
  * Unit tests for the flow table: state machines per protocol, keys, idle
  * timeouts on an injected clock, expiry, the cap and eviction, the chain
- * cap, listing, and a multithreaded stress run with a consistency check.
+ * cap, listing, untracked entries (listed only, never a hit, giving way to
+ * tracked flows), and a multithreaded stress run with a consistency check.
  * Packets are raw bytes from pktbuild, parsed by pkt_parse.
  */
 #include <check.h>
@@ -680,6 +681,7 @@ END_TEST
 struct capfix {
 	struct flow_table *t;
 	size_t nb;
+	unsigned n;		/* flows in bucket[] */
 	long bucket[CAP];
 };
 
@@ -689,6 +691,7 @@ static void cap_fill(struct capfix *f)
 
 	f->t = table(CAP);
 	f->nb = stats(f->t).buckets;
+	f->n = CAP;
 	ck_assert_uint_eq(f->nb, CAP);
 	for (i = 0; i < CAP; i++) {
 		struct pkt p = udp_n(i, false);
@@ -714,7 +717,7 @@ static struct pkt cap_newcomer(const struct capfix *f, unsigned min, long *b)
 				   53, 1);
 
 		*b = flow_table_bucket(f->t, &p);
-		for (i = n = 0; i < CAP; i++)
+		for (i = n = 0; i < f->n; i++)
 			n += in_window(f, *b, i);
 		if (n >= min)
 			return p;
@@ -1008,6 +1011,524 @@ START_TEST(test_hash_keyed)
 }
 END_TEST
 
+/* ---- untracked entries ------------------------------------------------ */
+
+/* The only entry of t (a test with one flow). */
+static struct flow_view only(struct flow_table *t, uint64_t now)
+{
+	struct collect c;
+
+	ck_assert_uint_eq(collect(t, now, &c), 1);
+	return c.v[0];
+}
+
+/* A flow from 10.7.x, distinct from every udp_n() flow. */
+static struct pkt uflow(unsigned i, bool reply)
+{
+	char a[32];
+
+	snprintf(a, sizeof(a), "10.7.%u.%u", (i >> 8) & 255, i & 255);
+	return reply ? udp("10.2.0.1", 80, a, (uint16_t)(2048 + i), 1) :
+		       udp(a, (uint16_t)(2048 + i), "10.2.0.1", 80, 1);
+}
+
+/* Noted, listed, never a hit; lookups neither count nor refresh it. */
+START_TEST(test_untracked_note_is_a_miss)
+{
+	struct flow_table *t = table(64);
+	struct pkt syn = tcp("198.51.100.7", 40000, "10.0.0.5", 80, SYN);
+	struct pkt sa = tcp("10.0.0.5", 80, "198.51.100.7", 40000, SYN | ACK);
+	struct flow_view v;
+	struct flow_stats s;
+
+	flow_table_note_untracked(t, &syn, DIR_IN, 1000, 3);
+	ck_assert_int_eq(look(t, &syn, 2000), FLOW_MISS);
+	ck_assert_int_eq(look(t, &sa, 2000), FLOW_MISS);
+	ck_assert_int_eq(flow_table_lookup(t, &sa, 2000, NULL), FLOW_MISS);
+	s = stats(t);
+	ck_assert_uint_eq(s.count, 0);
+	ck_assert_uint_eq(s.untracked, 1);
+	ck_assert_uint_eq(s.inserts, 0);
+	ck_assert_uint_eq(s.untracked_skipped, 0);
+	v = only(t, 2000);
+	ck_assert(v.untracked);
+	ck_assert_uint_eq(v.packets[0], 1);
+	ck_assert_uint_eq(v.packets[1], 0);
+	ck_assert_uint_eq(v.last_seen, 1000);
+	ck_assert_uint_eq(v.expires, 1000 + 600 * SEC);
+	flow_table_free(t);
+}
+END_TEST
+
+/* Counters each way, the both-ways state, the tag from the flow's own way. */
+START_TEST(test_untracked_refresh)
+{
+	struct flow_table *t = table(64);
+	struct pkt q = udp("fd00::9", 40000, "fd00::2", 53, 30);
+	struct pkt a = udp("fd00::2", 53, "fd00::9", 40000, 200);
+	uint8_t a9[16] = { 0xfd, [15] = 9 }, a2[16] = { 0xfd, [15] = 2 };
+	struct flow_view v;
+
+	flow_table_note_untracked(t, &q, DIR_OUT, 1000, 11);
+	flow_table_note_untracked(t, &q, DIR_OUT, 2000, 12);
+	v = only(t, 2000);
+	ck_assert_int_eq(v.state, FLOW_NEW);
+	ck_assert_uint_eq(v.tag, 12);
+	flow_table_note_untracked(t, &a, DIR_IN, 3000, 99);
+	v = only(t, 3000);
+	ck_assert(v.untracked);
+	ck_assert_int_eq(v.state, FLOW_ESTABLISHED);
+	ck_assert_uint_eq(v.tag, 12);	/* a reply's rule does not replace it */
+	ck_assert_int_eq(v.init_dir, DIR_OUT);
+	ck_assert_uint_eq(v.family, AF_INET6);
+	ck_assert_uint_eq(v.proto, IPPROTO_NUM_UDP);
+	ck_assert_mem_eq(v.init_src, a9, 16);
+	ck_assert_mem_eq(v.init_dst, a2, 16);
+	ck_assert_uint_eq(v.init_sport, 40000);
+	ck_assert_uint_eq(v.init_dport, 53);
+	ck_assert_uint_eq(v.created, 1000);
+	ck_assert_uint_eq(v.last_seen, 3000);
+	ck_assert_uint_eq(v.packets[0], 2);
+	ck_assert_uint_eq(v.packets[1], 1);
+	ck_assert_uint_eq(v.bytes[0], 2 * q.len);
+	ck_assert_uint_eq(v.bytes[1], a.len);
+	ck_assert_uint_ne(q.len, a.len);
+	/* A thread's clock a little behind never moves last_seen back. */
+	flow_table_note_untracked(t, &a, DIR_IN, 2500, 99);
+	v = only(t, 3000);
+	ck_assert_uint_eq(v.last_seen, 3000);
+	ck_assert_uint_eq(v.packets[1], 2);
+	ck_assert_uint_eq(stats(t).untracked, 1);
+	flow_table_free(t);
+}
+END_TEST
+
+/* The rules changed: an insert makes the untracked entry a new tracked flow. */
+START_TEST(test_untracked_becomes_tracked)
+{
+	struct flow_table *t = table(64);
+	struct pkt q = udp("10.0.0.1", 40000, "10.0.0.2", 53, 30);
+	struct pkt a = udp("10.0.0.2", 53, "10.0.0.1", 40000, 100);
+	struct pkt ack = tcp("198.51.100.7", 40000, "10.0.0.5", 80, ACK);
+	struct pkt data = tcp("10.0.0.5", 80, "198.51.100.7", 40000, PSH | ACK);
+	struct flow_hit h;
+	struct flow_view v;
+	struct flow_stats s;
+
+	flow_table_note_untracked(t, &q, DIR_OUT, 0, 1);
+	flow_table_note_untracked(t, &a, DIR_IN, 10, 1);
+	flow_table_note_untracked(t, &a, DIR_IN, 20, 1);
+	/* Created by the answer this time: the answer's side is the origin. */
+	ck_assert_int_eq(flow_table_insert(t, &a, DIR_IN, 100, 42), 0);
+	v = only(t, 100);
+	ck_assert(!v.untracked);
+	ck_assert_int_eq(v.state, FLOW_NEW);
+	ck_assert_int_eq(v.init_dir, DIR_IN);
+	ck_assert_uint_eq(v.tag, 42);
+	ck_assert_uint_eq(v.created, 100);
+	ck_assert_uint_eq(v.packets[0], 1);
+	ck_assert_uint_eq(v.packets[1], 0);
+	ck_assert_uint_eq(v.bytes[0], a.len);
+	ck_assert_int_eq(flow_table_lookup(t, &q, 200, &h), FLOW_HIT_REPLY);
+	ck_assert_uint_eq(h.tag, 42);
+	/* A TCP flow picked up mid-stream by its next segment. */
+	flow_table_note_untracked(t, &ack, DIR_IN, 300, 1);
+	ck_assert_int_eq(look(t, &data, 310), FLOW_MISS);
+	ck_assert_int_eq(flow_table_insert(t, &data, DIR_OUT, 320, 43), 0);
+	ck_assert_int_eq(flow_table_lookup(t, &ack, 330, &h), FLOW_HIT_REPLY);
+	ck_assert_int_eq(h.state, FLOW_ESTABLISHED);
+	ck_assert_int_eq(h.init_dir, DIR_OUT);
+	s = stats(t);
+	ck_assert_uint_eq(s.count, 2);
+	ck_assert_uint_eq(s.untracked, 0);
+	ck_assert_uint_eq(s.inserts, 2);
+	ck_assert_uint_eq(s.evictions, 0);
+	/* Once tracked, a late note (older rules) changes nothing. */
+	flow_table_note_untracked(t, &a, DIR_IN, 400, 7);
+	ck_assert_int_eq(flow_table_lookup(t, &a, 410, &h), FLOW_HIT_ORIG);
+	ck_assert_uint_eq(h.tag, 42);
+	flow_table_flush(t);
+	ck_assert_int_eq(flow_table_insert(t, &a, DIR_IN, 500, 42), 0);
+	flow_table_note_untracked(t, &a, DIR_IN, 600, 7);
+	v = only(t, 600);
+	ck_assert(!v.untracked);
+	ck_assert_uint_eq(v.tag, 42);
+	ck_assert_uint_eq(v.packets[0], 1);
+	ck_assert_uint_eq(v.last_seen, 500);
+	s = stats(t);
+	ck_assert_uint_eq(s.untracked, 0);
+	ck_assert_uint_eq(s.untracked_skipped, 0);
+	flow_table_free(t);
+}
+END_TEST
+
+/* A packet that cannot be keyed is not noted, and not counted as skipped. */
+START_TEST(test_untracked_unkeyable)
+{
+	struct flow_table *t = table(64);
+	uint8_t b[PB_MAX];
+	size_t n = pb_udp(b, "10.0.0.1", 40000, "10.0.0.2", 9, 64);
+	struct pkt later = parse(b, pb_fragment(b, n, 32, 40, 0));
+
+	flow_table_note_untracked(t, &later, DIR_OUT, 0, 1);
+	ck_assert_uint_eq(stats(t).untracked, 0);
+	ck_assert_uint_eq(stats(t).untracked_skipped, 0);
+	flow_table_free(t);
+}
+END_TEST
+
+/* Idle timeouts: TCP 600 s (or less), UDP 30 s, 180 s once a stream. */
+START_TEST(test_untracked_expiry)
+{
+	struct flow_params fp = params(64);
+	struct flow_table *t = table(64), *t2;
+	struct pkt syn = tcp("198.51.100.7", 40000, "10.0.0.5", 80, SYN);
+	struct pkt q = udp("10.0.0.1", 40000, "10.0.0.2", 53, 30);
+	struct pkt a = udp("10.0.0.2", 53, "10.0.0.1", 40000, 30);
+	struct collect c;
+
+	flow_table_note_untracked(t, &syn, DIR_IN, 0, 1);
+	ck_assert_uint_eq(collect(t, 600 * SEC - 1, &c), 1);
+	ck_assert_uint_eq(collect(t, 600 * SEC, &c), 0);
+	ck_assert_int_eq(look(t, &syn, 600 * SEC), FLOW_MISS);	/* reaps it */
+	ck_assert_uint_eq(stats(t).untracked, 0);
+	ck_assert_uint_eq(stats(t).expired, 1);
+
+	flow_table_note_untracked(t, &q, DIR_OUT, 0, 1);
+	ck_assert_uint_eq(only(t, 0).expires, 30 * SEC);
+	flow_table_note_untracked(t, &a, DIR_IN, 1000, 1);
+	ck_assert_uint_eq(only(t, 1000).expires, 1000 + 30 * SEC);
+	flow_table_note_untracked(t, &q, DIR_OUT, 2000, 1);
+	ck_assert_int_eq(only(t, 2000).state, FLOW_ESTABLISHED);
+	ck_assert_uint_eq(only(t, 2000).expires, 2000 + 180 * SEC);
+	ck_assert_uint_eq(flow_table_expire(t, 2000 + 180 * SEC - 1, 1u << 20), 0);
+	ck_assert_uint_eq(flow_table_expire(t, 2000 + 180 * SEC, 1u << 20), 1);
+	ck_assert_uint_eq(stats(t).untracked, 0);
+	ck_assert_uint_eq(stats(t).expired, 2);
+	flow_table_free(t);
+
+	/* A TCP established timeout below 600 s applies to untracked too. */
+	fp.tcp_established_s = 350;
+	t2 = flow_table_new(&fp);
+	ck_assert_ptr_nonnull(t2);
+	flow_table_note_untracked(t2, &syn, DIR_IN, 0, 1);
+	ck_assert_uint_eq(only(t2, 0).expires, 350 * SEC);
+	flow_table_free(t2);
+}
+END_TEST
+
+/* Both kinds listed, each marked; flush empties both. */
+START_TEST(test_untracked_foreach_marks)
+{
+	struct flow_table *t = table(64);
+	struct pkt syn = tcp("10.0.0.1", 5000, "10.0.0.2", 22, SYN);
+	struct pkt u1 = udp("10.0.0.1", 6000, "10.0.0.3", 514, 10);
+	struct pkt h1 = tcp("198.51.100.7", 40000, "10.0.0.5", 80, SYN);
+	struct pkt h2 = tcp("10.0.0.5", 80, "198.51.100.7", 40000, SYN | ACK);
+	unsigned i, tracked = 0, unt = 0;
+	struct collect c;
+
+	ck_assert_int_eq(flow_table_insert(t, &syn, DIR_OUT, 0, 5), 0);
+	flow_table_note_untracked(t, &u1, DIR_OUT, 0, 6);
+	flow_table_note_untracked(t, &h1, DIR_IN, 0, 7);
+	flow_table_note_untracked(t, &h2, DIR_OUT, 1, 8);
+	ck_assert_uint_eq(collect(t, 2, &c), 3);
+	for (i = 0; i < c.n; i++) {
+		const struct flow_view *v = &c.v[i];
+
+		if (!v->untracked) {
+			tracked++;
+			ck_assert_uint_eq(v->tag, 5);
+			ck_assert_int_eq(v->state, FLOW_NEW);
+		} else if (v->proto == IPPROTO_NUM_UDP) {
+			unt++;
+			ck_assert_uint_eq(v->tag, 6);
+			ck_assert_int_eq(v->state, FLOW_NEW);	/* one way only */
+		} else {
+			unt++;
+			ck_assert_uint_eq(v->tag, 7);
+			ck_assert_int_eq(v->state, FLOW_ESTABLISHED);
+			ck_assert_int_eq(v->init_dir, DIR_IN);
+			ck_assert_uint_eq(v->init_dport, 80);
+		}
+	}
+	ck_assert_uint_eq(tracked, 1);
+	ck_assert_uint_eq(unt, 2);
+	ck_assert_uint_eq(stats(t).count, 1);
+	ck_assert_uint_eq(stats(t).untracked, 2);
+	flow_table_flush(t);
+	ck_assert_uint_eq(collect(t, 2, &c), 0);
+	ck_assert_uint_eq(stats(t).count, 0);
+	ck_assert_uint_eq(stats(t).untracked, 0);
+	flow_table_free(t);
+}
+END_TEST
+
+/* A table full of tracked flows records no untracked one and evicts nothing. */
+START_TEST(test_untracked_no_room)
+{
+	struct capfix f;
+	struct flow_stats s;
+	unsigned i;
+
+	cap_fill(&f);
+	for (i = 0; i < 3; i++) {
+		struct pkt u = uflow(i, false);
+
+		flow_table_note_untracked(f.t, &u, DIR_IN, 2000, 9);
+		ck_assert_int_eq(look(f.t, &u, 2001), FLOW_MISS);
+	}
+	s = stats(f.t);
+	ck_assert_uint_eq(s.untracked, 0);
+	ck_assert_uint_eq(s.untracked_skipped, 3);
+	ck_assert_uint_eq(s.count, CAP);
+	ck_assert_uint_eq(s.evictions, 0);
+	ck_assert_uint_eq(s.conntrack_allowance_exceeded, 0);
+	for (i = 0; i < CAP; i++) {
+		struct pkt p = udp_n(i, false);
+
+		ck_assert_int_eq(look(f.t, &p, 2002), FLOW_HIT_ORIG);
+	}
+	flow_table_free(f.t);
+}
+END_TEST
+
+/*
+ * Untracked entries take only free room (then are skipped), and tracked
+ * flows still reach the cap through them: _i untracked first, then CAP
+ * tracked inserts all succeed, never counted as exceeded or evicted.
+ */
+START_TEST(test_untracked_reserve)
+{
+	unsigned nu = _i ? CAP : CAP / 2, i;
+	struct flow_table *t = table(CAP);
+	struct flow_stats s;
+	struct pkt x;
+
+	for (i = 0; i < nu; i++) {
+		struct pkt u = uflow(i, false);
+
+		flow_table_note_untracked(t, &u, DIR_IN, 0, 9);
+	}
+	ck_assert_uint_eq(stats(t).untracked, nu);
+	if (nu == CAP) {
+		struct pkt u = uflow(CAP, false);
+
+		flow_table_note_untracked(t, &u, DIR_IN, 0, 9);
+		ck_assert_uint_eq(stats(t).untracked_skipped, 1);
+	}
+	for (i = 0; i < CAP; i++) {
+		struct pkt p = udp_n(i, false), r = udp_n(i, true);
+
+		ck_assert_int_eq(flow_table_insert(t, &p, DIR_OUT, 10, 1), 0);
+		ck_assert_int_eq(look(t, &r, 10), FLOW_HIT_REPLY);  /* established */
+		s = stats(t);
+		ck_assert_uint_eq(s.count, i + 1);
+		ck_assert_uint_eq(s.count + s.untracked,
+				  nu + i + 1 < CAP ? nu + i + 1 : CAP);
+	}
+	s = stats(t);
+	ck_assert_uint_eq(s.count, CAP);
+	ck_assert_uint_eq(s.untracked, 0);
+	ck_assert_uint_eq(s.conntrack_allowance_exceeded, 0);
+	ck_assert_uint_eq(s.evictions, 0);
+	ck_assert_uint_eq(s.inserts, CAP);
+	for (i = 0; i < CAP; i++) {
+		struct pkt p = udp_n(i, false);
+
+		ck_assert_int_eq(look(t, &p, 20), FLOW_HIT_ORIG);
+	}
+	/* Full of established flows: a newcomer is refused, as without them. */
+	x = uflow(1000, false);
+	errno = 0;
+	ck_assert_int_eq(flow_table_insert(t, &x, DIR_OUT, 30, 1), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_uint_eq(stats(t).conntrack_allowance_exceeded, 1);
+	flow_table_free(t);
+}
+END_TEST
+
+/* At the cap, an entry expired in the new untracked flow's own chain is reused. */
+START_TEST(test_untracked_reuses_own_chain)
+{
+	struct flow_table *t = table(CAP);
+	unsigned per[CAP] = { 0 }, i, j;
+	struct pkt x;
+	long bx;
+
+	for (i = 0; i < CAP; i++) {
+		struct pkt u = uflow(i, false);
+
+		flow_table_note_untracked(t, &u, DIR_IN, 0, 9);
+		per[flow_table_bucket(t, &u)]++;
+	}
+	for (j = CAP;; j++) {
+		ck_assert_uint_lt(j, 5000);
+		x = uflow(j, false);
+		bx = flow_table_bucket(t, &x);
+		if (per[bx])
+			break;
+	}
+	flow_table_note_untracked(t, &x, DIR_IN, 29 * SEC, 9);
+	ck_assert_uint_eq(stats(t).untracked_skipped, 1);	/* none expired yet */
+	flow_table_note_untracked(t, &x, DIR_IN, 30 * SEC, 9);
+	ck_assert_uint_eq(stats(t).untracked_skipped, 1);
+	ck_assert_uint_eq(stats(t).expired, per[bx]);
+	ck_assert_uint_eq(stats(t).untracked, CAP - per[bx] + 1);
+	ck_assert_uint_eq(stats(t).count, 0);
+	flow_table_free(t);
+}
+END_TEST
+
+/* CAP - 1 unestablished tracked flows (udp_n, seen at i + 1), one free. */
+static void cap_fill_but_one(struct capfix *f)
+{
+	unsigned i;
+
+	f->t = table(CAP);
+	f->nb = stats(f->t).buckets;
+	f->n = CAP - 1;
+	for (i = 0; i < f->n; i++) {
+		struct pkt p = udp_n(i, false);
+
+		ck_assert_int_eq(flow_table_insert(f->t, &p, DIR_OUT, i + 1, 1), 0);
+		f->bucket[i] = flow_table_bucket(f->t, &p);
+	}
+}
+
+/* An untracked flow whose bucket is (or, with !near, is not) in b's window. */
+static struct pkt untracked_at(const struct capfix *f, long b, bool near)
+{
+	unsigned j;
+
+	for (j = 0; j < 5000; j++) {
+		struct pkt u = uflow(j, false);
+		long bu = flow_table_bucket(f->t, &u);
+
+		if (((size_t)(bu - b + (long)f->nb) % f->nb < 8) == near)
+			return u;
+	}
+	ck_abort_msg("no untracked flow placed as asked");
+	return uflow(0, false);
+}
+
+/*
+ * A tracked newcomer that finds no free entry takes the untracked entry
+ * before any unestablished tracked flow (all older than it): one in its
+ * eviction window (_i 0) or anywhere (_i 1); and (_i 2) when the window
+ * holds only established flows, which without it would be a refusal.
+ */
+START_TEST(test_untracked_evicted_first)
+{
+	struct capfix f;
+	struct flow_stats s;
+	struct pkt x, u;
+	unsigned i;
+	long b;
+
+	cap_fill_but_one(&f);
+	x = cap_newcomer(&f, 2, &b);
+	u = untracked_at(&f, b, _i == 0);
+	for (i = 0; _i == 2 && i < CAP - 1; i++) {
+		struct pkt r = udp_n(i, true);
+
+		ck_assert_int_eq(look(f.t, &r, 500), FLOW_HIT_REPLY);
+	}
+	/* The most recently seen entry of all. */
+	flow_table_note_untracked(f.t, &u, DIR_IN, 900, 9);
+	s = stats(f.t);
+	ck_assert_uint_eq(s.count + s.untracked, CAP);
+	ck_assert_int_eq(flow_table_insert(f.t, &x, DIR_OUT, 1000, 1), 0);
+	s = stats(f.t);
+	ck_assert_uint_eq(s.untracked, 0);
+	ck_assert_uint_eq(s.count, CAP);
+	ck_assert_uint_eq(s.evictions, 0);
+	ck_assert_uint_eq(s.conntrack_allowance_exceeded, 0);
+	for (i = 0; i < CAP - 1; i++) {
+		struct pkt p = udp_n(i, false);
+
+		ck_assert_int_eq(look(f.t, &p, 1001), FLOW_HIT_ORIG);
+	}
+	ck_assert_int_eq(look(f.t, &x, 1001), FLOW_HIT_ORIG);
+	flow_table_free(f.t);
+}
+END_TEST
+
+/* Is p's flow (UDP, keyed by its source port here) listed? */
+static bool listed(struct flow_table *t, uint64_t now, const struct pkt *p)
+{
+	struct collect c;
+	size_t i;
+
+	collect(t, now, &c);
+	ck_assert_uint_le(c.n, 64);
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].init_sport == p->sport)
+			return true;
+	return false;
+}
+
+/* A chain at its cap: untracked entries give way, and get no room there. */
+static void chain_untracked(const char *src, const char *dst)
+{
+	struct flow_table *t = table(1024);
+	struct pkt col[36];
+	unsigned n = 0, port, i;
+	long target = -1;
+	struct flow_stats s;
+
+	for (port = 1; port < 65536 && n < 36; port++) {
+		struct pkt p = udp(src, (uint16_t)port, dst, 53, 1);
+		long b = flow_table_bucket(t, &p);
+
+		if (target < 0)
+			target = b;
+		if (b == target)
+			col[n++] = p;
+	}
+	ck_assert_uint_eq(n, 36);
+	for (i = 0; i < 33; i++)
+		flow_table_note_untracked(t, &col[i], DIR_IN, i, 1);
+	s = stats(t);
+	ck_assert_uint_eq(s.untracked, 32);
+	ck_assert_uint_eq(s.untracked_skipped, 1);
+	/* Tracked flows into the full chain: an untracked entry gives way. */
+	ck_assert_int_eq(flow_table_insert(t, &col[33], DIR_IN, 100, 1), 0);
+	ck_assert_int_eq(flow_table_insert(t, &col[34], DIR_IN, 100, 1), 0);
+	/* And one becomes tracked where it is. */
+	ck_assert_int_eq(flow_table_insert(t, &col[31], DIR_IN, 100, 1), 0);
+	s = stats(t);
+	ck_assert_uint_eq(s.chain_limit, 0);
+	ck_assert_uint_eq(s.count, 3);
+	ck_assert_uint_eq(s.untracked, 29);
+	/* The least recently seen gave way: col[0], col[1], then col[2]. */
+	ck_assert(!listed(t, 101, &col[0]) && !listed(t, 101, &col[1]));
+	ck_assert(listed(t, 101, &col[2]));
+	ck_assert_int_eq(flow_table_insert(t, &col[0], DIR_IN, 101, 1), 0);
+	ck_assert(!listed(t, 101, &col[2]) && listed(t, 101, &col[3]));
+	ck_assert_uint_eq(stats(t).untracked, 28);
+	ck_assert_uint_eq(stats(t).count, 4);
+	flow_table_free(t);
+
+	/* A chain full of tracked flows: an untracked flow is skipped. */
+	t = table(1024);
+	for (i = 0; i < 32; i++)
+		ck_assert_int_eq(flow_table_insert(t, &col[i], DIR_IN, 0, 1), 0);
+	flow_table_note_untracked(t, &col[32], DIR_IN, 1, 1);
+	s = stats(t);
+	ck_assert_uint_eq(s.untracked, 0);
+	ck_assert_uint_eq(s.untracked_skipped, 1);
+	ck_assert_uint_eq(s.chain_limit, 0);
+	ck_assert_uint_eq(s.count, 32);
+	flow_table_free(t);
+}
+
+START_TEST(test_untracked_chain_cap)
+{
+	chain_untracked("10.0.0.1", "10.0.0.2");
+}
+END_TEST
+
 /* ---- construction, listing -------------------------------------------- */
 
 START_TEST(test_new_params)
@@ -1178,14 +1699,23 @@ static int count_fn(const struct flow_view *v, void *ctx)
 	return 0;
 }
 
-/* Judge like the policy: lookup, insert on a miss. */
-static void stress_packet(struct stress *s, const struct pkt *p, uint64_t now)
+/*
+ * Judge like the policy: lookup, then on a miss insert, or for the keys
+ * whose rules leave them untracked (one in three), mostly note them (tag 6,
+ * which a hit must never show) and now and then insert (the rules changed).
+ */
+static void stress_packet(struct stress *s, const struct pkt *p, size_t key,
+			  uint64_t now)
 {
 	struct flow_hit h;
 	enum flow_match m = flow_table_lookup(s->t, p, now, &h);
 
 	if (m != FLOW_MISS) {
 		s->bad += (unsigned)h.state >= FLOW_STATE_MAX || h.tag != 5;
+		return;
+	}
+	if (key / 4 % 3 == 0 && xorshift(&s->seed) % 128) {
+		flow_table_note_untracked(s->t, p, DIR_IN, now, 6);
 		return;
 	}
 	if (flow_table_insert(s->t, p, DIR_OUT, now, 5) < 0)
@@ -1197,13 +1727,21 @@ static void stress_packet(struct stress *s, const struct pkt *p, uint64_t now)
  * second, so every key is busy for ~4 s and then idles long enough to
  * time out (the stress timeouts are 1-4 s).
  */
-static const struct pkt *stress_pick(struct stress *s, uint64_t now)
+static size_t stress_pick(struct stress *s, uint64_t now)
 {
 	size_t nkeys = s->npk / STRESS_PKTS;
 	size_t base = (size_t)(now / 1000) * (nkeys / 8);
-	size_t key = (base + xorshift(&s->seed) % (nkeys / 2)) % nkeys;
 
-	return &s->pk[key * STRESS_PKTS + xorshift(&s->seed) % STRESS_PKTS];
+	return (base + xorshift(&s->seed) % (nkeys / 2)) % nkeys;
+}
+
+/* One packet of a key in use, judged. */
+static void stress_one(struct stress *s, uint64_t now)
+{
+	size_t key = stress_pick(s, now);
+	unsigned i = xorshift(&s->seed) % STRESS_PKTS;
+
+	stress_packet(s, &s->pk[key * STRESS_PKTS + i], key, now);
 }
 
 static void *stress_thread(void *arg)
@@ -1224,7 +1762,7 @@ static void *stress_thread(void *arg)
 		if (s->flusher && i % (STRESS_OPS / 3) == STRESS_OPS / 6)
 			flow_table_flush(s->t);		/* twice per run */
 		else if (r < 95000)
-			stress_packet(s, stress_pick(s, now), now);
+			stress_one(s, now);
 		else if (r < 99500)
 			flow_table_expire(s->t, now, 16);
 		else
@@ -1245,6 +1783,7 @@ static int keyrec_cmp(const void *a, const void *b)
 struct keylist {
 	struct keyrec *k;
 	size_t n, size;
+	size_t nu;		/* untracked among them */
 };
 
 /* A normalised key from a view: endpoints sorted; ICMP: querier first. */
@@ -1260,6 +1799,7 @@ static int keylist_fn(const struct flow_view *v, void *ctx)
 
 	if (l->n == l->size)
 		return 1;
+	l->nu += v->untracked;
 	r = &l->k[l->n++];
 	memset(r, 0, sizeof(*r));
 	r->b[0] = v->family;
@@ -1281,8 +1821,9 @@ static void stress_check(struct flow_table *t, size_t cap)
 	ck_assert_ptr_nonnull(l.k);
 	/* At time 0 nothing is expired: foreach sees every entry. */
 	ck_assert_int_eq(flow_table_foreach(t, 0, keylist_fn, &l), 0);
-	ck_assert_uint_eq(l.n, st.count);
-	ck_assert_uint_le(st.count, cap);
+	ck_assert_uint_eq(l.n, st.count + st.untracked);
+	ck_assert_uint_eq(l.nu, st.untracked);
+	ck_assert_uint_le(st.count + st.untracked, cap);
 	qsort(l.k, l.n, sizeof(*l.k), keyrec_cmp);
 	for (i = 1; i < l.n; i++)
 		ck_assert_msg(keyrec_cmp(&l.k[i - 1], &l.k[i]) != 0,
@@ -1296,11 +1837,13 @@ static void stress_report(struct flow_table *t, const struct stress_cfg *cfg)
 	struct flow_stats d = stats(t);
 
 	fprintf(stderr, "cap %zu keys %u: count %lu inserts %lu expired %lu "
-		"evictions %lu exceeded %lu chain_limit %lu\n", cfg->cap,
+		"evictions %lu exceeded %lu chain_limit %lu untracked %lu "
+		"skipped %lu\n", cfg->cap,
 		cfg->keys, (unsigned long)d.count, (unsigned long)d.inserts,
 		(unsigned long)d.expired, (unsigned long)d.evictions,
 		(unsigned long)d.conntrack_allowance_exceeded,
-		(unsigned long)d.chain_limit);
+		(unsigned long)d.chain_limit, (unsigned long)d.untracked,
+		(unsigned long)d.untracked_skipped);
 }
 
 START_TEST(test_stress)
@@ -1344,15 +1887,27 @@ START_TEST(test_stress)
 		ck_assert_uint_gt(stats(t).evictions, 0);
 	else
 		ck_assert_uint_gt(stats(t).expired, 0);
-	/* The pool lost nothing: after a flush the whole cap is usable. */
+	/*
+	 * The pool lost nothing: after a flush the whole cap is usable, by
+	 * untracked entries and then, through them, by tracked flows.
+	 */
 	flow_table_flush(t);
 	ck_assert_uint_eq(stats(t).count, 0);
+	ck_assert_uint_eq(stats(t).untracked, 0);
 	for (i = 0; i < cfg->cap; i++) {
-		struct pkt p = udp_n(i, false);
+		struct pkt p = udp_n(i, true);
+
+		flow_table_note_untracked(t, &p, DIR_IN, 0, 6);
+	}
+	ck_assert_uint_eq(stats(t).untracked, cfg->cap);
+	for (i = 0; i < cfg->cap; i++) {
+		struct pkt p = udp("10.5.0.1", (uint16_t)(1024 + i), "10.6.0.1",
+				   53, 1);
 
 		ck_assert_int_eq(flow_table_insert(t, &p, DIR_OUT, 0, 1), 0);
 	}
 	ck_assert_uint_eq(stats(t).count, cfg->cap);
+	ck_assert_uint_eq(stats(t).untracked, 0);
 	flow_table_free(t);
 	free(pk);
 }
@@ -1405,6 +1960,20 @@ static Suite *flow_suite(void)
 	tcase_add_test(tc, test_chain_cap_v4);
 	tcase_add_test(tc, test_chain_cap_v6);
 	tcase_add_test(tc, test_hash_keyed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("untracked");
+	tcase_add_test(tc, test_untracked_note_is_a_miss);
+	tcase_add_test(tc, test_untracked_refresh);
+	tcase_add_test(tc, test_untracked_becomes_tracked);
+	tcase_add_test(tc, test_untracked_unkeyable);
+	tcase_add_test(tc, test_untracked_expiry);
+	tcase_add_test(tc, test_untracked_foreach_marks);
+	tcase_add_test(tc, test_untracked_no_room);
+	tcase_add_test(tc, test_untracked_reuses_own_chain);
+	tcase_add_loop_test(tc, test_untracked_reserve, 0, 2);
+	tcase_add_loop_test(tc, test_untracked_evicted_first, 0, 3);
+	tcase_add_test(tc, test_untracked_chain_cap);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("table");

@@ -611,6 +611,109 @@ START_TEST(test_rule_removal_untracked)
 }
 END_TEST
 
+static int collect_one(const struct flow_view *v, void *ctx)
+{
+	struct flow_view *out = ctx;
+
+	*out = *v;
+	return 0;
+}
+
+/* The only flow of ft (its count of listed flows must be 1). */
+static struct flow_view listed_flow(struct flow_table *ft)
+{
+	struct flow_stats s;
+	struct flow_view v;
+
+	memset(&v, 0, sizeof(v));
+	flow_table_stats(ft, &s);
+	ck_assert_uint_eq(s.count + s.untracked, 1);
+	ck_assert_int_eq(flow_table_foreach(ft, now, collect_one, &v), 0);
+	return v;
+}
+
+/*
+ * An untracked flow is listed as such, with the rule that opened it, and
+ * still decides nothing: removing the rule cuts it at once. When the rules
+ * make it tracked, its next packet turns the entry into a tracked flow.
+ */
+START_TEST(test_untracked_listed)
+{
+	static const struct sspec open[] = {
+		SIN(6, 80, 80, "0.0.0.0/0"),
+		SOUT(-1, -1, -1, "0.0.0.0/0"),
+		SEND
+	};
+	static const struct sspec closed[] = { SOUT(-1, -1, -1, "0.0.0.0/0"), SEND };
+	static const struct sspec tracked[] = { SIN(6, 80, 80, "0.0.0.0/0"), SEND };
+	static const struct step before[] = {
+		{ "SYN in", DIR_IN, TCP("198.51.100.7", 40000, "10.0.0.5", 80, SYN),
+		  true, VL_SG, SGO_UNTRACKED, 0, 0, 0 },
+		{ "SYN-ACK out", DIR_OUT, TCP("10.0.0.5", 80, "198.51.100.7", 40000, SA),
+		  true, VL_SG, SGO_UNTRACKED, 0, 1, 0 },
+		{ "ACK in", DIR_IN, TCP("198.51.100.7", 40000, "10.0.0.5", 80, ACK),
+		  true, VL_SG, SGO_UNTRACKED, 0, 0, 0 },
+	};
+	static const struct step cut[] = {
+		{ "the rule is gone: dropped", DIR_IN,
+		  TCP("198.51.100.7", 40000, "10.0.0.5", 80, PA),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+	};
+	static const struct step now_tracked[] = {
+		{ "tracked now: picked up mid-stream", DIR_IN,
+		  TCP("198.51.100.7", 40000, "10.0.0.5", 80, PA),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 0, ST(FLOW_ESTABLISHED) },
+		{ "its reply passes with no outbound rule", DIR_OUT,
+		  TCP("10.0.0.5", 80, "198.51.100.7", 40000, PA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
+	};
+	struct policy *p1 = policy_of(NULL, open), *p2 = policy_of(NULL, closed);
+	struct policy *p3 = policy_of(NULL, tracked);
+	struct flow_table *ft = table_of(1024);
+	struct flow_stats s;
+	struct flow_view v;
+	struct verdict vd;
+	struct pkt p;
+
+	RUN(p1, ft, before);
+	v = listed_flow(ft);
+	ck_assert(v.untracked);
+	ck_assert_ptr_eq(policy_flow_rule(p1, v.tag), &policy_ruleset(p1)->sg[0]);
+	ck_assert_int_eq(v.state, FLOW_ESTABLISHED);
+	ck_assert_int_eq(v.init_dir, DIR_IN);
+	ck_assert_uint_eq(v.init_dport, 80);
+	ck_assert_uint_eq(v.packets[0], 2);
+	ck_assert_uint_eq(v.packets[1], 1);
+	flow_table_stats(ft, &s);
+	ck_assert_uint_eq(s.count, 0);		/* no allowance used */
+	ck_assert_uint_eq(s.inserts, 0);
+
+	RUN(p2, ft, cut);
+	v = listed_flow(ft);
+	ck_assert(v.untracked);
+	ck_assert_uint_eq(v.packets[0], 2);	/* a drop is not the flow's */
+
+	RUN(p3, ft, now_tracked);
+	v = listed_flow(ft);
+	ck_assert(!v.untracked);
+	ck_assert_ptr_eq(policy_flow_rule(p3, v.tag), &policy_ruleset(p3)->sg[0]);
+	ck_assert_uint_eq(v.packets[0], 1);
+	ck_assert_uint_eq(v.packets[1], 1);
+	flow_table_stats(ft, &s);
+	ck_assert_uint_eq(s.count, 1);
+	ck_assert_uint_eq(s.untracked, 0);
+
+	/* Without a flow table the untracked packet just passes. */
+	build_pkt(&before[0].pkt, &p);
+	policy_judge(p1, NULL, &p, DIR_IN, now++, &vd);
+	ck_assert(vd.accept && vd.sg_outcome == SGO_UNTRACKED);
+	flow_table_free(ft);
+	policy_free(p1);
+	policy_free(p2);
+	policy_free(p3);
+}
+END_TEST
+
 /* ---- what always passes, what cannot be tracked, a full table ------------ */
 
 START_TEST(test_infrastructure)
@@ -725,6 +828,9 @@ START_TEST(test_table_full)
 	flow_table_stats(ft, &s);
 	ck_assert_uint_eq(s.count, 2);
 	ck_assert_uint_eq(s.conntrack_allowance_exceeded, 2);
+	/* The untracked DNS query found no room to be listed, and took none. */
+	ck_assert_uint_eq(s.untracked, 0);
+	ck_assert_uint_eq(s.untracked_skipped, 1);
 	flow_table_free(ft);
 	policy_free(pol);
 }
@@ -941,6 +1047,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_rule_removal_tracked);
 	tcase_add_test(tc, test_rule_hits);
 	tcase_add_test(tc, test_rule_removal_untracked);
+	tcase_add_test(tc, test_untracked_listed);
 	tcase_add_test(tc, test_infrastructure);
 	tcase_add_test(tc, test_untrackable);
 	tcase_add_test(tc, test_table_full);

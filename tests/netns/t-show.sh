@@ -57,5 +57,17 @@ check "and the queue counters" grep -q '^vpcfw_packets_received_total{queue="0"}
 check "vpcfw zero" in_host "$VPCFW" zero --ctl "$CTL"
 check "the rule counters are back to 0" test "$(nacl_hits inbound 100 packets)" = 0
 check_not "show with an unknown view is refused" show nonsense
+
+# Open both ways (HTTP from anywhere, everything out): AWS leaves it untracked.
+serve_tcp "$HOST_NS" 80
+sg_json "$S" "in icmp $P4/32" "in tcp:80 0.0.0.0/0" "out all 0.0.0.0/0"
+nacl_json "$N" "in 100 allow all $NET4" "out 100 allow all $NET4"
+check "reload with rules open both ways" engine_reload
+tcp_ok "peer -> host:80 works" "$PEER_NS" "$H4" 80
+flows80=$(show flows --port 80)
+say "$flows80"
+check "the HTTP flow is listed as untracked, with the rule that allowed it" \
+	grep -q "^tcp .*$P4:[0-9]* -> $H4:80 inbound untracked .*rule sg-0123456789abcdef0 inbound #2 (tcp 80 from 0.0.0.0/0)" <<<"$flows80"
+check "show stats counts it as untracked" grep -q "untracked [1-9]" <<<"$(show stats | grep '^flows:')"
 steer off
 finish
