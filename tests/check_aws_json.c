@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aws_json.h"
+#include "testutil.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."
@@ -41,24 +42,10 @@ static void teardown(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Everything diag_print writes, with a leading newline so lines can be matched whole. */
-static char *diag_text(void)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(f);
-	fputc('\n', f);
-	diag_print(d, f);
-	fclose(f);
-	return buf;
-}
-
 /* Each message is printed as "file: error: msg" on a line of its own, and nothing else is an error. */
 static void expect_errors(const char *file, const char *const *msgs)
 {
-	char *text = diag_text(), line[1024];
+	char *text = tu_diag_text_nl(d), line[1024];
 	size_t n;
 
 	for (n = 0; msgs[n]; n++) {
@@ -72,7 +59,7 @@ static void expect_errors(const char *file, const char *const *msgs)
 
 static void expect_clean(int r)
 {
-	char *text = diag_text();
+	char *text = tu_diag_text_nl(d);
 
 	ck_assert_msg(r == 0 && diag_errors(d) == 0, "r=%d:%s", r, text);
 	free(text);
@@ -316,7 +303,7 @@ START_TEST(test_nacl_bad_syntax)
 
 	expect_failed(load(AWS_KIND_NACL, f));
 	ck_assert_uint_eq(diag_errors(d), 1);
-	text = diag_text();
+	text = tu_diag_text_nl(d);
 	snprintf(want, sizeof(want),
 		 "\n%s:9:32: error: invalid JSON: '}' expected near '\"RuleAction\"'\n"
 		 "                    \"RuleAction\": \"allow\",\n"
@@ -500,7 +487,7 @@ START_TEST(test_json_errors)
 		d = diag_new();
 		expect_failed(load_text(AWS_KIND_NACL, "x.json", cases[i].text));
 		ck_assert_uint_eq(diag_errors(d), 1);
-		text = diag_text();
+		text = tu_diag_text_nl(d);
 		if (i < 2)
 			ck_assert_msg(!strcmp(text, cases[i].want), "case %zu:%s", i, text);
 		else	/* end of input: line known, no column, no caret */

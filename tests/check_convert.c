@@ -19,6 +19,7 @@
 #include "aws_json_write.h"
 #include "cmds.h"
 #include "rules.h"
+#include "testutil.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."
@@ -50,18 +51,6 @@ static struct cidr mkcidr(const char *s)
 
 	ck_assert_msg(cidr_parse(s, &c) == 0, "bad CIDR in the test: %s", s);
 	return c;
-}
-
-static char *diag_text(const struct diag *d)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(f);
-	diag_print(d, f);
-	fclose(f);
-	return buf;
 }
 
 /* ---- rulesets built in code --------------------------------------------- */
@@ -168,7 +157,7 @@ static struct ruleset *reload(enum aws_kind kind, const char *text)
 	int ret = aws_json_load_buffer(r, kind, "written.json", text, strlen(text), &map, d);
 
 	ck_assert_msg(ret == 0 && diag_errors(d) == 0, "the written JSON does not load:\n%s\n%s",
-		      diag_text(d), text);
+		      tu_diag_text(d), text);
 	diag_free(d);
 	return r;
 }
@@ -180,7 +169,7 @@ static struct ruleset *load_json(enum aws_kind kind, const char *path)
 	int ret = aws_json_load_file(r, kind, path, &map, d);
 
 	ck_assert_msg(ret == 0 && diag_errors(d) == 0, "%s does not load:\n%s", path,
-		      diag_text(d));
+		      tu_diag_text(d));
 	diag_free(d);
 	return r;
 }
@@ -1029,7 +1018,7 @@ static struct ruleset *load_native_text(const char *text)
 	int ret = rules_load_buffer(r, rules_sections(text, strlen(text)), "native", text,
 				    strlen(text), &map, d);
 
-	ck_assert_msg(ret == 0 && diag_errors(d) == 0, "does not parse:\n%s\n%s", diag_text(d),
+	ck_assert_msg(ret == 0 && diag_errors(d) == 0, "does not parse:\n%s\n%s", tu_diag_text(d),
 		      text);
 	diag_free(d);
 	return r;
@@ -1374,7 +1363,7 @@ START_TEST(test_examples_parse)
 	free(text);
 
 	ck_assert_msg(ret == 0 && diag_errors(d) == 0 && diag_warnings(d) == 0, "%s:\n%s",
-		      native_examples[_i], diag_text(d));
+		      native_examples[_i], tu_diag_text(d));
 	ck_assert(r->has_nacl || r->n_groups);
 	once = printed(r);
 	again = load_native_text(once);
@@ -1416,7 +1405,7 @@ START_TEST(test_examples_consistent)
 	struct diag *d = diag_new();
 
 	ck_assert_msg(rules_load_file(r, take, consistent[_i].native, &map, d) == 0, "%s",
-		      diag_text(d));
+		      tu_diag_text(d));
 	/* the addresses README gives for the JSON twin's references */
 	add_map("sg-0e5f6a7b8c9d0e1f2=10.0.1.0/24");
 	add_map("sg-0f6a7b8c9d0e1f2a3=10.0.0.10/32");

@@ -26,9 +26,11 @@
 #include "pktbuild.h"
 #include "policy.h"
 #include "ruleset.h"
+#include "testutil.h"
 
 #define T0 1700000040u		/* a multiple of 60 */
 #define MAX_LINES 64
+#define HASH_KEY "vpcfw-flowlog-ts"	/* 16 bytes */
 
 /* ---- the log file ------------------------------------------------------- */
 
@@ -207,20 +209,6 @@ static struct policy *policy_of(const struct nrule *n, const struct srule *s)
 	return pol;
 }
 
-static struct flow_table *table_of(size_t max_flows)
-{
-	static const uint8_t key[16] = "vpcfw-flowlog-ts";
-	struct flow_params fp;
-	struct flow_table *ft;
-
-	flow_params_default(&fp);
-	fp.max_flows = max_flows;
-	fp.hash_key = key;
-	ft = flow_table_new(&fp);
-	ck_assert_ptr_nonnull(ft);
-	return ft;
-}
-
 #define HOME "203.0.113.12"
 #define INST "172.31.16.139"
 #define ACCT "123456789010"
@@ -285,7 +273,7 @@ START_TEST(test_aws_ping)
 {
 	const struct ping_case *c = &ping_cases[_i];
 	struct policy *pol = policy_of(c->nacl, c->sg);
-	struct flow_table *ft = table_of(64);
+	struct flow_table *ft = tu_table_of(64, HASH_KEY);
 	struct flowlog_opts o = { .interval_s = 600, .extended = c->extended,
 				  .account_id = ACCT, .interface_id = ENI };
 	uint64_t mono = 1000;
@@ -966,7 +954,7 @@ START_TEST(test_rule_text)
 		{ ICMP("fe80::1", "ff02::1", 134), DIR_IN, "infra" },
 	};
 	struct policy *pol = policy_of(nacl, sg);
-	struct flow_table *ft = table_of(2);
+	struct flow_table *ft = tu_table_of(2, HASH_KEY);
 	char buf[FLOWLOG_RULE_MAX], small[12];
 	uint64_t mono = 1000;
 	struct verdict v;

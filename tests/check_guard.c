@@ -22,86 +22,7 @@
 #include "guard.h"
 #include "policy.h"
 #include "ruleset.h"
-
-/* ---- rules -------------------------------------------------------------- */
-
-struct nspec {
-	uint32_t num;		/* 0 ends a list */
-	char dir;		/* 'i' or 'o' */
-	char act;		/* 'a' or 'd' */
-	int16_t proto;
-	uint16_t from, to;
-	const char *cidr;
-};
-
-struct sspec {
-	char dir;		/* 0 ends a list */
-	int16_t proto;
-	int32_t from, to;
-	const char *cidr;
-};
-
-#define NIN(n, act, pr, a, b, c)  { n, 'i', act, pr, a, b, c }
-#define NOUT(n, act, pr, a, b, c) { n, 'o', act, pr, a, b, c }
-#define NEND { 0, 0, 0, 0, 0, 0, NULL }
-#define SIN(pr, f, t, c)  { 'i', pr, f, t, c }
-#define SOUT(pr, f, t, c) { 'o', pr, f, t, c }
-#define SEND { 0, 0, 0, 0, NULL }
-
-static void add_nacl(struct ruleset *rs, const struct nspec *r)
-{
-	rs->has_nacl = true;
-	for (; r->num; r++) {
-		struct nacl_entry e;
-
-		memset(&e, 0, sizeof(e));
-		e.number = r->num;
-		e.egress = r->dir == 'o';
-		e.allow = r->act == 'a';
-		e.proto = r->proto;
-		e.port_from = r->from;
-		e.port_to = r->to;
-		e.icmp_type = -1;
-		e.icmp_code = -1;
-		ck_assert_int_eq(cidr_parse(r->cidr, &e.cidr), 0);
-		ck_assert_int_eq(ruleset_add_nacl(rs, &e), 0);
-	}
-}
-
-static void add_sg(struct ruleset *rs, const struct sspec *r)
-{
-	int g = ruleset_add_group(rs, "sg-0guard", "guard");
-
-	ck_assert_int_ge(g, 0);
-	for (; r->dir; r++) {
-		struct sg_entry e;
-
-		memset(&e, 0, sizeof(e));
-		e.egress = r->dir == 'o';
-		e.proto = r->proto;
-		e.from = r->from;
-		e.to = r->to;
-		e.group = (uint32_t)g;
-		ck_assert_int_eq(cidr_parse(r->cidr, &e.cidr), 0);
-		ck_assert_int_eq(ruleset_add_sg(rs, &e), 0);
-	}
-}
-
-/* A policy with the layers whose lists are given (an empty list is a layer). */
-static struct policy *policy_of(const struct nspec *n, const struct sspec *s)
-{
-	struct ruleset *rs = ruleset_new();
-	struct policy *pol;
-
-	ck_assert_ptr_nonnull(rs);
-	if (n)
-		add_nacl(rs, n);
-	if (s)
-		add_sg(rs, s);
-	pol = policy_from_ruleset(rs, n != NULL, s != NULL);
-	ck_assert_ptr_nonnull(pol);
-	return pol;
-}
+#include "testutil.h"
 
 /* A session built by hand (not by the parser under test). */
 static struct guard_session session(const char *client, uint16_t cport,
@@ -248,7 +169,7 @@ static const struct jcase jcases[] = {
 START_TEST(test_would_cut)
 {
 	const struct jcase *c = &jcases[_i];
-	struct policy *pol = policy_of(c->nacl, c->sg);
+	struct policy *pol = tu_policy_of(c->nacl, c->sg);
 	struct guard_session s = c->v6 ? session(V6C, 50514, V6S, 22)
 				       : session(V4C, 50514, V4S, 22);
 	char why[512] = UNTOUCHED;
@@ -265,7 +186,7 @@ END_TEST
 /* The same policy judged twice gives the same answer: nothing carries over. */
 START_TEST(test_no_state_between_calls)
 {
-	struct policy *pol = policy_of(NULL, sg_without_ssh);
+	struct policy *pol = tu_policy_of(NULL, sg_without_ssh);
 	struct guard_session s = session(V4C, 50514, V4S, 22);
 	struct guard_session ok = session("198.51.100.9", 40000, V4S, 22);
 	char why[256];
@@ -281,7 +202,7 @@ END_TEST
 /* The guard's packets never show in the rule counters. */
 START_TEST(test_counters_untouched)
 {
-	struct policy *pol = policy_of(nacl_ssh_ephemeral, sg_ssh_from_client);
+	struct policy *pol = tu_policy_of(nacl_ssh_ephemeral, sg_ssh_from_client);
 	struct guard_session s = session(V4C, 50514, V4S, 22);
 	const struct acl *a = policy_acl(pol);
 	struct rule_hits h;
@@ -306,7 +227,7 @@ END_TEST
 /* Loopback traffic is never queued (steering returns `lo`): never cut. */
 START_TEST(test_loopback_not_judged)
 {
-	struct policy *pol = policy_of(nacl_deny_all, sg_empty);
+	struct policy *pol = tu_policy_of(nacl_deny_all, sg_empty);
 	struct guard_session lo4 = session("127.0.0.2", 50000, "127.0.0.1", 22);
 	struct guard_session self = session(V4S, 50000, V4S, 22);
 	struct guard_session lo6 = session("::1", 50000, "::1", 22);
@@ -325,7 +246,7 @@ END_TEST
 /* A short buffer gets a truncated, terminated reason; none at all is fine. */
 START_TEST(test_why_truncated)
 {
-	struct policy *pol = policy_of(nacl_no_ephemeral, NULL);
+	struct policy *pol = tu_policy_of(nacl_no_ephemeral, NULL);
 	struct guard_session s = session(V4C, 50514, V4S, 22);
 	char why[24];
 
@@ -342,7 +263,7 @@ END_TEST
 /* $SSH_CONNECTION as sshd sets it, judged end to end. */
 START_TEST(test_env_session_judged)
 {
-	struct policy *pol = policy_of(nacl_out_deny_first, NULL);
+	struct policy *pol = tu_policy_of(nacl_out_deny_first, NULL);
 	struct guard_session s;
 	char why[256];
 
@@ -608,7 +529,7 @@ START_TEST(test_proc_sessions_judged)
 		NOUT(101, 'a', -1, 0, 0, "::/0"),
 		NEND,
 	};
-	struct policy *pol = policy_of(nacl, NULL);
+	struct policy *pol = tu_policy_of(nacl, NULL);
 	struct guard_session out[16];
 	char why[256];
 	int i, n, cut = 0;

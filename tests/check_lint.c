@@ -21,6 +21,9 @@
 #include "rules_lint.h"
 #include "ruleset.h"
 #include "sg.h"
+/* This file has its own nspec/sspec tables (with source lines). */
+#define TESTUTIL_NO_SPEC_TABLES
+#include "testutil.h"
 
 #define W(line, msg) "t.rules:" #line ": warning: " msg
 
@@ -114,18 +117,6 @@ static struct ruleset *ruleset_from(const struct nspec *n, const char *const *gr
 	return rs;
 }
 
-static char *diag_text(const struct diag *d)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(f);
-	diag_print(d, f);
-	fclose(f);
-	return buf;
-}
-
 /* Lint rs and expect exactly these lines (NULL-terminated), in order. */
 static void expect_lint(const struct ruleset *rs, const char *const *want,
 			const char *name)
@@ -136,7 +127,7 @@ static void expect_lint(const struct ruleset *rs, const char *const *want,
 
 	ck_assert_ptr_nonnull(d);
 	n = rules_lint(rs, d);
-	text = diag_text(d);
+	text = tu_diag_text(d);
 	for (i = 0; want[i]; i++)
 		len += strlen(want[i]) + 1;
 	exp = calloc(1, len);
@@ -688,7 +679,7 @@ static void expect_json(enum aws_kind kind, const char *name, const char *text,
 	ck_assert_ptr_nonnull(rs);
 	ck_assert_ptr_nonnull(d);
 	ck_assert_int_eq(aws_json_load_buffer(rs, kind, name, text, strlen(text), NULL, d), 0);
-	msgs = diag_text(d);
+	msgs = tu_diag_text(d);
 	ck_assert_msg(diag_errors(d) == 0, "%s", msgs);
 	free(msgs);
 	diag_free(d);
@@ -924,7 +915,7 @@ START_TEST(test_replies_exact)
 		brute_replies(a, rs, &svc, 49152, 65535, &win);
 		expected_reply_warning(&svc, &lin, &win, want, sizeof(want));
 		rules_lint(rs, d);
-		text = diag_text(d);
+		text = tu_diag_text(d);
 		lint_line(text, svc.number, "replies leave", got, sizeof(got));
 		ck_assert_msg(!strcmp(want, got), "round %u:\nwant: %s\ngot:  %s\nall:\n%s",
 			      round, want, got, text);
@@ -1008,7 +999,7 @@ START_TEST(test_shadow_exact)
 			ck_assert_int_eq(ruleset_add_nacl(rs, &e), 0);
 		}
 		rules_lint(rs, d);
-		text = diag_text(d);
+		text = tu_diag_text(d);
 		for (i = 0; i < n; i++) {
 			const struct nacl_entry *x = &rs->nacl[i], *s = NULL;
 			char got[1024], want[1024] = "";
@@ -1107,7 +1098,7 @@ START_TEST(test_sg_exact)
 			n_red += red[i];
 		}
 		rules_lint(rs, d);
-		text = diag_text(d);
+		text = tu_diag_text(d);
 		ck_assert_uint_eq(diag_warnings(d), n_red);
 		for (i = 0; i < n; i++) {
 			char got[1024];

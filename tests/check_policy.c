@@ -21,105 +21,13 @@
 #include "pktbuild.h"
 #include "policy.h"
 #include "ruleset.h"
+#include "testutil.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "tests"
 #endif
 #define FIXTURE(f) TEST_SRCDIR "/data/policy/" f
-
-/* ---- rules -------------------------------------------------------------- */
-
-/* A NACL entry: a/b are ports, or ICMP type/code for protocols 1 and 58. */
-struct nspec {
-	uint32_t num;		/* 0 ends a list */
-	char dir;
-	char act;
-	int16_t proto;
-	int32_t a, b;
-	const char *cidr;
-};
-
-/* An SG rule: from/to are ports, or ICMP type/code. */
-struct sspec {
-	char dir;		/* 0 ends a list */
-	int16_t proto;
-	int32_t from, to;
-	const char *cidr;
-};
-
-#define NIN(n, act, pr, a, b, c)  { n, 'i', act, pr, a, b, c }
-#define NOUT(n, act, pr, a, b, c) { n, 'o', act, pr, a, b, c }
-#define NEND { 0, 0, 0, 0, 0, 0, NULL }
-#define SIN(pr, f, t, c)  { 'i', pr, f, t, c }
-#define SOUT(pr, f, t, c) { 'o', pr, f, t, c }
-#define SEND { 0, 0, 0, 0, NULL }
-
-static void add_nacl(struct ruleset *rs, const struct nspec *r)
-{
-	rs->has_nacl = true;
-	for (; r->num; r++) {
-		bool icmp = r->proto == 1 || r->proto == 58;
-		struct nacl_entry e;
-
-		memset(&e, 0, sizeof(e));
-		e.number = r->num;
-		e.egress = r->dir == 'o';
-		e.allow = r->act == 'a';
-		e.proto = r->proto;
-		e.port_from = icmp ? 0 : (uint16_t)r->a;
-		e.port_to = icmp ? 0 : (uint16_t)r->b;
-		e.icmp_type = icmp ? (int16_t)r->a : -1;
-		e.icmp_code = icmp ? (int16_t)r->b : -1;
-		ck_assert_int_eq(cidr_parse(r->cidr, &e.cidr), 0);
-		ck_assert_int_eq(ruleset_add_nacl(rs, &e), 0);
-	}
-}
-
-static void add_sg(struct ruleset *rs, const struct sspec *r)
-{
-	ck_assert_int_eq(ruleset_add_group(rs, "sg-0test", "test"), 0);
-	for (; r->dir; r++) {
-		struct sg_entry e;
-
-		memset(&e, 0, sizeof(e));
-		e.egress = r->dir == 'o';
-		e.proto = r->proto;
-		e.from = r->from;
-		e.to = r->to;
-		ck_assert_int_eq(cidr_parse(r->cidr, &e.cidr), 0);
-		ck_assert_int_eq(ruleset_add_sg(rs, &e), 0);
-	}
-}
-
-/* A policy with the layers whose lists are given (an empty list is a layer). */
-static struct policy *policy_of(const struct nspec *n, const struct sspec *s)
-{
-	struct ruleset *rs = ruleset_new();
-	struct policy *pol;
-
-	ck_assert_ptr_nonnull(rs);
-	if (n)
-		add_nacl(rs, n);
-	if (s)
-		add_sg(rs, s);
-	pol = policy_from_ruleset(rs, n != NULL, s != NULL);
-	ck_assert_ptr_nonnull(pol);
-	return pol;
-}
-
-static struct flow_table *table_of(size_t max_flows)
-{
-	static const uint8_t key[16] = "vpcfw-judge-test";
-	struct flow_params fp;
-	struct flow_table *ft;
-
-	flow_params_default(&fp);
-	fp.max_flows = max_flows;
-	fp.hash_key = key;
-	ft = flow_table_new(&fp);
-	ck_assert_ptr_nonnull(ft);
-	return ft;
-}
+#define HASH_KEY "vpcfw-judge-test"	/* 16 bytes */
 
 /* ---- packets and steps -------------------------------------------------- */
 
@@ -250,8 +158,8 @@ START_TEST(test_sg_reply_inbound_initiated)
 		{ "ping in has no rule", DIR_IN, ICMP("198.51.100.7", "10.0.0.5", 8, 0),
 		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
 	};
-	struct policy *pol = policy_of(NULL, sg);
-	struct flow_table *ft = table_of(1024);
+	struct policy *pol = tu_policy_of(NULL, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	ck_assert_ptr_null(policy_acl(pol));
 	ck_assert_ptr_nonnull(policy_sg(pol));
@@ -299,8 +207,8 @@ START_TEST(test_sg_reply_outbound_initiated)
 		{ "echo6 reply in", DIR_IN, ICMP("2001:db8::10", "fd00::5", 129, 0),
 		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
 	};
-	struct policy *pol = policy_of(NULL, sg);
-	struct flow_table *ft = table_of(1024);
+	struct policy *pol = tu_policy_of(NULL, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	RUN(pol, ft, steps);
 	ck_assert_uint_eq(flows(ft), 4);
@@ -340,8 +248,8 @@ START_TEST(test_both_layers_nacl_drops_reply)
 		  TCP("10.0.0.5", 40000, "192.0.2.1", 80, SYN),
 		  false, VL_NACL, SGO_NEW_TRACKED, 32767, 1, ST(FLOW_NEW) },
 	};
-	struct policy *pol = policy_of(nacl, sg);
-	struct flow_table *ft = table_of(1024);
+	struct policy *pol = tu_policy_of(nacl, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	ck_assert_ptr_nonnull(policy_acl(pol));
 	RUN(pol, ft, steps);
@@ -365,8 +273,8 @@ START_TEST(test_rule_hits)
 	static const struct pspec ack = TCP("198.51.100.7", 40000, "10.0.0.5", 22, ACK);
 	static const struct pspec sa = TCP("10.0.0.5", 22, "198.51.100.7", 40000, SA);
 	static const struct pspec telnet = TCP("198.51.100.7", 40001, "10.0.0.5", 23, SYN);
-	struct policy *pol = policy_of(nacl, sg);
-	struct flow_table *ft = table_of(1024);
+	struct policy *pol = tu_policy_of(nacl, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 	struct rule_hits h;
 	struct verdict v;
 	struct pkt p;
@@ -442,11 +350,11 @@ START_TEST(test_ephemeral_server_side)
 		  TCP("198.51.100.7", 40000, "10.0.0.5", 80, ACK),
 		  true, VL_SG, SGO_FLOW_ORIG, 100, NONE, ST(FLOW_ESTABLISHED) },
 	};
-	struct policy *p1 = policy_of(wrong, sg), *p2;
-	struct flow_table *ft = table_of(1024);
+	struct policy *p1 = tu_policy_of(wrong, sg), *p2;
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	RUN(p1, ft, before);
-	p2 = policy_of(fixed, sg);
+	p2 = tu_policy_of(fixed, sg);
 	ck_assert_uint_gt(policy_generation(p2), policy_generation(p1));
 	RUN(p2, ft, after);
 	flow_table_free(ft);
@@ -477,8 +385,8 @@ START_TEST(test_ephemeral_client_side)
 		  TCP("192.0.2.10", 443, "10.0.0.5", 40000, SA),
 		  true, VL_SG, SGO_FLOW_REPLY, 100, NONE, ST(FLOW_SYN_RECV) },
 	};
-	struct policy *p1 = policy_of(wrong, sg), *p2 = policy_of(fixed, sg);
-	struct flow_table *ft = table_of(1024);
+	struct policy *p1 = tu_policy_of(wrong, sg), *p2 = tu_policy_of(fixed, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	RUN(p1, ft, before);
 	RUN(p2, ft, after);
@@ -551,10 +459,10 @@ START_TEST(test_rule_removal_tracked)
 		{ "until it times out", DIR_IN, TCP("203.0.113.1", 40000, "10.0.0.5", 22, PA),
 		  false, VL_SG, SGO_NO_RULE, 100, NONE, 0 },
 	};
-	struct policy *p1 = policy_of(open_nacl, with_ssh);
-	struct policy *p2 = policy_of(open_nacl, without_ssh);
-	struct policy *p3 = policy_of(deny_nacl, without_ssh);
-	struct flow_table *ft = table_of(1024);
+	struct policy *p1 = tu_policy_of(open_nacl, with_ssh);
+	struct policy *p2 = tu_policy_of(open_nacl, without_ssh);
+	struct policy *p3 = tu_policy_of(deny_nacl, without_ssh);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 	struct tag_find t = { 0, 0 };
 
 	RUN(p1, ft, open);
@@ -599,8 +507,8 @@ START_TEST(test_rule_removal_untracked)
 		  TCP("198.51.100.7", 40000, "10.0.0.5", 80, PA),
 		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
 	};
-	struct policy *p1 = policy_of(NULL, open), *p2 = policy_of(NULL, closed);
-	struct flow_table *ft = table_of(1024);
+	struct policy *p1 = tu_policy_of(NULL, open), *p2 = tu_policy_of(NULL, closed);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	RUN(p1, ft, before);
 	ck_assert_uint_eq(flows(ft), 0);	/* untracked: no allowance used */
@@ -667,9 +575,9 @@ START_TEST(test_untracked_listed)
 		  TCP("10.0.0.5", 80, "198.51.100.7", 40000, PA),
 		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
 	};
-	struct policy *p1 = policy_of(NULL, open), *p2 = policy_of(NULL, closed);
-	struct policy *p3 = policy_of(NULL, tracked);
-	struct flow_table *ft = table_of(1024);
+	struct policy *p1 = tu_policy_of(NULL, open), *p2 = tu_policy_of(NULL, closed);
+	struct policy *p3 = tu_policy_of(NULL, tracked);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 	struct flow_stats s;
 	struct flow_view v;
 	struct verdict vd;
@@ -746,8 +654,8 @@ START_TEST(test_infrastructure)
 		  UDP("10.0.0.5", 68, "192.0.2.1", 53),
 		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
 	};
-	struct policy *pol = policy_of(nacl, sg);
-	struct flow_table *ft = table_of(1024);
+	struct policy *pol = tu_policy_of(nacl, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	RUN(pol, ft, steps);
 	ck_assert_uint_eq(flows(ft), 0);
@@ -775,8 +683,8 @@ START_TEST(test_untrackable)
 		  ICMPERR("192.0.2.1", "10.0.0.5", 11, 0),
 		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
 	};
-	struct policy *pol = policy_of(NULL, sg);
-	struct flow_table *ft = table_of(1024);
+	struct policy *pol = tu_policy_of(NULL, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
 
 	RUN(pol, ft, steps);
 	ck_assert_uint_eq(flows(ft), 0);
@@ -819,8 +727,8 @@ START_TEST(test_table_full)
 		{ "untracked DNS needs no entry", DIR_IN, UDP("192.0.2.1", 5353, "10.0.0.5", 53),
 		  true, VL_SG, SGO_UNTRACKED, 0, 1, 0 },
 	};
-	struct policy *pol = policy_of(NULL, sg);
-	struct flow_table *ft = table_of(2);
+	struct policy *pol = tu_policy_of(NULL, sg);
+	struct flow_table *ft = tu_table_of(2, HASH_KEY);
 	struct flow_stats s;
 
 	RUN(pol, ft, fill);
@@ -853,7 +761,7 @@ START_TEST(test_from_ruleset_errors)
 	ck_assert_int_eq(errno, EINVAL);
 
 	rs = ruleset_new();
-	add_nacl(rs, dup);
+	tu_add_nacl(rs, dup);
 	errno = 0;
 	ck_assert_ptr_null(policy_from_ruleset(rs, true, true));
 	ck_assert_int_eq(errno, EINVAL);
@@ -894,16 +802,11 @@ static void load(struct loaded *l, const char *const *nacl, size_t n_nacl,
 {
 	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL };
 	struct diag *d = diag_new();
-	size_t len = 0;
-	FILE *f;
 
 	ck_assert_ptr_nonnull(d);
 	l->pol = policy_load(&src, d);
 	l->errors = diag_errors(d);
-	f = open_memstream(&l->text, &len);
-	ck_assert_ptr_nonnull(f);
-	diag_print(d, f);
-	fclose(f);
+	l->text = tu_diag_text(d);
 	diag_free(d);
 }
 
@@ -931,7 +834,7 @@ START_TEST(test_load_both)
 		  false, VL_NACL, SGO_NONE, 32768, NONE, 0 },
 	};
 	struct loaded l;
-	struct flow_table *ft = table_of(64);
+	struct flow_table *ft = tu_table_of(64, HASH_KEY);
 	const struct ruleset *rs;
 
 	load(&l, nacl, 1, sg, 2);

@@ -15,6 +15,7 @@
 #include "aws_json.h"
 #include "rules.h"
 #include "../src/rules_int.h"
+#include "testutil.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."
@@ -44,20 +45,6 @@ static void teardown(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Everything diag_print writes, after a newline so lines can be matched whole. */
-static char *diag_text(void)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(f);
-	fputc('\n', f);
-	diag_print(d, f);
-	fclose(f);
-	return buf;
-}
-
 static int load_take(unsigned take, const char *text)
 {
 	return rules_load_buffer(rs, take, NAME, text, strlen(text), &map, d);
@@ -71,7 +58,7 @@ static int load(const char *text)
 
 static void expect_clean(int r)
 {
-	char *text = diag_text();
+	char *text = tu_diag_text_nl(d);
 
 	ck_assert_msg(r == 0 && diag_errors(d) == 0, "r=%d:%s", r, text);
 	free(text);
@@ -85,7 +72,7 @@ struct xerr {
 
 static void expect_errors_n(int r, const struct xerr *e, size_t n)
 {
-	char *text = diag_text(), want[1024];
+	char *text = tu_diag_text_nl(d), want[1024];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -399,7 +386,7 @@ START_TEST(test_nacl_icmpv6_warning)
 
 	expect_clean(load("nacl a\ninbound\n170 allow icmpv6 echo-request 0.0.0.0/0\n"));
 	ck_assert_uint_eq(diag_warnings(d), 1);
-	text = diag_text();
+	text = tu_diag_text_nl(d);
 	ck_assert_ptr_nonnull(strstr(text, "\n" NAME ":3:18: warning: AWS ignores the type and code of an icmpv6 rule with an IPv4 CIDR: this rule matches every ICMPv6 message\n"));
 	free(text);
 	ck_assert_int_eq(rs->nacl[0].icmp_type, -1);
@@ -759,7 +746,7 @@ START_TEST(test_caret)
 
 	expect_errors(load("nacl a\ninbound\n\t100 allow htp 0.0.0.0/0 # c\n"),
 		      { 3, 12, "unknown protocol or service 'htp'" });
-	text = diag_text();
+	text = tu_diag_text_nl(d);
 	ck_assert_str_eq(text, "\n" NAME ":3:12: error: unknown protocol or service 'htp'\n"
 			 "\t100 allow htp 0.0.0.0/0 # c\n"
 			 "\t          ^\n");
@@ -964,7 +951,7 @@ START_TEST(test_second_file)
 					   "nacl b\nsg s\nsg t\n", 17, NULL, d), -1);
 	ck_assert_uint_eq(diag_errors(d), 2);
 	{
-		char *text = diag_text();
+		char *text = tu_diag_text_nl(d);
 
 		ck_assert_ptr_nonnull(strstr(text, "\nu.rules:1:6: error: network ACL a is already loaded from another file; a subnet has exactly one\n"));
 		ck_assert_ptr_nonnull(strstr(text, "\nu.rules:2:4: error: security group s is already loaded from another file\n"));
@@ -1423,7 +1410,7 @@ START_TEST(test_load_file_missing)
 
 	ck_assert_int_eq(rules_load_file(rs, RULES_TAKE_NACL, "/nonexistent/x.rules", &map, d), -1);
 	ck_assert_int_eq(errno, ENOENT);
-	text = diag_text();
+	text = tu_diag_text_nl(d);
 	ck_assert_str_eq(text, "\n/nonexistent/x.rules: error: cannot read: No such file or directory\n");
 	free(text);
 }
