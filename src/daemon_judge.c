@@ -142,9 +142,10 @@ static void trace_record(struct qthread *t, const struct queue_pkt *qp,
 	}
 }
 
-static bool tracing(const struct qthread *t)
+/* Does anyone want this packet described: a trace listener, or --log-drops for a drop? */
+static bool tracing(const struct qthread *t, uint32_t nf)
 {
-	return t->d->cfg->log_drops ||
+	return (t->d->cfg->log_drops && nf == NF_DROP) ||
 	       __atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED) > 0;
 }
 
@@ -187,7 +188,7 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 
 	if (hook_direction(t->d, qp, &dir) < 0) {
 		nf = error_verdict(t);
-		if (tracing(t))
+		if (tracing(t, nf))
 			trace_record(t, qp, NULL, DIR_IN, TRACE_UNJUDGED, PKT_OK, NULL, nf);
 		return nf;
 	}
@@ -202,7 +203,7 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 		log_limited(&malformed_rl, LOG_LVL_INFO,
 			    "queue %u: dropped a malformed %s packet (%s)",
 			    queue_num(t->q), dir_name(dir), pkt_status_name(st));
-		if (tracing(t))
+		if (tracing(t, NF_DROP))
 			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP);
 		return NF_DROP;
 	}
@@ -213,7 +214,7 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 		nf |= QUEUE_F_OFFLOAD;
 	if (t->d->flowlog)
 		flow_log(t, &p, dir, &v);
-	if (tracing(t))
+	if (tracing(t, nf & ~QUEUE_F_OFFLOAD))
 		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf & ~QUEUE_F_OFFLOAD);
 	return nf;
 }
