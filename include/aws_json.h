@@ -38,6 +38,13 @@ enum aws_kind {
 bool aws_json_detect(const char *buf, size_t len);
 
 /*
+ * Which CLI output a JSON text is, from its top-level key: AWS_KIND_NACL for
+ * {"NetworkAcls": ...}, else AWS_KIND_SG (text that does not parse goes to
+ * the security-group loader, which reports the syntax error in place).
+ */
+enum aws_kind aws_json_kind(const char *buf, size_t len);
+
+/*
  * Load one file's rules into rs. Every problem found is added to d with the
  * file name and the entry (e.g. "NetworkAcls[0].Entries[3]"); returns 0 when
  * the file was clean, -1 otherwise (rs may then hold a partial load).

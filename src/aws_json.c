@@ -372,6 +372,18 @@ bool aws_json_detect(const char *buf, size_t len)
 	return i < len && buf[i] == '{';
 }
 
+enum aws_kind aws_json_kind(const char *buf, size_t len)
+{
+	size_t skip = bom_len(buf, len);
+	json_t *root = json_loadb(buf + skip, len - skip, 0, NULL);
+	enum aws_kind kind = AWS_KIND_SG;
+
+	if (json_is_object(root) && json_object_get(root, "NetworkAcls"))
+		kind = AWS_KIND_NACL;
+	json_decref(root);
+	return kind;
+}
+
 int aws_json_load_buffer(struct ruleset *rs, enum aws_kind kind, const char *name,
 			 const char *buf, size_t len, const struct aws_map *map,
 			 struct diag *d)

@@ -96,23 +96,6 @@ static int parse_args(struct convert *c, int argc, char **argv)
 	return 0;
 }
 
-/*
- * Which CLI output a JSON text is, from its top-level key. Text that does
- * not parse goes to the security-group loader, which reports the syntax
- * error with its line and column like any other.
- */
-static enum aws_kind json_kind(const char *buf, size_t len)
-{
-	size_t skip = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
-	json_t *root = json_loadb(buf + skip, len - skip, 0, NULL);
-	enum aws_kind kind = AWS_KIND_SG;
-
-	if (json_is_object(root) && json_object_get(root, "NetworkAcls"))
-		kind = AWS_KIND_NACL;
-	json_decref(root);
-	return kind;
-}
-
 static void load_input(struct convert *c, const char *path)
 {
 	const char *name = strcmp(path, "-") ? path : STDIN_NAME;
@@ -124,7 +107,7 @@ static void load_input(struct convert *c, const char *path)
 		return;
 	}
 	if (aws_json_detect(buf, len)) {
-		aws_json_load_buffer(c->rs, json_kind(buf, len), name, buf, len,
+		aws_json_load_buffer(c->rs, aws_json_kind(buf, len), name, buf, len,
 				     &c->map, c->d);
 	} else {
 		/* Every section the file holds: convert, like check, takes all. */

@@ -238,7 +238,8 @@ static int push_auto(struct file_set *fs, const char *path)
 	if (file_read_all(path, &buf, &len) < 0)
 		return -1;
 	if (aws_json_detect(buf, len))
-		take = strstr(buf, "\"NetworkAcls\"") ? RULES_TAKE_NACL : RULES_TAKE_SG;
+		take = aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL :
+		       RULES_TAKE_SG;
 	else
 		take = rules_sections(buf, len);
 	free(buf);

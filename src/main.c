@@ -262,8 +262,7 @@ static void check_load(struct ruleset *rs, const char *path,
 	if (!aws_json_detect(buf, len))
 		rules_load_buffer(rs, rules_sections(buf, len), path, buf, len, map, d);
 	else
-		aws_json_load_buffer(rs, strstr(buf, "\"NetworkAcls\"") ? AWS_KIND_NACL :
-				     AWS_KIND_SG, path, buf, len, map, d);
+		aws_json_load_buffer(rs, aws_json_kind(buf, len), path, buf, len, map, d);
 	free(buf);
 }
 
