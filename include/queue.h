@@ -5,7 +5,10 @@
  *
  * Exactly one verdict per packet id is enforced by the structure: a packet is
  * only ever seen inside queue_process(), which stages the verdict the handler
- * returns for it and sends every staged verdict before returning.
+ * returns for it and sends every staged verdict before returning. Packets
+ * that arrive while the queue is being configured are kept and judged by the
+ * first queue_process(); a packet the engine cannot see whole (a message cut
+ * short, no payload) gets the handler's failure verdict, never silence.
  */
 #ifndef VPCFW_QUEUE_H
 #define VPCFW_QUEUE_H
@@ -46,11 +49,26 @@ struct queue_pkt {
 	uint32_t mark;		/* the packet's mark (NFQA_MARK), 0 if none */
 };
 
+/* Why a packet could not be handed to judge(). */
+enum queue_fail {
+	QUEUE_FAIL_TRUNCATED,	/* its netlink message was cut by our buffer (MSG_TRUNC) */
+	QUEUE_FAIL_NO_PAYLOAD,	/* the kernel sent no packet bytes (queued before the copy mode was set) */
+};
+
+/* "truncated", "without payload": for logs. */
+const char *queue_fail_name(enum queue_fail why);
+
 struct queue_handler {
 	/* Called once per burst, after packets arrived and before the first judge() */
 	void (*burst_begin)(void *ctx);
 	/* Returns NF_ACCEPT (optionally | QUEUE_F_OFFLOAD) or NF_DROP. Must not block. */
 	uint32_t (*judge)(void *ctx, const struct queue_pkt *qp);
+	/*
+	 * The verdict for a packet that has an id but cannot be judged: the
+	 * failure policy's (NF_ACCEPT when fail-open, NF_DROP when fail-closed).
+	 * qp->data may be NULL.
+	 */
+	uint32_t (*fail)(void *ctx, const struct queue_pkt *qp, enum queue_fail why);
 	/* Called once per burst after the last judge() and before the verdicts are sent */
 	void (*burst_end)(void *ctx);
 	void *ctx;
@@ -67,8 +85,10 @@ struct queue_stats {
 	uint64_t send_errors;	/* sendto failures (retried) */
 	uint64_t kernel_errors;	/* NLMSG_ERROR replies from the kernel (e.g. ENOENT) */
 	uint64_t enobufs;	/* ENOBUFS from recv: the kernel dropped messages */
-	uint64_t truncated;	/* netlink messages cut by our buffer (MSG_TRUNC) */
-	uint64_t bad_msgs;	/* packet messages without header or payload */
+	uint64_t truncated;	/* packets whose message was cut by our buffer (MSG_TRUNC): failure verdict */
+	uint64_t no_payload;	/* packets that came without their bytes: failure verdict */
+	uint64_t bad_msgs;	/* packet messages without a readable id: no verdict possible */
+	uint64_t early;		/* packets that arrived while the queue was configured */
 	uint64_t offloaded;	/* accept verdicts that set the offload connmark */
 };
 

@@ -43,6 +43,8 @@ struct show_engine {
 	uint64_t reloads_ok, reloads_failed;
 	struct flow_stats fs;
 	int tracers;		/* `vpcfw trace` listeners attached */
+	bool bypass_known;	/* the steering's counters could be read */
+	uint64_t bypassed;	/* packets that met the queue and got no verdict of ours */
 	size_t nq;
 	struct show_queue *q;
 };

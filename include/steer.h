@@ -34,4 +34,13 @@ int steer_apply(bool on, const struct steer_opts *o, char *err, size_t errlen);
 int steer_render(bool ipv6, const struct steer_opts *o, bool have_chains[3],
 		 bool have_jumps[3], char *buf, size_t len);
 
+/*
+ * The packets our steering rules sent to queues first..last (both families),
+ * from the rules' counters (iptables-save -c): every packet that met the
+ * queue, judged or not. 0, or -1 with errno ENOENT when no rule of `vpcfw
+ * steer` targets exactly those queues (steering made by hand). Runs two
+ * programs: call it from the control thread, seldom.
+ */
+int steer_counted(uint16_t first, uint16_t last, uint64_t *pkts);
+
 #endif

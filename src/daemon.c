@@ -132,6 +132,85 @@ static void on_signal(struct daemon *d)
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 }
 
+static uint64_t received_total(const struct daemon *d)
+{
+	struct queue_stats qs;
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; d->qt && i < d->nq; i++) {
+		if (!d->qt[i].q)
+			continue;
+		queue_get_stats(d->qt[i].q, &qs);
+		n += qs.received;
+	}
+	return n;
+}
+
+static uint64_t waiting_total(const struct daemon *d)
+{
+	struct queue_kernel_stats ks;
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; d->qt && i < d->nq; i++)
+		if (d->qt[i].q && queue_kernel_stats(queue_num(d->qt[i].q), &ks) == 0)
+			n += ks.waiting;
+	return n;
+}
+
+int daemon_unjudged(struct daemon *d)
+{
+	struct unjudged *u = &d->unj;
+	uint64_t hits, recv, seen;
+
+	if (steer_counted(d->cfg->queue_first, d->cfg->queue_last, &hits) < 0) {
+		if (u->known)
+			u->prior = u->value;
+		u->known = false;
+		return -1;
+	}
+	recv = received_total(d);
+	if (!u->known) {
+		/*
+		 * Rules found at start: what they counted before is not ours.
+		 * Rules installed after we bound: every packet they counted
+		 * reached us or the kernel's failure path, count from 0. Rules
+		 * back after being gone: from now.
+		 */
+		bool fresh = d->qt && !u->seen_once;
+
+		u->base = fresh ? 0 : hits;
+		u->recv_base = fresh ? 0 : recv;
+		u->known = u->seen_once = true;
+	} else if (hits < u->last_hits) {
+		/* Replaced: `steer on` again starts its counters at 0. */
+		u->prior = u->value;
+		u->base = 0;
+		u->recv_base = u->last_recv;
+	}
+	u->last_hits = hits;
+	u->last_recv = recv;
+	seen = (recv - u->recv_base) + waiting_total(d);
+	u->value = u->prior + (hits - u->base > seen ? hits - u->base - seen : 0);
+	return 0;
+}
+
+/* Say so while the kernel lets packets by unjudged: fail-open has a price. */
+static void unjudged_tick(struct daemon *d)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 1);
+
+	if (++d->unj.ticks % UNJUDGED_CHECK_S || daemon_unjudged(d) < 0)
+		return;
+	if (d->unj.value > d->unj.warned)
+		log_limited(&rl, LOG_LVL_WARN, "%llu packets %s unjudged by the kernel in "
+			    "the last %u s (queue full or no engine bound): no rule saw them",
+			    (unsigned long long)(d->unj.value - d->unj.warned),
+			    d->cfg->fail_closed ? "dropped" : "passed", UNJUDGED_CHECK_S);
+	d->unj.warned = d->unj.value;
+}
+
 static struct log_ratelimit flowlog_rl = LOG_RATELIMIT_INIT(60000, 1);
 
 static void on_timer(struct daemon *d)
@@ -147,6 +226,7 @@ static void on_timer(struct daemon *d)
 	if (d->flowlog && flowlog_tick(d->flowlog, (uint64_t)time(NULL)) < 0)
 		log_limited(&flowlog_rl, LOG_LVL_ERR, "flow log %s: %s", d->cfg->flow_log,
 			    strerror(errno));
+	unjudged_tick(d);
 }
 
 static void control_loop(struct daemon *d)
@@ -192,6 +272,29 @@ static void close_fd(int fd)
 		close(fd);
 }
 
+/* The last word on every packet of this run: judged by us, or by the kernel's failure policy. */
+static void log_totals(struct daemon *d)
+{
+	struct queue_stats qs;
+	size_t i;
+
+	for (i = 0; d->qt && i < d->nq; i++) {
+		if (!d->qt[i].started)
+			continue;
+		queue_get_stats(d->qt[i].q, &qs);
+		log_info("queue %u: received %llu packets: accepted %llu, dropped %llu; "
+			 "failure verdicts: cut short %llu, without bytes %llu, no direction %llu",
+			 queue_num(d->qt[i].q), (unsigned long long)qs.received,
+			 (unsigned long long)qs.accepted, (unsigned long long)qs.dropped,
+			 (unsigned long long)qs.truncated, (unsigned long long)qs.no_payload,
+			 (unsigned long long)rd(&d->qt[i].c.internal_errors));
+	}
+	if (d->qt && daemon_unjudged(d) == 0)
+		log_info("%llu packets %s unjudged by the kernel while this engine ran",
+			 (unsigned long long)d->unj.value,
+			 d->cfg->fail_closed ? "dropped" : "passed");
+}
+
 static void teardown(struct daemon *d)
 {
 	size_t i;
@@ -200,6 +303,7 @@ static void teardown(struct daemon *d)
 	for (i = 0; d->qt && i < d->nq; i++)
 		if (d->qt[i].started)
 			pthread_join(d->qt[i].tid, NULL);
+	log_totals(d);
 	/* The queue threads are gone: what they counted can be written. */
 	flowlog_close(d->flowlog);
 	while (d->n_tracers)
@@ -302,6 +406,8 @@ static int setup(struct daemon *d)
 			"another vpcfw answers there (use --ctl PATH)" : strerror(errno));
 		return 1;
 	}
+	/* The steering's count so far, before any packet can reach us. */
+	daemon_unjudged(d);
 	if (open_queues(d) < 0)
 		return 1;
 	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||

@@ -383,7 +383,7 @@ static void snapshot_counters(const struct judge_counters *c, struct judge_count
 }
 
 /* A copy of every counter, for rendering outside the packet path's way. */
-static int engine_snapshot(const struct daemon *d, struct show_engine *e)
+static int engine_snapshot(struct daemon *d, struct show_engine *e)
 {
 	size_t i;
 
@@ -399,6 +399,8 @@ static int engine_snapshot(const struct daemon *d, struct show_engine *e)
 	e->reloads_failed = d->reloads_failed;
 	flow_table_stats(d->flows, &e->fs);
 	e->tracers = d->n_tracers;
+	e->bypass_known = daemon_unjudged(d) == 0;
+	e->bypassed = d->unj.value;
 	e->nq = d->nq;
 	for (i = 0; i < d->nq; i++) {
 		struct show_queue *q = &e->q[i];

@@ -24,6 +24,8 @@
 #define EXPIRE_INTERVAL_S 1
 /* Every bucket is visited about once per this many seconds. */
 #define EXPIRE_SWEEP_S 10
+/* How often the steering's counters are read for packets passed unjudged. */
+#define UNJUDGED_CHECK_S 5
 
 #define MAX_TRACERS 8
 #define TRACE_RING_ORDER 12		/* 4096 records per queue thread */
@@ -41,6 +43,24 @@ struct file_set {
 	size_t n_nacl;
 	char **sg;
 	size_t n_sg;
+};
+
+/*
+ * Packets that met our queue rules and got no verdict of ours (the kernel
+ * passed them, fail-open, or dropped them, fail-closed, because the queue
+ * was full, delivery to our socket failed, or no engine was bound): the
+ * steering rules' counters against what we received. Control thread only.
+ */
+struct unjudged {
+	bool known;		/* the steering is `vpcfw steer`'s for our queues */
+	bool seen_once;
+	uint64_t base;		/* rule counter when counting began */
+	uint64_t recv_base;	/* packets we had received then */
+	uint64_t prior;		/* counted before the steering was replaced */
+	uint64_t last_hits, last_recv;
+	uint64_t value;		/* the latest count */
+	uint64_t warned;	/* the count the last warning covered */
+	unsigned ticks;
 };
 
 struct daemon;
@@ -81,7 +101,11 @@ struct daemon {
 	struct file_set apply_files;
 	int apply_timer_fd;
 	struct flowlog *flowlog;	/* NULL without --flow-log */
+	struct unjudged unj;
 };
+
+/* Bring d->unj up to date; -1 when the steering's counters cannot be read. */
+int daemon_unjudged(struct daemon *d);
 
 /* Free the strings and arrays of a file set and empty it. */
 void file_set_clear(struct file_set *fs);

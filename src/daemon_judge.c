@@ -85,6 +85,7 @@ static void account(struct qthread *t, const struct verdict *v)
 }
 
 static struct log_ratelimit malformed_rl = LOG_RATELIMIT_INIT(5000, 5);
+static struct log_ratelimit fail_rl = LOG_RATELIMIT_INIT(5000, 5);
 
 /* What the trace and the drop log say of one packet. */
 static void describe(struct qthread *t, const struct queue_pkt *qp,
@@ -219,6 +220,27 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	return nf;
 }
 
+/*
+ * A packet the queue could not hand over whole (see enum queue_fail): no
+ * rule can judge it, so the failure policy decides, as the kernel's does
+ * when no engine listens. The queue counts it by reason.
+ */
+static uint32_t qthread_fail(void *ctx, const struct queue_pkt *qp, enum queue_fail why)
+{
+	struct qthread *t = ctx;
+	uint32_t nf = t->d->cfg->fail_closed ? NF_DROP : NF_ACCEPT;
+	enum dir dir = DIR_IN;
+
+	log_limited(&fail_rl, LOG_LVL_WARN, "queue %u: packet %u %s: %s by the failure policy",
+		    queue_num(t->q), qp->id, queue_fail_name(why),
+		    nf == NF_ACCEPT ? "passed" : "dropped");
+	if (tracing(t, nf)) {
+		hook_direction(t->d, qp, &dir);
+		trace_record(t, qp, NULL, dir, TRACE_UNJUDGED, PKT_OK, NULL, nf);
+	}
+	return nf;
+}
+
 static void qthread_burst_begin(void *ctx)
 {
 	struct qthread *t = ctx;
@@ -249,6 +271,7 @@ void *qthread_main(void *arg)
 	const struct queue_handler h = {
 		.burst_begin = qthread_burst_begin,
 		.judge = qthread_judge,
+		.fail = qthread_fail,
 		.burst_end = qthread_burst_end,
 		.ctx = t,
 	};

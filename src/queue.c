@@ -30,6 +30,15 @@
 #define SEND_RETRIES	8
 /* Config messages and their acknowledgements are small. */
 #define CFG_BUF_SIZE	8192
+/* Receive timeouts (RECV_TIMEOUT_MS each) to wait for a configuration answer. */
+#define CFG_MAX_WAITS	25
+
+/* A datagram that arrived while the queue was being configured. */
+struct queue_held {
+	uint8_t *buf;
+	size_t len;
+	bool cut;		/* MSG_TRUNC */
+};
 
 struct queue {
 	struct mnl_socket *nl;
@@ -44,8 +53,13 @@ struct queue {
 	struct iovec iov[QUEUE_BURST];
 	uint8_t txbuf[QUEUE_BURST * VERDICT_MSG_MAX];
 	size_t txlen;
-	/* The run of equal verdicts not yet written into txbuf. */
-	uint32_t run_id, run_verdict, run_len;
+	/* The run of equal verdicts for consecutive ids not yet written into txbuf. */
+	uint32_t run_first, run_id, run_verdict, run_len;
+	/* A packet message came without a readable id: no more batch verdicts. */
+	bool ids_lost;
+	bool tx_failed;			/* verdicts could not be sent: the queue is broken */
+	struct queue_held *held;	/* judged first by queue_process() */
+	size_t n_held, cap_held;
 	struct queue_stats st;		/* written by the queue's thread only */
 };
 
@@ -55,26 +69,109 @@ static void stat_add(uint64_t *c, uint64_t n)
 			 __ATOMIC_RELAXED);
 }
 
+/*
+ * Packets the kernel queues before our configuration is acknowledged arrive
+ * on this socket among the answers. Keep each datagram that carries one for
+ * the first queue_process() to judge: dropping them here (as libmnl's
+ * callback runner would, with no data callback) would leave them queued with
+ * no verdict, or answered later by a batch that never saw them.
+ */
+static int queue_keep(struct queue *q, const uint8_t *buf, size_t len, bool cut)
+{
+	struct queue_held *h;
+
+	if (q->n_held == q->cap_held) {
+		size_t cap = q->cap_held ? 2 * q->cap_held : 16;
+
+		h = realloc(q->held, cap * sizeof(*h));
+		if (!h)
+			return -1;
+		q->held = h;
+		q->cap_held = cap;
+	}
+	h = &q->held[q->n_held];
+	h->buf = malloc(len ? len : 1);
+	if (!h->buf)
+		return -1;
+	memcpy(h->buf, buf, len);
+	h->len = len;
+	h->cut = cut;
+	q->n_held++;
+	return 0;
+}
+
+/*
+ * One datagram read while waiting for the answer to config message `seq`:
+ * 1 when it holds that answer (with *err its errno, 0 for success), 0 when
+ * not yet; packet messages in it are kept.
+ */
+static int queue_config_answer(struct queue *q, const uint8_t *buf, size_t len,
+			       bool cut, int *err)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int rest = (int)len, done = 0;
+	bool kept = false;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq == q->seq &&
+		    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			*err = -e->error;
+			done = 1;
+		} else if (!kept && (nlh->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE) {
+			if (queue_keep(q, buf, len, cut) < 0)
+				return -1;
+			kept = true;
+		}
+	}
+	/* A datagram cut inside its first message still holds a packet id. */
+	if (!kept && cut && rest >= (int)sizeof(*nlh) &&
+	    (nlh->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE && queue_keep(q, buf, len, cut) < 0)
+		return -1;
+	return done;
+}
+
 /* Send one config message with NLM_F_ACK and wait for the kernel's answer. */
 static int queue_config(struct queue *q, struct nlmsghdr *nlh)
 {
-	uint8_t buf[CFG_BUF_SIZE];
+	struct msghdr mh = { .msg_iov = &q->iov[0], .msg_iovlen = 1 };
+	int ret, err = 0, idle = 0;
 	ssize_t n;
-	int ret;
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = ++q->seq;
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	do {
-		n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
-		if (n < 0)
+		n = recvmsg(q->fd, &mh, 0);
+		if (n < 0) {
+			/* The socket's receive timeout: the answer is never that late. */
+			if ((errno == EAGAIN || errno == EINTR) && ++idle < CFG_MAX_WAITS)
+				continue;
+			if (errno == EAGAIN)
+				errno = ETIMEDOUT;
 			return -1;
-		ret = mnl_cb_run(buf, (size_t)n, q->seq, q->portid, NULL, NULL);
-	} while (ret == MNL_CB_OK);
-	return ret < 0 ? -1 : 0;
+		}
+		ret = queue_config_answer(q, q->iov[0].iov_base,
+					  (size_t)n < q->slot_size ? (size_t)n : q->slot_size,
+					  mh.msg_flags & MSG_TRUNC, &err);
+		if (ret < 0)
+			return -1;
+	} while (!ret);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
+/*
+ * Bind and configure in one message: the kernel creates the queue and sets
+ * its copy mode in the same call, so no packet is queued with the default
+ * "copy nothing" mode but in the instant between the two (such a packet gets
+ * the failure verdict, QUEUE_FAIL_NO_PAYLOAD).
+ */
 static int queue_bind(struct queue *q, const struct queue_opts *o)
 {
 	char buf[CFG_BUF_SIZE];
@@ -83,11 +180,6 @@ static int queue_bind(struct queue *q, const struct queue_opts *o)
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, o->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	if (queue_config(q, nlh) < 0)
-		return -1;
-
-	/* Copy mode, length and every flag in one message: one FLAGS/MASK pair. */
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, o->num);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)o->copy_range);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, o->maxlen);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
@@ -185,8 +277,22 @@ void queue_close(struct queue *q)
 		return;
 	if (q->nl)
 		mnl_socket_close(q->nl);
+	while (q->n_held)
+		free(q->held[--q->n_held].buf);
+	free(q->held);
 	free(q->rxbuf);
 	free(q);
+}
+
+const char *queue_fail_name(enum queue_fail why)
+{
+	switch (why) {
+	case QUEUE_FAIL_TRUNCATED:
+		return "cut short by the receive buffer";
+	case QUEUE_FAIL_NO_PAYLOAD:
+		return "came without its bytes";
+	}
+	return "unreadable";
 }
 
 uint16_t queue_num(const struct queue *q)
@@ -194,23 +300,43 @@ uint16_t queue_num(const struct queue *q)
 	return q->num;
 }
 
-/* Write the pending run of equal verdicts as one message (a batch if longer than 1). */
-static void queue_close_run(struct queue *q)
+static int queue_flush(struct queue *q);
+
+static void queue_put_verdict(struct queue *q, int type, uint32_t id, uint32_t verdict)
 {
 	struct nlmsghdr *nlh;
 
-	if (!q->run_len)
-		return;
-	nlh = nfq_nlmsg_put((char *)q->txbuf + q->txlen,
-			    q->run_len > 1 ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT,
-			    q->num);
-	/* A batch verdict covers every queued id <= run_id: all earlier ids
-	 * already have their verdict earlier in this same buffer. */
-	nfq_nlmsg_verdict_put(nlh, (int)q->run_id, (int)q->run_verdict);
+	nlh = nfq_nlmsg_put((char *)q->txbuf + q->txlen, type, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
 	q->txlen += nlh->nlmsg_len;
 	stat_add(&q->st.verdict_msgs, 1);
-	if (q->run_len > 1)
+}
+
+/*
+ * Write the pending run as one batch verdict, or one verdict per id.
+ *
+ * A batch verdict answers every id up to its own that is still queued
+ * (nfqnl_recv_verdict_batch), not only the run's. It is sent only for a run
+ * of consecutive ids, and only while every packet message the kernel sent us
+ * was read: then each smaller id still queued was answered earlier in this
+ * buffer or before, and an id we never saw was never queued (the kernel
+ * numbers a packet before handing it to our socket, and a packet it cannot
+ * hand over is not queued: it passes or drops by the failure policy).
+ */
+static void queue_close_run(struct queue *q)
+{
+	uint32_t i;
+
+	if (!q->run_len)
+		return;
+	if (q->run_len > 1 && !q->ids_lost) {
+		queue_put_verdict(q, NFQNL_MSG_VERDICT_BATCH, q->run_id, q->run_verdict);
 		stat_add(&q->st.batches, 1);
+	} else {
+		for (i = 0; i < q->run_len; i++)
+			queue_put_verdict(q, NFQNL_MSG_VERDICT, q->run_first + i,
+					  q->run_verdict);
+	}
 	q->run_len = 0;
 }
 
@@ -224,6 +350,8 @@ static void queue_put_offload(struct queue *q, uint32_t id, uint32_t mark)
 	struct nlmsghdr *nlh;
 
 	queue_close_run(q);
+	if (q->txlen + VERDICT_MSG_MAX > sizeof(q->txbuf))
+		queue_flush(q);
 	nlh = nfq_nlmsg_put((char *)q->txbuf + q->txlen, NFQNL_MSG_VERDICT, q->num);
 	nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
 	nfq_nlmsg_verdict_put_mark(nlh, mark | q->offload_mark);
@@ -236,13 +364,18 @@ static void queue_put_offload(struct queue *q, uint32_t id, uint32_t mark)
 static void queue_stage(struct queue *q, uint32_t id, uint32_t verdict,
 			uint32_t mark)
 {
+	/* Room for the run's verdicts one by one and an offload verdict. */
+	if (q->txlen + (q->run_len + 2) * VERDICT_MSG_MAX > sizeof(q->txbuf))
+		queue_flush(q);
 	if ((verdict & QUEUE_F_OFFLOAD) && q->offload_mark) {
 		queue_put_offload(q, id, mark);
 		return;
 	}
 	verdict &= ~QUEUE_F_OFFLOAD;
-	if (q->run_len && verdict != q->run_verdict)
+	if (q->run_len && (verdict != q->run_verdict || id != q->run_id + 1))
 		queue_close_run(q);
+	if (!q->run_len)
+		q->run_first = id;
 	q->run_id = id;
 	q->run_verdict = verdict;
 	q->run_len++;
@@ -269,6 +402,7 @@ static int queue_flush(struct queue *q)
 		usleep(1000u << tries);
 	}
 	q->txlen = 0;
+	q->tx_failed = true;
 	return -1;
 }
 
@@ -334,37 +468,90 @@ static uint16_t nfq_msg_type(const struct nlmsghdr *nlh)
 	return nlh->nlmsg_type & 0xff;
 }
 
-/* Judge every packet message in one datagram; count errors the kernel sent back. */
-static unsigned queue_handle_datagram(struct queue *q, const uint8_t *buf,
-				      size_t len, const struct queue_handler *h)
+/* The verdict for one packet message, by the judge or, when it cannot be judged, the failure policy. */
+static void queue_answer(struct queue *q, const struct queue_pkt *qp, bool cut,
+			 const struct queue_handler *h)
 {
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	uint32_t v;
+
+	stat_add(&q->st.received, 1);
+	if (cut) {
+		stat_add(&q->st.truncated, 1);
+		v = h->fail(h->ctx, qp, QUEUE_FAIL_TRUNCATED);
+	} else if (!qp->data || !qp->caplen) {
+		stat_add(&q->st.no_payload, 1);
+		v = h->fail(h->ctx, qp, QUEUE_FAIL_NO_PAYLOAD);
+	} else {
+		v = h->judge(h->ctx, qp);
+	}
+	queue_stage(q, qp->id, v, qp->mark);
+}
+
+/*
+ * Judge every packet message in one datagram; count errors the kernel sent
+ * back. `cut`: the datagram was longer than our buffer, so its last message
+ * is short; its id is still read (the packet header comes first) and it gets
+ * the failure verdict.
+ */
+static unsigned queue_handle_datagram(struct queue *q, uint8_t *buf, size_t len,
+				      bool cut, const struct queue_handler *h)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int rest = (int)len;
 	unsigned n = 0;
 
-	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+	for (; rest >= (int)sizeof(*nlh); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		struct queue_pkt qp;
+		bool short_msg = !mnl_nlmsg_ok(nlh, rest);
 
+		if (short_msg) {
+			if (!cut || nlh->nlmsg_len < sizeof(*nlh))
+				break;
+			nlh->nlmsg_len = (uint32_t)rest;	/* read what arrived */
+		}
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
-			if (e->error)
+			if (!short_msg && e->error)
 				stat_add(&q->st.kernel_errors, 1);
-			continue;
+		} else if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE &&
+			   nfq_msg_type(nlh) == NFQNL_MSG_PACKET) {
+			if (queue_pkt_from_msg(nlh, &qp) < 0) {
+				/* No id to answer: nothing can be verdicted; count it. */
+				stat_add(&q->st.bad_msgs, 1);
+				q->ids_lost = true;
+			} else {
+				queue_answer(q, &qp, short_msg, h);
+				n++;
+			}
 		}
-		if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_QUEUE ||
-		    nfq_msg_type(nlh) != NFQNL_MSG_PACKET)
-			continue;
-		if (queue_pkt_from_msg(nlh, &qp) < 0) {
-			/* No id to answer: nothing can be verdicted; count it. */
-			stat_add(&q->st.bad_msgs, 1);
-			continue;
-		}
-		stat_add(&q->st.received, 1);
-		queue_stage(q, qp.id, h->judge(h->ctx, &qp), qp.mark);
-		n++;
+		if (short_msg)
+			break;
 	}
 	return n;
+}
+
+/* The packets that arrived during configuration, judged as one burst. */
+static int queue_process_held(struct queue *q, const struct queue_handler *h)
+{
+	unsigned n = 0;
+	size_t i;
+
+	stat_add(&q->st.bursts, 1);
+	if (h->burst_begin)
+		h->burst_begin(h->ctx);
+	for (i = 0; i < q->n_held; i++) {
+		n += queue_handle_datagram(q, q->held[i].buf, q->held[i].len,
+					   q->held[i].cut, h);
+		free(q->held[i].buf);
+	}
+	stat_add(&q->st.early, n);
+	q->n_held = 0;
+	if (h->burst_end)
+		h->burst_end(h->ctx);
+	if (queue_flush(q) < 0 || q->tx_failed)
+		return -1;
+	return (int)n;
 }
 
 int queue_process(struct queue *q, const struct queue_handler *h, bool wait)
@@ -372,6 +559,8 @@ int queue_process(struct queue *q, const struct queue_handler *h, bool wait)
 	int got, i;
 	unsigned n = 0;
 
+	if (q->n_held)
+		return queue_process_held(q, h);
 	got = recvmmsg(q->fd, q->msgs, QUEUE_BURST,
 		       wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
 	if (got < 0) {
@@ -387,15 +576,16 @@ int queue_process(struct queue *q, const struct queue_handler *h, bool wait)
 	if (h->burst_begin)
 		h->burst_begin(h->ctx);
 	for (i = 0; i < got; i++) {
-		if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-			stat_add(&q->st.truncated, 1);
+		size_t len = q->msgs[i].msg_len;
+
 		n += queue_handle_datagram(q, q->iov[i].iov_base,
-					   q->msgs[i].msg_len, h);
+					   len < q->slot_size ? len : q->slot_size,
+					   q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC, h);
 		q->msgs[i].msg_hdr.msg_flags = 0;
 	}
 	if (h->burst_end)
 		h->burst_end(h->ctx);
-	if (queue_flush(q) < 0)
+	if (queue_flush(q) < 0 || q->tx_failed)
 		return -1;
 	return (int)n;
 }

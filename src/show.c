@@ -93,6 +93,10 @@ static void text_queue(const struct show_queue *q, FILE *out)
 	fprintf(out, "; dropped by nacl %llu, sg %llu, table full %llu; offloaded %llu",
 		U(q->jc.nacl_drops), U(q->jc.sg_drops), U(q->jc.table_full),
 		U(q->qs.offloaded));
+	if (q->qs.early || q->qs.truncated || q->qs.no_payload || q->qs.bad_msgs)
+		fprintf(out, "; arrived during set-up %llu; failure verdicts: cut short %llu, "
+			"without bytes %llu; unanswerable %llu", U(q->qs.early),
+			U(q->qs.truncated), U(q->qs.no_payload), U(q->qs.bad_msgs));
 	if (q->ks.found)
 		fprintf(out, "; kernel: waiting %u, queue_dropped %u, user_dropped %u",
 			q->ks.waiting, q->ks.queue_dropped, q->ks.user_dropped);
@@ -132,6 +136,13 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		fprintf(out, " %s %llu", pkt_status_name((enum pkt_status)k), U(s.malformed[k]));
 	fprintf(out, "\nunjudged (no direction for the hook, failure policy applied): %llu\n",
 		U(s.internal_errors));
+	fprintf(out, "%s unjudged by the kernel (%s): ",
+		e->fail_closed ? "dropped" : "passed",
+		e->fail_closed ? "fail-closed" : "fail-open: queue full or no engine bound");
+	if (e->bypass_known)
+		fprintf(out, "%llu\n", U(e->bypassed));
+	else
+		fprintf(out, "unknown (no `vpcfw steer` rules for these queues)\n");
 	fprintf(out, "trace listeners: %d\n", e->tracers);
 }
 
@@ -164,13 +175,24 @@ static json_t *json_queue(const struct show_queue *q)
 		"kernel_errors", (json_int_t)q->qs.kernel_errors,
 		"enobufs", (json_int_t)q->qs.enobufs,
 		"truncated", (json_int_t)q->qs.truncated,
-		"unjudged", (json_int_t)q->jc.internal_errors,
+		"unjudged", (json_int_t)(q->jc.internal_errors + q->qs.truncated + q->qs.no_payload),
 		"offloaded", (json_int_t)q->qs.offloaded,
 		"drops", "nacl", (json_int_t)q->jc.nacl_drops, "sg", (json_int_t)q->jc.sg_drops,
 		"table_full", (json_int_t)q->jc.table_full,
 		"kernel", "bound", q->ks.found, "waiting", (int)q->ks.waiting,
 		"queue_dropped", (int)q->ks.queue_dropped,
 		"user_dropped", (int)q->ks.user_dropped);
+}
+
+/* One queue_stats field summed over the queues. */
+static uint64_t fail_sum(const struct show_engine *e, size_t off)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < e->nq; i++)
+		n += *(const uint64_t *)((const char *)&e->q[i].qs + off);
+	return n;
 }
 
 static void json_stats(const struct show_engine *e, FILE *out)
@@ -208,6 +230,14 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		"untracked_packets", (json_int_t)s.untracked,
 		"infra", (json_int_t)s.infra);
 	json_object_set_new(root, "trace_listeners", json_integer(e->tracers));
+	json_object_set_new(root, "kernel_unjudged", e->bypass_known ?
+			    json_integer((json_int_t)e->bypassed) : json_null());
+	json_object_set_new(root, "failure_verdicts", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		"no_direction", (json_int_t)s.internal_errors,
+		"truncated", (json_int_t)fail_sum(e, offsetof(struct queue_stats, truncated)),
+		"no_payload", (json_int_t)fail_sum(e, offsetof(struct queue_stats, no_payload)),
+		"unanswerable", (json_int_t)fail_sum(e, offsetof(struct queue_stats, bad_msgs)),
+		"early", (json_int_t)fail_sum(e, offsetof(struct queue_stats, early))));
 	json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
 	json_decref(root);
@@ -232,6 +262,8 @@ static void prom_queues(const struct show_engine *e, FILE *out)
 		{ "verdict_batches_total", "Batch verdict messages sent.", offsetof(struct queue_stats, batches) },
 		{ "kernel_errors_total", "Error replies from the kernel.", offsetof(struct queue_stats, kernel_errors) },
 		{ "enobufs_total", "ENOBUFS seen on the queue socket.", offsetof(struct queue_stats, enobufs) },
+		{ "failure_verdicts_truncated_total", "Packets cut short by the receive buffer: failure policy verdict.", offsetof(struct queue_stats, truncated) },
+		{ "failure_verdicts_no_payload_total", "Packets queued without their bytes: failure policy verdict.", offsetof(struct queue_stats, no_payload) },
 	};
 	size_t i, k;
 
@@ -257,6 +289,13 @@ static void prom_stats(const struct show_engine *e, FILE *out)
 
 	judge_sum(e, &s);
 	prom_queues(e, out);
+	if (e->bypass_known) {
+		prom(out, "kernel_unjudged_total", "Packets that met the queue and were passed "
+		     "(fail-open) or dropped (fail-closed) by the kernel with no verdict of ours.",
+		     "counter");
+		fprintf(out, "vpcfw_kernel_unjudged_total{policy=\"%s\"} %llu\n",
+			e->fail_closed ? "fail-closed" : "fail-open", U(e->bypassed));
+	}
 	prom(out, "drops_total", "Drops by the layer that decided them.", "counter");
 	fprintf(out, "vpcfw_drops_total{layer=\"nacl\"} %llu\n", U(s.nacl_drops));
 	fprintf(out, "vpcfw_drops_total{layer=\"sg\"} %llu\n", U(s.sg_drops));

@@ -53,6 +53,53 @@ static int run_cmd(char *const argv[], const char *input)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Run argv with its stdout into buf (NUL-terminated, cut at len - 1); the exit status or -1. */
+static int run_capture(char *const argv[], char *buf, size_t len)
+{
+	int pfd[2], status, devnull;
+	size_t used = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(pfd[1], 1);
+		dup2(devnull, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	/* Read to the end even when buf is full: the child must not block on its pipe. */
+	for (;;) {
+		char sink[512];
+
+		if (used + 1 < len)
+			r = read(pfd[0], buf + used, len - 1 - used);
+		else
+			r = read(pfd[0], sink, sizeof(sink));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (used + 1 < len)
+			used += (size_t)r;
+	}
+	buf[used] = '\0';
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static bool have_chain(bool ipv6, const char *chain)
 {
 	char *list[] = { ipv6 ? "ip6tables" : "iptables", "-w", "-S", (char *)chain, NULL };
@@ -230,6 +277,69 @@ int steer_apply(bool on, const struct steer_opts *o, char *err, size_t errlen)
 
 			steer_family(false, false, o, ignore, sizeof(ignore));
 		}
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One line of iptables-save -c: "[PKTS:BYTES] -A VPCFW-... -j NFQUEUE
+ * --queue-num N" or "--queue-balance A:B". True, with the packet count,
+ * when it is one of our queue rules for exactly queues first..last.
+ */
+static bool counted_line(const char *line, uint16_t first, uint16_t last,
+			 uint64_t *pkts)
+{
+	unsigned long long p, b;
+	unsigned a, z;
+	const char *q;
+
+	if (sscanf(line, "[%llu:%llu] -A VPCFW-", &p, &b) != 2 ||
+	    !strstr(line, "] -A VPCFW-") || !strstr(line, " -j NFQUEUE"))
+		return false;
+	if ((q = strstr(line, "--queue-num ")) && sscanf(q, "--queue-num %u", &a) == 1)
+		z = a;
+	else if (!(q = strstr(line, "--queue-balance ")) ||
+		 sscanf(q, "--queue-balance %u:%u", &a, &z) != 2)
+		return false;
+	if (a != first || z != last)
+		return false;
+	*pkts = p;
+	return true;
+}
+
+int steer_counted(uint16_t first, uint16_t last, uint64_t *pkts)
+{
+	const size_t outlen = 1u << 20;
+	char *save[] = { NULL, "-c", "-t", "filter", NULL };
+	const char *tools[2] = { "iptables-save", "ip6tables-save" };
+	char *out = malloc(outlen);
+	bool found = false;
+	uint64_t n;
+	int i;
+
+	*pkts = 0;
+	if (!out)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		char *line, *next;
+
+		save[0] = (char *)tools[i];
+		if (run_capture(save, out, sizeof(out)) != 0)
+			continue;
+		for (line = out; line && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			if (counted_line(line, first, last, &n)) {
+				*pkts += n;
+				found = true;
+			}
+		}
+	}
+	free(out);
+	if (!found) {
+		errno = ENOENT;
 		return -1;
 	}
 	return 0;
