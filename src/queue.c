@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "queue.h"
+#include "queue_int.h"
 
 #define QUEUE_BURST	64
 /* Room for the netlink and nfqueue headers and attributes around the copy. */
@@ -105,8 +106,8 @@ static int queue_keep(struct queue *q, const uint8_t *buf, size_t len, bool cut)
  * 1 when it holds that answer (with *err its errno, 0 for success), 0 when
  * not yet; packet messages in it are kept.
  */
-static int queue_config_answer(struct queue *q, const uint8_t *buf, size_t len,
-			       bool cut, int *err)
+int queue_config_answer(struct queue *q, const uint8_t *buf, size_t len,
+			bool cut, int *err)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	int rest = (int)len, done = 0;
@@ -228,20 +229,32 @@ static void PRINTF_FMT(3, 4) set_err(char *err, size_t len, const char *fmt, ...
 	va_end(ap);
 }
 
-struct queue *queue_open(const struct queue_opts *o, char *err, size_t errlen)
+struct queue *queue_alloc(const struct queue_opts *o)
 {
 	struct queue *q = calloc(1, sizeof(*q));
-	int e;
 
 	if (!q)
 		return NULL;
+	q->fd = -1;
 	q->num = o->num;
 	q->offload_mark = o->offload_mark;
 	q->slot_size = o->copy_range + QUEUE_MSG_OVERHEAD;
 	q->rxbuf = malloc(QUEUE_BURST * q->slot_size);
-	if (!q->rxbuf)
-		goto fail;
+	if (!q->rxbuf) {
+		free(q);
+		return NULL;
+	}
 	queue_init_slots(q);
+	return q;
+}
+
+struct queue *queue_open(const struct queue_opts *o, char *err, size_t errlen)
+{
+	struct queue *q = queue_alloc(o);
+	int e;
+
+	if (!q)
+		return NULL;
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {
 		set_err(err, errlen, "queue %d: netlink socket: %s", o->num, strerror(errno));
@@ -493,8 +506,8 @@ static void queue_answer(struct queue *q, const struct queue_pkt *qp, bool cut,
  * is short; its id is still read (the packet header comes first) and it gets
  * the failure verdict.
  */
-static unsigned queue_handle_datagram(struct queue *q, uint8_t *buf, size_t len,
-				      bool cut, const struct queue_handler *h)
+unsigned queue_handle_datagram(struct queue *q, uint8_t *buf, size_t len,
+			       bool cut, const struct queue_handler *h)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int rest = (int)len;
@@ -588,6 +601,18 @@ int queue_process(struct queue *q, const struct queue_handler *h, bool wait)
 	if (queue_flush(q) < 0 || q->tx_failed)
 		return -1;
 	return (int)n;
+}
+
+const uint8_t *queue_staged(struct queue *q, size_t *len)
+{
+	queue_close_run(q);
+	*len = q->txlen;
+	return q->txbuf;
+}
+
+size_t queue_held_count(const struct queue *q)
+{
+	return q->n_held;
 }
 
 int queue_stop_intake(struct queue *q)

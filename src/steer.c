@@ -325,7 +325,7 @@ int steer_counted(uint16_t first, uint16_t last, uint64_t *pkts)
 		char *line, *next;
 
 		save[0] = (char *)tools[i];
-		if (run_capture(save, out, sizeof(out)) != 0)
+		if (run_capture(save, out, outlen) != 0)
 			continue;
 		for (line = out; line && *line; line = next) {
 			next = strchr(line, '\n');
