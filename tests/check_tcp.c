@@ -400,6 +400,40 @@ START_TEST(test_window_scale)
 END_TEST
 
 /*
+ * A SYN whose options the capture cut off: the scale is unknown, so the
+ * flow assumes the largest (a 502-byte window may mean 64 KiB) while its
+ * RSTs stay exact.
+ */
+START_TEST(test_options_not_captured)
+{
+	struct pb_tcp_seg g = { .flags = SYN, .seq = CISN, .win = 65535,
+				.wscale = 7 };
+	uint8_t b[PB_MAX];
+	struct conv c;
+	struct pkt p;
+	size_t n;
+
+	conv_init(&c, _i);
+	n = pb_tcp_seg(b, c.cli, 40000, c.srv, 443, &g);
+	/* The capture ends with the fixed header: the option is not in it. */
+	ck_assert_int_eq(pkt_parse(&p, b, n - 4, n), PKT_OK);
+	ck_assert_uint_eq(p.tcp_wscale, PKT_WSCALE_UNKNOWN);
+	ck_assert_int_eq(flow_table_insert(c.t, &p, DIR_OUT, c.now++, 1), 0);
+	p = seg(&c, false, SYN | ACK, SISN, CISN + 1, 65535, 7, 0);
+	ck_assert_int_eq(look(&c, &p), FLOW_SYN_RECV);
+	ck_assert_int_eq(C(&c, ACK, CISN + 1, SISN + 1, 0), FLOW_ESTABLISHED);
+	p = seg(&c, false, ACK, SISN + 1, CISN + 1, 502, NOWS, 0);
+	ck_assert_int_eq(look(&c, &p), FLOW_ESTABLISHED);
+	/* Past the SYN-ACK's unscaled 65535: only a scale admits it. */
+	ck_assert_int_eq(C(&c, ACK, CISN + 1 + 100000, SISN + 1, 1000),
+			 FLOW_ESTABLISHED);
+	ck_assert_int_eq(C(&c, RST, CISN + 1 + 100000 + 100, 0, 0), -1);
+	ck_assert_int_eq(C(&c, RST, CISN + 1 + 101000, 0, 0), FLOW_CLOSED);
+	flow_table_free(c.t);
+}
+END_TEST
+
+/*
  * A new connection on the four-tuple of a live flow (its end unseen):
  * the SYN passes and changes nothing, the SYN-ACK that acknowledges it
  * restarts the flow; one that does not is refused.
@@ -461,6 +495,7 @@ static Suite *tcp_suite(void)
 	tcase_add_loop_test(tc, test_invalid_flags, 0, 2);
 	tcase_add_loop_test(tc, test_wraparound, 0, 2);
 	tcase_add_loop_test(tc, test_window_scale, 0, 4);
+	tcase_add_loop_test(tc, test_options_not_captured, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pickup");
 	tcase_add_loop_test(tc, test_pickup, 0, 2);
