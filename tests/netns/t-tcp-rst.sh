@@ -15,6 +15,7 @@
 #                                                tcp-peer.py: servers that
 #                   <-- forged RST (scapy) --    sniff their own numbers and
 #                                                forge RSTs
+# shellcheck disable=SC2317  # helpers run through check and wait_for
 . "$(dirname "$0")/lib.sh"
 
 /usr/bin/python3 -c 'import scapy.all' 2>/dev/null || skip "python3-scapy not installed"
