@@ -161,14 +161,17 @@ static void peer_from_midstream(struct flow_tcp *t, unsigned s,
 				const struct seg *g)
 {
 	struct flow_tcp_peer *p = &t->peer[s], *q = &t->peer[!s];
+	bool known = t->flags[s] & F_END;
 
 	set_loose(t);
-	if (!(t->flags[s] & F_END) || seq_gt(g->end, p->end))
+	if (!known || seq_gt(g->end, p->end))
 		p->end = g->end;
 	p->maxwin = win_clamp(g->win << TCP_MAXSCALE);
 	if (!p->maxwin)
 		p->maxwin = 1;
-	p->maxend = p->end + p->maxwin;
+	/* Its own window as a first guess (conntrack); the other's acks may say more. */
+	if (!known || seq_gt(p->end + p->maxwin, p->maxend))
+		p->maxend = p->end + p->maxwin;
 	t->flags[s] |= F_SEEN | F_END;
 	if (!(t->flags[!s] & F_END) && (g->flags & TCPF_ACK)) {
 		q->end = q->maxend = g->ack;
