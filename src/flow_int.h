@@ -99,7 +99,6 @@ int flow_initial_state(const struct flow_pkt *fp);
 enum flow_refusal {
 	FLOW_ACCEPTED = 0,
 	FLOW_REFUSED_STATE,	/* CLOSED, or a SYN on TIME_WAIT: may start anew */
-	FLOW_REFUSED_INVALID,	/* TCP flags no stack sends (flow_tcp_flags_valid) */
 	FLOW_REFUSED_WINDOW,	/* TCP segment outside the tracked windows */
 };
 

@@ -246,17 +246,13 @@ static unsigned flow_tcp_next(const struct flow_entry *e,
 /*
  * The state machine, then the windows: only a segment they accept moves
  * the state (and teaches the windows), a refused one changes nothing.
+ * Invalid flags never get here: lookup and insert turn them away first.
  */
 static unsigned flow_tcp_step(struct flow_entry *e, const struct flow_pkt *fp,
 			      bool reply, enum flow_refusal *why)
 {
-	unsigned next;
+	unsigned next = flow_tcp_next(e, fp, reply);
 
-	if (!flow_tcp_flags_valid(fp->tcp_flags)) {
-		*why = FLOW_REFUSED_INVALID;
-		return FLOW_REFUSE;
-	}
-	next = flow_tcp_next(e, fp, reply);
 	if (next == FLOW_REFUSE) {
 		*why = FLOW_REFUSED_STATE;
 		return next;

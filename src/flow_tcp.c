@@ -20,8 +20,9 @@
  * RST: accepted only with an exact number, pf's rule: seq is S.end, or off
  * by one. A RST from a side never seen (the responder answering the SYN)
  * must carry ACK acknowledging the SYN: ack is the SYN's seq + 1 (+ its
- * data), RFC 793's "acceptable ACK" in SYN-SENT. Anything else is out of
- * window, and the endpoint's own check (RFC 5961) decides about it.
+ * data), RFC 793's "acceptable ACK" in SYN-SENT. Any other RST is out of
+ * window: not the flow's packet (if a rule lets it pass alone, the
+ * endpoint's own check, RFC 5961, decides about it).
  *
  * Window scale (RFC 7323): from the options of the SYN and the SYN-ACK, in
  * effect only when both carried it; the windows of SYNs are never scaled.
