@@ -32,8 +32,8 @@
  * captured. They assume the largest, 14, so bounds I and II are wide while
  * III, IV and the RST rule stay exact; and until both sides have been seen
  * they are liberal, like conntrack's picked-up connections: every segment
- * passes and is learnt from, the silent side's end taken from the acks of
- * the other.
+ * but a RST passes and is learnt from, the silent side's end taken from
+ * the acks of the other (so its RST must carry that number).
  *
  * A SYN (no ACK) from the initiator on a live flow, out of its window, is
  * a new connection on an old four-tuple or a forgery: as conntrack's
