@@ -147,6 +147,46 @@ static int listed_state(struct conv *c)
 	return v.n == 1 ? v.state : -1;
 }
 
+/* ---- what pkt_parse gives the tracker ----------------------------------- */
+
+START_TEST(test_parse_fields)
+{
+	struct pb_tcp_seg g = { .flags = SYN, .seq = 4294967295u, .ack = 7,
+				.win = 502, .wscale = 9, .payload = 3 };
+	uint8_t b[PB_MAX];
+	struct pkt p;
+	size_t n;
+
+	n = pb_tcp_seg(b, addrs[_i][0], 1, addrs[_i][1], 2, &g);
+	ck_assert_int_eq(pkt_parse(&p, b, n, n), PKT_OK);
+	ck_assert_uint_eq(p.tcp_seq, 4294967295u);
+	ck_assert_uint_eq(p.tcp_ack, 7);
+	ck_assert_uint_eq(p.tcp_win, 502);
+	ck_assert_uint_eq(p.tcp_hlen, 24);
+	ck_assert_uint_eq(p.tcp_wscale, 9);
+	ck_assert_uint_eq(p.len - p.l4_off - p.tcp_hlen, 3);
+	/* Options cut off by the capture: the scale is unknown. */
+	ck_assert_int_eq(pkt_parse(&p, b, n - 7, n), PKT_OK);
+	ck_assert_uint_eq(p.tcp_wscale, PKT_WSCALE_UNKNOWN);
+	/* No option, or not a SYN: none. */
+	g.wscale = NOWS;
+	n = pb_tcp_seg(b, addrs[_i][0], 1, addrs[_i][1], 2, &g);
+	ck_assert_int_eq(pkt_parse(&p, b, n, n), PKT_OK);
+	ck_assert_uint_eq(p.tcp_wscale, PKT_WSCALE_NONE);
+	g.flags = ACK;
+	g.wscale = 9;
+	n = pb_tcp_seg(b, addrs[_i][0], 1, addrs[_i][1], 2, &g);
+	ck_assert_int_eq(pkt_parse(&p, b, n, n), PKT_OK);
+	ck_assert_uint_eq(p.tcp_wscale, PKT_WSCALE_NONE);
+	/* A malformed option ends the walk. */
+	g.flags = SYN;
+	n = pb_tcp_seg(b, addrs[_i][0], 1, addrs[_i][1], 2, &g);
+	b[n - 3 - 4 + 2] = 9;	/* the option's length runs past the header */
+	ck_assert_int_eq(pkt_parse(&p, b, n, n), PKT_OK);
+	ck_assert_uint_eq(p.tcp_wscale, PKT_WSCALE_NONE);
+}
+END_TEST
+
 /* ---- RST ---------------------------------------------------------------- */
 
 /* Exact, +1 and -1 (pf's rule) close the flow, from either side. */
@@ -483,7 +523,11 @@ END_TEST
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
-	TCase *tc = tcase_create("rst");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_loop_test(tc, test_parse_fields, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rst");
 
 	tcase_add_loop_test(tc, test_rst_exact_closes, 0, 12);
 	tcase_add_loop_test(tc, test_rst_wrong_seq_ignored, 0, 2);
