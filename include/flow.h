@@ -81,6 +81,10 @@ void flow_table_free(struct flow_table *t);
  * query type in the reply direction, anything on a CLOSED flow, ICMP errors
  * (never part of a flow), non-first fragments (no ports to key on).
  * A TCP SYN on a TIME_WAIT or CLOSED flow is a miss: it may start a new flow.
+ * TCP (see vpcfw(8), flow_tcp.c): a segment outside the flow's sequence
+ * windows, or a RST whose number is not exact, is a miss that changes
+ * nothing (tcp_out_of_window moves); a flag combination no stack sends is a
+ * miss on any flow (tcp_invalid moves).
  */
 enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
 				  uint64_t now, struct flow_hit *hit);
@@ -93,7 +97,9 @@ enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
  * else anywhere), or else an unestablished flow near the new bucket is
  * evicted; if there is none, -1 with errno ENOSPC and the
  * conntrack_allowance_exceeded counter moves. Also -1/EINVAL for packets
- * that cannot be tracked (ICMP errors, non-first fragments).
+ * that cannot be tracked (ICMP errors, non-first fragments, invalid TCP
+ * flags), and for a TCP segment its existing flow refuses (out of window):
+ * that flow is left as it is.
  */
 int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
 		      uint64_t now, uint32_t tag);
@@ -160,6 +166,8 @@ struct flow_stats {
 	uint64_t chain_limit;			/* inserts refused: bucket chain too long */
 	uint64_t untracked;			/* live untracked entries */
 	uint64_t untracked_skipped;		/* untracked flows not noted: no room */
+	uint64_t tcp_out_of_window;		/* TCP segments of a flow outside its window: not its packets */
+	uint64_t tcp_invalid;			/* TCP flag combinations no stack sends: part of no flow */
 };
 void flow_table_stats(struct flow_table *t, struct flow_stats *s);
 

@@ -57,7 +57,18 @@ struct pkt {
 	uint32_t len;		/* length of the whole IP packet per its headers (what a byte counter counts) */
 	uint16_t l4_off;	/* offset of the transport header in the buffer */
 	uint16_t payload_len;	/* transport payload bytes (TCP/UDP), 0 if unknown */
+	/* TCP with PKT_F_L4: what the flow table's window tracking reads. */
+	uint32_t tcp_seq;	/* host order */
+	uint32_t tcp_ack;	/* host order; as on the wire, also without ACK */
+	uint16_t tcp_win;	/* unscaled, host order */
+	uint8_t tcp_hlen;	/* header bytes with options (20..60) */
+	uint8_t tcp_wscale;	/* SYN's window scale option, or PKT_WSCALE_* */
 };
+
+/* pkt.tcp_wscale when there is no number: not a SYN, or no option. */
+#define PKT_WSCALE_NONE		0xff
+/* A SYN whose options were not captured: the scale cannot be known. */
+#define PKT_WSCALE_UNKNOWN	0xfe
 
 /*
  * Parse `caplen` bytes at `data` (starting at the IP header). `wirelen` is the

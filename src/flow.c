@@ -62,6 +62,8 @@ struct flow_counters {
 	atomic_uint_least64_t chain_limit;
 	atomic_uint_least64_t untracked;
 	atomic_uint_least64_t untracked_skipped;
+	atomic_uint_least64_t tcp_out_of_window;
+	atomic_uint_least64_t tcp_invalid;
 };
 
 struct flow_pool {
@@ -230,6 +232,7 @@ static struct flow_entry *flow_chain_find(struct flow_table *t, size_t b,
 enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
 				  uint64_t now, struct flow_hit *hit)
 {
+	enum flow_refusal why = FLOW_ACCEPTED;
 	struct flow_entry *e, *reaped = NULL;
 	enum flow_match m = FLOW_MISS;
 	struct flow_pkt fp;
@@ -237,13 +240,18 @@ enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
 
 	if (flow_pkt_build(&t->conf, p, &fp) < 0)
 		return FLOW_MISS;
+	if (fp.l4 == FL_TCP && !flow_tcp_flags_valid(fp.tcp_flags)) {
+		/* Part of no flow, whether one exists or not (flow_state.c). */
+		flow_inc(t, tcp_invalid);
+		return FLOW_MISS;
+	}
 	b = flow_bucket_of(t, &fp.key);
 	s = flow_stripe_of(t, b);
 	flow_lock(t, s);
 	e = flow_chain_find(t, b, &fp.key, now, &len, &reaped);
 	/* Untracked: the rules judge the packet, note_untracked counts it. */
 	if (e && !e->untracked)
-		m = flow_account(&t->conf, e, &fp, now);
+		m = flow_account(&t->conf, e, &fp, now, &why);
 	if (m != FLOW_MISS && hit) {
 		hit->state = (enum flow_state)e->state;
 		hit->init_dir = (enum dir)e->init_dir;
@@ -251,6 +259,8 @@ enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
 	}
 	flow_unlock(t, s);
 	flow_pool_put(t, reaped);
+	if (why == FLOW_REFUSED_WINDOW)
+		flow_inc(t, tcp_out_of_window);
 	return m;
 }
 
@@ -346,13 +356,16 @@ static struct flow_entry *flow_evict(struct flow_table *t, size_t b, size_t n,
 static int flow_insert_existing(struct flow_table *t, struct flow_entry *e,
 				const struct flow_ins *in)
 {
+	enum flow_refusal why;
+
 	if (e->untracked) {
 		flow_sub(t, untracked, 1);
 		flow_stripe_untracked(t, flow_stripe_of(t, in->b), false);
 		flow_inc(t, count);
-	} else if (flow_account(&t->conf, e, &in->fp, in->now) != FLOW_MISS) {
+	} else if (flow_account(&t->conf, e, &in->fp, in->now, &why) != FLOW_MISS) {
 		return 0;
-	} else if (e->state != FLOW_TIME_WAIT && e->state != FLOW_CLOSED) {
+	} else if (why != FLOW_REFUSED_STATE) {
+		/* Out of window: the flow stays as it is (lookup counted it). */
 		errno = EINVAL;
 		return -1;
 	}
@@ -682,6 +695,8 @@ void flow_table_stats(struct flow_table *t, struct flow_stats *s)
 	s->chain_limit = flow_get(t, chain_limit);
 	s->untracked = flow_get(t, untracked);
 	s->untracked_skipped = flow_get(t, untracked_skipped);
+	s->tcp_out_of_window = flow_get(t, tcp_out_of_window);
+	s->tcp_invalid = flow_get(t, tcp_invalid);
 }
 
 /* ---- listing ------------------------------------------------------- */

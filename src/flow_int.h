@@ -28,7 +28,24 @@ struct flow_key {
 /* Idle timeout cap of an untracked TCP entry (it decides nothing). */
 #define FLOW_UNTRACKED_TCP_S	600
 
-/* Bit fields keep the entry at 112 bytes with the untracked mark. */
+/*
+ * TCP window tracking (flow_tcp.c), one peer per key side: conntrack's
+ * ip_ct_tcp_state, pf's pf_state_peer. Sequence numbers wrap (mod 2^32).
+ */
+struct flow_tcp_peer {
+	uint32_t end;		/* highest seq + len it sent (td_end, pf seqlo) */
+	uint32_t maxend;	/* highest ack + window the other allowed it (td_maxend, pf seqhi) */
+	uint32_t maxwin;	/* largest window it advertised, scaled (td_maxwin) */
+};
+
+struct flow_tcp {
+	struct flow_tcp_peer peer[2];
+	uint32_t syn_end;	/* a new SYN on a live flow: its seq + 1 (reopen) */
+	uint8_t wscale[2];	/* window shift of each side */
+	uint8_t flags[2];	/* FLOW_TCP_F_* of each side */
+};
+
+/* Bit fields keep the entry at 144 bytes with the untracked mark. */
 struct flow_entry {
 	struct flow_entry *next;
 	struct flow_key key;
@@ -40,6 +57,7 @@ struct flow_entry {
 	uint8_t untracked : 1;	/* for listing only: never a hit (flow.h) */
 	uint64_t created, last_seen, expires;
 	uint64_t packets[2], bytes[2];
+	struct flow_tcp tcp;	/* TCP only: sequence windows */
 };
 
 /* What a packet contributes to a lookup or insert, computed before locking. */
@@ -76,9 +94,43 @@ uint64_t flow_key_hash(const struct flow_conf *c, const struct flow_key *k);
 
 /* The state p starts a flow in, or -1 if it cannot start one. */
 int flow_initial_state(const struct flow_pkt *fp);
-/* Run fp through e's state machine and account it; FLOW_MISS if refused. */
+
+/* Why flow_account refused a packet (a miss). */
+enum flow_refusal {
+	FLOW_ACCEPTED = 0,
+	FLOW_REFUSED_STATE,	/* CLOSED, or a SYN on TIME_WAIT: may start anew */
+	FLOW_REFUSED_WINDOW,	/* TCP segment outside the tracked windows */
+};
+
+/*
+ * Run fp through e's state machine and account it; FLOW_MISS if refused,
+ * with the reason in *why (NULL: not wanted). A refused packet changes
+ * nothing in e.
+ */
 enum flow_match flow_account(const struct flow_conf *c, struct flow_entry *e,
-			     const struct flow_pkt *fp, uint64_t now);
+			     const struct flow_pkt *fp, uint64_t now,
+			     enum flow_refusal *why);
+
+/* ---- TCP window tracking (flow_tcp.c) ---- */
+
+/* Is this a flag combination conntrack's tcp_valid_flags admits? */
+bool flow_tcp_flags_valid(uint8_t tcp_flags);
+
+enum flow_tcp_result {
+	FLOW_TCP_OK,		/* in window: state learnt, the state machine may move */
+	FLOW_TCP_IGNORE,	/* a new SYN on a live flow: passes, remembered, no change */
+	FLOW_TCP_REOPEN,	/* the SYN-ACK answering that SYN: the flow restarted in SYN_RECV */
+	FLOW_TCP_BAD,		/* out of window, or a RST whose number is not exact */
+};
+
+/*
+ * Check fp (TCP, valid flags, key side fp->side) against the windows of t
+ * for a flow in `state` whose creating packet came from init_side, and
+ * learn from it when it is acceptable. Nothing changes on FLOW_TCP_BAD.
+ */
+enum flow_tcp_result flow_tcp_track(struct flow_tcp *t, unsigned state,
+				    unsigned init_side,
+				    const struct flow_pkt *fp);
 /* (Re)start e (keeping e->next) as the flow fp creates, account fp. */
 void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
 		      const struct flow_pkt *fp, int state, enum dir d,

@@ -14,7 +14,12 @@
  * 16-byte key from getrandom(), so remote senders cannot aim at one chain;
  * the chain cap bounds the damage if they could.
  *
- * State machine (TCP), s = the side that sent the packet:
+ * State machine (TCP), s = the side that sent the packet. Flag
+ * combinations conntrack's tcp_valid_flags calls invalid (SYN|FIN, SYN|RST,
+ * FIN without ACK, no flags, ...: flow_tcp.c) start nothing and are a miss
+ * on every flow; every other segment of a flow must also be in its window
+ * (flow_tcp.c: conntrack's tcp_in_window, pf's exact RST) to be a hit and
+ * move the state, else it is a miss that changes nothing.
  *   no flow  SYN (no ACK)              -> NEW            (insert)
  *            ACK without SYN/RST       -> ESTABLISHED    (mid-stream pickup;
  *                                         a FIN|ACK then moves on to FIN_WAIT)
@@ -26,7 +31,9 @@
  *                ACK from the other side           -> CLOSE_WAIT
  *   CLOSE_WAIT   FIN from the other side           -> LAST_ACK
  *   LAST_ACK     ACK from the fin side             -> TIME_WAIT
- *   any          RST (a hit)                       -> CLOSED
+ *   any          RST with an exact number          -> CLOSED
+ *   SYN_RECV..LAST_ACK  new SYN from the initiator -> hit, unchanged; its
+ *                SYN-ACK answer                    -> SYN_RECV (reopened)
  *   TIME_WAIT    SYN (no ACK)                      -> miss (insert reuses)
  *   CLOSED       anything                          -> miss (insert reuses)
  *   otherwise: a hit, state unchanged.
@@ -177,7 +184,7 @@ int flow_initial_state(const struct flow_pkt *fp)
 
 	switch (fp->l4) {
 	case FL_TCP:
-		if (f & TCPF_RST)
+		if ((f & TCPF_RST) || !flow_tcp_flags_valid(f))
 			return -1;
 		if (f & TCPF_SYN)
 			return (f & TCPF_ACK) ? -1 : FLOW_NEW;
@@ -236,13 +243,40 @@ static unsigned flow_tcp_next(const struct flow_entry *e,
 	}
 }
 
-/* The state after fp on e, or FLOW_REFUSE when the packet is a miss. */
-static unsigned flow_next_state(const struct flow_entry *e,
-				const struct flow_pkt *fp, bool reply)
+/*
+ * The state machine, then the windows: only a segment they accept moves
+ * the state (and teaches the windows), a refused one changes nothing.
+ * Invalid flags never get here: lookup and insert turn them away first.
+ */
+static unsigned flow_tcp_step(struct flow_entry *e, const struct flow_pkt *fp,
+			      bool reply, enum flow_refusal *why)
+{
+	unsigned next = flow_tcp_next(e, fp, reply);
+
+	if (next == FLOW_REFUSE) {
+		*why = FLOW_REFUSED_STATE;
+		return next;
+	}
+	switch (flow_tcp_track(&e->tcp, e->state, e->init_side, fp)) {
+	case FLOW_TCP_OK:
+		return next;
+	case FLOW_TCP_IGNORE:
+		return e->state;
+	case FLOW_TCP_REOPEN:
+		return FLOW_SYN_RECV;
+	default:
+		*why = FLOW_REFUSED_WINDOW;
+		return FLOW_REFUSE;
+	}
+}
+
+/* The state after fp on e, or FLOW_REFUSE (reason in *why) for a miss. */
+static unsigned flow_next_state(struct flow_entry *e, const struct flow_pkt *fp,
+				bool reply, enum flow_refusal *why)
 {
 	switch (fp->l4) {
 	case FL_TCP:
-		return flow_tcp_next(e, fp, reply);
+		return flow_tcp_step(e, fp, reply, why);
 	case FL_UDP:
 		if (e->state == FLOW_NEW)
 			return reply ? FLOW_ESTABLISHED : FLOW_NEW;
@@ -266,11 +300,17 @@ static void flow_touch(const struct flow_conf *c, struct flow_entry *e,
 
 /* Run fp through e's state machine and account it; FLOW_MISS if refused. */
 enum flow_match flow_account(const struct flow_conf *c, struct flow_entry *e,
-			     const struct flow_pkt *fp, uint64_t now)
+			     const struct flow_pkt *fp, uint64_t now,
+			     enum flow_refusal *why)
 {
 	bool reply = fp->side != e->init_side;
-	unsigned next = flow_next_state(e, fp, reply);
+	enum flow_refusal dummy;
+	unsigned next;
 
+	if (!why)
+		why = &dummy;
+	*why = FLOW_ACCEPTED;
+	next = flow_next_state(e, fp, reply, why);
 	if (next == FLOW_REFUSE)
 		return FLOW_MISS;
 	if (next == FLOW_FIN_WAIT && e->state != FLOW_FIN_WAIT)
@@ -304,7 +344,7 @@ void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
 		      uint64_t now, uint32_t tag)
 {
 	flow_entry_init(e, fp, state, d, now, tag);
-	flow_account(c, e, fp, now);
+	flow_account(c, e, fp, now, NULL);
 }
 
 void flow_entry_start_untracked(const struct flow_conf *c, struct flow_entry *e,

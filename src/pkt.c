@@ -49,6 +49,11 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
 static uint16_t clamp16(size_t v)
 {
 	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
@@ -74,7 +79,60 @@ static bool pkt_first_frag(const struct pkt *p)
 	return (p->flags & (PKT_F_FRAG | PKT_F_LATER_FRAG)) == PKT_F_FRAG;
 }
 
-/* Only the fixed 20 bytes must be captured: the verdict never reads options. */
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_WSCALE	3
+
+/*
+ * The window scale option of a SYN (RFC 7323 2.2), or PKT_WSCALE_NONE.
+ * Options are parsed as conntrack's tcp_options() does: a malformed length
+ * ends the walk. o..o+n must be captured.
+ */
+static uint8_t tcp_wscale_opt(const uint8_t *o, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t kind = o[i], len;
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || (len = o[i + 1]) < 2 || i + len > n)
+			break;
+		if (kind == TCPOPT_WSCALE && len == 3)
+			return o[i + 2];
+		i += len;
+	}
+	return PKT_WSCALE_NONE;
+}
+
+/* Sequence fields for the flow table, and the SYN's window scale. */
+static void pkt_tcp_seq(struct pkt *p, const struct pkt_view *v, size_t off,
+			size_t hl)
+{
+	const uint8_t *t = v->data + off;
+
+	p->tcp_seq = get32(t + 4);
+	p->tcp_ack = get32(t + 8);
+	p->tcp_win = get16(t + 14);
+	p->tcp_hlen = (uint8_t)hl;
+	p->tcp_wscale = PKT_WSCALE_NONE;
+	if (!(p->tcp_flags & TCPF_SYN))
+		return;
+	if (off + hl > v->cap)
+		p->tcp_wscale = PKT_WSCALE_UNKNOWN;
+	else
+		p->tcp_wscale = tcp_wscale_opt(t + 20, hl - 20);
+}
+
+/*
+ * Only the fixed 20 bytes must be captured: the rules never read options;
+ * the window tracking copes with a SYN whose options were cut off.
+ */
 static enum pkt_status pkt_parse_tcp(struct pkt *p, const struct pkt_view *v,
 				     size_t off)
 {
@@ -96,6 +154,7 @@ static enum pkt_status pkt_parse_tcp(struct pkt *p, const struct pkt_view *v,
 	p->dport = get16(t + 2);
 	p->tcp_flags = t[13];
 	p->payload_len = clamp16(v->len - off - hl);
+	pkt_tcp_seq(p, v, off, hl);
 	return PKT_OK;
 }
 

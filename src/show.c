@@ -120,6 +120,8 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(e->fs.count), U(e->fs.cap), U(e->fs.inserts), U(e->fs.expired),
 		U(e->fs.evictions), U(e->fs.conntrack_allowance_exceeded),
 		U(e->fs.untracked));
+	fprintf(out, "tcp: out_of_window %llu, invalid_flags %llu\n",
+		U(e->fs.tcp_out_of_window), U(e->fs.tcp_invalid));
 	for (i = 0; i < e->nq; i++)
 		text_queue(&e->q[i], out);
 	totals(e, &t);
@@ -238,6 +240,9 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		"no_payload", (json_int_t)fail_sum(e, offsetof(struct queue_stats, no_payload)),
 		"unanswerable", (json_int_t)fail_sum(e, offsetof(struct queue_stats, bad_msgs)),
 		"early", (json_int_t)fail_sum(e, offsetof(struct queue_stats, early))));
+	json_object_set_new(root, "tcp", json_pack("{s:I, s:I}",
+		"out_of_window", (json_int_t)e->fs.tcp_out_of_window,
+		"invalid_flags", (json_int_t)e->fs.tcp_invalid));
 	json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
 	json_decref(root);
@@ -311,6 +316,12 @@ static void prom_stats(const struct show_engine *e, FILE *out)
 	prom(out, "conntrack_allowance_exceeded_total", "New flows refused at the cap.", "counter");
 	fprintf(out, "vpcfw_conntrack_allowance_exceeded_total %llu\n",
 		U(e->fs.conntrack_allowance_exceeded));
+	prom(out, "tcp_segments_refused_total",
+	     "TCP segments no flow accepts: out of its window, or invalid flags.", "counter");
+	fprintf(out, "vpcfw_tcp_segments_refused_total{reason=\"out_of_window\"} %llu\n",
+		U(e->fs.tcp_out_of_window));
+	fprintf(out, "vpcfw_tcp_segments_refused_total{reason=\"invalid_flags\"} %llu\n",
+		U(e->fs.tcp_invalid));
 	prom(out, "reloads_total", "Reloads by result.", "counter");
 	fprintf(out, "vpcfw_reloads_total{result=\"ok\"} %llu\n", U(e->reloads_ok));
 	fprintf(out, "vpcfw_reloads_total{result=\"failed\"} %llu\n", U(e->reloads_failed));

@@ -38,6 +38,7 @@ struct pspec {
 	uint8_t type, code;
 	uint8_t tcp_flags;
 	bool icmp_error;	/* an ICMP error (type/code) quoting a TCP packet */
+	uint32_t seq;		/* TCP: 0 for pb_tcp's 1 */
 };
 
 #define SYN  TCPF_SYN
@@ -46,6 +47,8 @@ struct pspec {
 #define PA   (TCPF_PSH | TCPF_ACK)
 #define RST  TCPF_RST
 #define TCP(s, sp, d, dp, f) { .proto = 6, .src = s, .dst = d, .sport = sp, .dport = dp, .tcp_flags = f }
+#define TCPSEQ(s, sp, d, dp, f, q) { .proto = 6, .src = s, .dst = d, .sport = sp, .dport = dp, \
+				     .tcp_flags = f, .seq = q }
 #define UDP(s, sp, d, dp)    { .proto = 17, .src = s, .dst = d, .sport = sp, .dport = dp }
 #define ICMP(s, d, t, c)     { .proto = 1, .src = s, .dst = d, .type = t, .code = c }
 #define ICMPERR(s, d, t, c)  { .proto = 1, .src = s, .dst = d, .type = t, .code = c, .icmp_error = true }
@@ -57,6 +60,13 @@ static void build_pkt(const struct pspec *s, struct pkt *p)
 
 	switch (s->proto) {
 	case 6:
+		if (s->seq) {
+			struct pb_tcp_seg g = { .flags = s->tcp_flags, .seq = s->seq,
+						.wscale = -1 };
+
+			n = pb_tcp_seg(buf, s->src, s->sport, s->dst, s->dport, &g);
+			break;
+		}
 		n = pb_tcp(buf, s->src, s->sport, s->dst, s->dport, s->tcp_flags);
 		break;
 	case 17:
@@ -693,6 +703,46 @@ START_TEST(test_untrackable)
 }
 END_TEST
 
+/*
+ * A RST with a wrong sequence number is not the flow's packet (vpcfw(8)):
+ * the rules judge it alone, and the flow stays established. The handshake
+ * of pb_tcp leaves both sides at sequence number 2.
+ */
+START_TEST(test_tcp_blind_rst)
+{
+	static const struct sspec sg[] = { SIN(6, 22, 22, "203.0.113.0/24"), SEND };
+	static const struct step steps[] = {
+		{ "SYN in", DIR_IN, TCP("203.0.113.1", 40000, "10.0.0.5", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 0, ST(FLOW_NEW) },
+		{ "SYN-ACK out", DIR_OUT, TCP("10.0.0.5", 22, "203.0.113.1", 40000, SA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_SYN_RECV) },
+		{ "ACK in", DIR_IN, TCP("203.0.113.1", 40000, "10.0.0.5", 22, ACK),
+		  true, VL_SG, SGO_FLOW_ORIG, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "a wrong RST out: no outbound rule, dropped", DIR_OUT,
+		  TCPSEQ("10.0.0.5", 22, "203.0.113.1", 40000, RST, 100000),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+		{ "a wrong RST in: the inbound rule lets it pass alone", DIR_IN,
+		  TCPSEQ("203.0.113.1", 40000, "10.0.0.5", 22, RST, 100000),
+		  true, VL_SG, SGO_UNTRACKED, 0, 0, 0 },
+		{ "the flow still carries the server's data", DIR_OUT,
+		  TCP("10.0.0.5", 22, "203.0.113.1", 40000, PA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_ESTABLISHED) },
+		{ "the exact RST out closes it", DIR_OUT,
+		  TCPSEQ("10.0.0.5", 22, "203.0.113.1", 40000, RST, 2),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, ST(FLOW_CLOSED) },
+	};
+	struct policy *pol = tu_policy_of(NULL, sg);
+	struct flow_table *ft = tu_table_of(1024, HASH_KEY);
+	struct flow_stats fs;
+
+	RUN(pol, ft, steps);
+	flow_table_stats(ft, &fs);
+	ck_assert_uint_eq(fs.tcp_out_of_window, 2);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
 /* AWS 3.8: at the cap new tracked flows are dropped; untracked ones are not. */
 START_TEST(test_table_full)
 {
@@ -953,6 +1003,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_untracked_listed);
 	tcase_add_test(tc, test_infrastructure);
 	tcase_add_test(tc, test_untrackable);
+	tcase_add_test(tc, test_tcp_blind_rst);
 	tcase_add_test(tc, test_table_full);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("build");

@@ -149,23 +149,52 @@ static void pb_finish_l4(const struct pb_addrs *a, uint8_t proto, uint8_t *l4,
 size_t pb_tcp(uint8_t *buf, const char *src, uint16_t sport, const char *dst,
 	      uint16_t dport, uint8_t tcp_flags)
 {
+	struct pb_tcp_seg g = {
+		.flags = tcp_flags, .seq = 1, .ack = (tcp_flags & 0x10) ? 1 : 0,
+		.win = 65535, .wscale = -1,
+	};
+
+	return pb_tcp_seg(buf, src, sport, dst, dport, &g);
+}
+
+size_t pb_tcp_seg(uint8_t *buf, const char *src, uint16_t sport,
+		  const char *dst, uint16_t dport, struct pb_tcp_seg *g)
+{
+	size_t thl = g->wscale >= 0 ? 24 : 20, hl;
+	size_t cap = g->payload > PB_MAX / 2 ? 0 : g->payload;
 	struct pb_addrs a;
-	size_t hl;
 	uint8_t *t;
 
 	pb_parse_addrs(&a, src, dst);
-	hl = pb_ip_header(buf, &a, 6, 20);
+	hl = pb_ip_header(buf, &a, 6, thl + cap);
+	if (cap < g->payload) {
+		/* Headers only, the lengths of the whole: a cut capture. */
+		if (a.family == AF_INET) {
+			pb_put16(buf + 2, (uint16_t)(hl + thl + g->payload));
+			pb_put16(buf + 10, 0);
+			pb_ip4_csum(buf);
+		} else {
+			pb_put16(buf + 4, (uint16_t)(thl + g->payload));
+		}
+	}
+	g->caplen = hl + thl + cap;
 	t = buf + hl;
-	memset(t, 0, 20);
+	memset(t, 0, thl + cap);
 	pb_put16(t, sport);
 	pb_put16(t + 2, dport);
-	pb_put32(t + 4, 1);
-	pb_put32(t + 8, (tcp_flags & 0x10) ? 1 : 0);
-	t[12] = 5 << 4;
-	t[13] = tcp_flags;
-	pb_put16(t + 14, 65535);
-	pb_finish_l4(&a, 6, t, 20, 16);
-	return hl + 20;
+	pb_put32(t + 4, g->seq);
+	pb_put32(t + 8, g->ack);
+	t[12] = (uint8_t)((thl / 4) << 4);
+	t[13] = g->flags;
+	pb_put16(t + 14, g->win);
+	if (g->wscale >= 0) {
+		t[20] = 1;	/* NOP */
+		t[21] = 3;	/* window scale, RFC 7323 */
+		t[22] = 3;
+		t[23] = (uint8_t)g->wscale;
+	}
+	pb_finish_l4(&a, 6, t, thl + cap, 16);
+	return hl + thl + g->payload;
 }
 
 size_t pb_udp(uint8_t *buf, const char *src, uint16_t sport, const char *dst,

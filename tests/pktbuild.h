@@ -15,6 +15,23 @@
 
 size_t pb_tcp(uint8_t *buf, const char *src, uint16_t sport, const char *dst,
 	      uint16_t dport, uint8_t tcp_flags);
+
+/*
+ * A TCP segment with the numbers a window tracker reads. Returns its wire
+ * length; g->caplen gets the bytes written: all of them, or for a payload
+ * over PB_MAX / 2 the headers only, as a copy range would cut it (parse
+ * with caplen and the wire length).
+ */
+struct pb_tcp_seg {
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t win;
+	int wscale;		/* window scale option (NOP + 3 bytes), or -1 for none */
+	size_t payload;		/* zero bytes after the header */
+	size_t caplen;		/* out */
+};
+size_t pb_tcp_seg(uint8_t *buf, const char *src, uint16_t sport,
+		  const char *dst, uint16_t dport, struct pb_tcp_seg *g);
 size_t pb_udp(uint8_t *buf, const char *src, uint16_t sport, const char *dst,
 	      uint16_t dport, size_t payload);
 /* ICMP (IPv4) or ICMPv6 by family; `id` goes in the echo/query identifier field. */
