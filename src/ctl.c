@@ -132,19 +132,6 @@ static void conn_drop(struct ctl_server *s, struct ctl_conn *c, bool close_fd)
 	c->fd = -1;
 }
 
-void ctl_server_free(struct ctl_server *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	for (i = 0; i < CTL_MAX_CLIENTS; i++)
-		if (s->conn[i].fd >= 0)
-			conn_drop(s, &s->conn[i], true);
-	epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
-	free(s);
-}
-
 /* One try to tell a client why it is closed; it never waits. */
 static void conn_tell(struct ctl_conn *c, const char *why)
 {
@@ -188,6 +175,26 @@ static void conn_discard(struct ctl_server *s, struct ctl_conn *c)
 		;
 	if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 		conn_drop(s, c, true);
+}
+
+void ctl_server_free(struct ctl_server *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_conn *c = &s->conn[i];
+
+		if (c->fd < 0)
+			continue;
+		/* Not yet served: say so, or its client could not tell it was not. */
+		if (!c->out && !c->refused)
+			conn_tell(c, "ERR\nthe engine is stopping: request not served\n");
+		conn_drop(s, c, true);
+	}
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+	free(s);
 }
 
 /* Send what the socket takes now; close once all is sent or on an error. */

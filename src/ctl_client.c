@@ -175,7 +175,7 @@ static int read_status(int fd, char *buf, size_t cap, size_t *have, uint64_t dea
 		r = recv_chunk(fd, buf + *have, cap - *have, deadline);
 		if (r <= 0) {
 			if (r == 0)
-				errno = EPROTO;
+				errno = ECONNRESET;	/* closed before a word */
 			return CTL_UNKNOWN;
 		}
 		*have += (size_t)r;
@@ -231,7 +231,7 @@ static int read_status_exact(int fd, uint64_t deadline)
 
 		if (r <= 0) {
 			if (r == 0)
-				errno = EPROTO;
+				errno = ECONNRESET;	/* closed before a word */
 			return CTL_UNKNOWN;
 		}
 		if (line[n++] == '\n')
