@@ -317,6 +317,33 @@ START_TEST(test_ctl_stall)
 }
 END_TEST
 
+/* Sent, never answered: the outcome is unknown, not a failure, and not "no engine". */
+START_TEST(test_ctl_timeout)
+{
+	char *const words[] = { "reload", NULL };
+	char path[64], *text = NULL;
+	size_t len = 0;
+	uint64_t t0;
+	FILE *out;
+	int lfd, ret;
+
+	snprintf(path, sizeof(path), "/tmp/check_ctl.%d.mute", (int)getpid());
+	unlink(path);
+	lfd = ctl_listen(path);			/* listens, never accepts */
+	ck_assert_int_ge(lfd, 0);
+	out = open_memstream(&text, &len);
+	t0 = now_ms();
+	ret = ctl_request(path, words, 300, out);
+	ck_assert_int_eq(ret, CTL_UNKNOWN);
+	ck_assert_int_eq(errno, ETIMEDOUT);
+	ck_assert_uint_lt(now_ms() - t0, 3000);
+	fclose(out);
+	free(text);
+	close(lfd);
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ctl");
@@ -331,6 +358,7 @@ int main(void)
 	tcase_add_test(tc, test_read_regular);
 	tcase_add_test(tc, test_ctl_framing);
 	tcase_add_test(tc, test_ctl_stall);
+	tcase_add_test(tc, test_ctl_timeout);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
