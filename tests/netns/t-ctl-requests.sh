@@ -48,6 +48,7 @@ tcp_ok "TCP 82 still allowed after reading 'sg two.json' again" "$PEER_NS" "$H4"
 say "a file the engine cannot parse: quoted to the client, never to the log"
 MARK="secret-$RANDOM$RANDOM"
 SECRET="$TMPD/not rules"
+# shellcheck disable=SC2016
 printf 'root:$y$j9T$%s:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\n' "$MARK" >"$SECRET"
 chmod 600 "$SECRET"
 rc=$(rc_of vpcfw apply --ctl "$CTL" --nacl "$SECRET" --confirm 60)

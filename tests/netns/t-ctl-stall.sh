@@ -34,6 +34,7 @@ SIEGE=()
 besiege() {
 	local i
 	for ((i = 0; i < $1; i++)); do
+		# shellcheck disable=SC2016
 		bg "$HOST_NS" bash -c 'while :; do
 			socat -u UNIX-CONNECT:"$1" OPEN:/dev/null 2>/dev/null; sleep 0.1
 		done' silent "$CTL"
@@ -46,13 +47,12 @@ clients_connected() {
 	[ "$(in_host ss -Hx state connected src "$CTL" 2>/dev/null | wc -l)" -ge "$1" ]
 }
 
-# timed NAME CMD...: run CMD, keep its status in NAME_rc and time in NAME_ms.
+# timed CMD...: run CMD; its status in TIMED_RC, its time in TIMED_MS.
 timed() {
-	local name=$1 t0 rc; shift
+	local t0
 	t0=$(now_ms)
-	"$@"; rc=$?
-	printf -v "${name}_rc" '%s' "$rc"
-	printf -v "${name}_ms" '%s' $(( $(now_ms) - t0 ))
+	"$@"; TIMED_RC=$?
+	TIMED_MS=$(( $(now_ms) - t0 ))
 }
 
 status_to() { in_host timeout 20 "$VPCFW" status --ctl "$CTL" >"$TMPD/status.out" 2>&1; }
@@ -60,12 +60,12 @@ reload_to() { in_host timeout 20 "$VPCFW" reload --ctl "$CTL" >"$TMPD/reload.out
 
 # under_siege WHAT: status and reload answer promptly and the reload takes effect.
 under_siege() {
-	timed st status_to
-	check "status exits 0 $1 (rc $st_rc, ${st_ms} ms)" test "$st_rc" = 0
-	check "status answers within 3 s $1 (${st_ms} ms)" test "$st_ms" -le 3000
-	timed rl reload_to
-	check "reload exits 0 $1 (rc $rl_rc, ${rl_ms} ms)" test "$rl_rc" = 0
-	check "reload answers within 3 s $1 (${rl_ms} ms)" test "$rl_ms" -le 3000
+	timed status_to
+	check "status exits 0 $1 (rc $TIMED_RC, $TIMED_MS ms)" test "$TIMED_RC" = 0
+	check "status answers within 3 s $1 ($TIMED_MS ms)" test "$TIMED_MS" -le 3000
+	timed reload_to
+	check "reload exits 0 $1 (rc $TIMED_RC, $TIMED_MS ms)" test "$TIMED_RC" = 0
+	check "reload answers within 3 s $1 ($TIMED_MS ms)" test "$TIMED_MS" -le 3000
 	sed 's/^/#   /' "$TMPD/reload.out"
 }
 
