@@ -27,6 +27,7 @@ struct ctl_conn {
 	uint64_t deadline;		/* one per request, not per read */
 	char *in;			/* the request so far */
 	size_t in_len;
+	size_t word, scanned;		/* where the last word began; NUL-free up to */
 	char *out;			/* the answer, from out_off on still to send */
 	size_t out_len, out_off;
 	bool refused;			/* told why; what it still sends is dropped */
@@ -159,7 +160,7 @@ static void conn_refuse_linger(struct ctl_server *s, struct ctl_conn *c, const c
 	shutdown(c->fd, SHUT_WR);
 	free(c->in);
 	c->in = NULL;
-	c->in_len = 0;
+	c->in_len = c->word = c->scanned = 0;
 	c->refused = true;
 	c->deadline = now_ms() + CTL_LINGER_MS;
 }
@@ -241,6 +242,26 @@ static void conn_answer(struct ctl_server *s, struct ctl_conn *c, bool ok,
 	c->deadline = now_ms() + CTL_ANSWER_DEADLINE_MS;
 	epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev);
 	conn_write(s, c);
+}
+
+/*
+ * Has the empty word that ends a request arrived? Each byte is looked at
+ * once, however thinly the request trickles in.
+ */
+static bool request_complete(struct ctl_conn *c)
+{
+	while (c->scanned < c->in_len) {
+		char *end = memchr(c->in + c->scanned, '\0', c->in_len - c->scanned);
+
+		if (!end) {
+			c->scanned = c->in_len;
+			return false;
+		}
+		if ((size_t)(end - c->in) == c->word)
+			return true;
+		c->word = c->scanned = (size_t)(end - c->in) + 1;
+	}
+	return false;
 }
 
 /*
@@ -339,6 +360,8 @@ static void conn_read(struct ctl_server *s, struct ctl_conn *c)
 		if (r <= 0)
 			break;
 		c->in_len += (size_t)r;
+		if (!request_complete(c))
+			continue;
 		n = request_words(c->in, c->in_len, argv);
 		if (n < 0) {
 			conn_refuse_linger(s, c, "ERR\nbad request (no command, or too many words)\n");
@@ -348,6 +371,7 @@ static void conn_read(struct ctl_server *s, struct ctl_conn *c)
 			conn_serve(s, c, argv);
 			return;
 		}
+		/* (n == 0 cannot be: request_complete saw the end) */
 	}
 	/* End of input (or an error) before the request was complete. */
 	conn_refuse(s, c, c->in_len ? "ERR\nincomplete request\n" : "");

@@ -266,6 +266,19 @@ START_TEST(test_ctl_framing)
 	free(text);
 	ck_assert_int_eq(ask(&v, unknown, &text), CTL_ERR);
 	free(text);
+	{
+		/* A byte at a time: the words and the end are found across reads. */
+		static const char req[] = "echo\0a b\0\0";
+		int fd = raw_connect(v.path);
+		size_t i;
+
+		for (i = 0; i < sizeof(req) - 1; i++) {
+			ck_assert_int_eq(send(fd, req + i, 1, MSG_NOSIGNAL), 1);
+			usleep(2000);
+		}
+		ck_assert_str_eq(read_all(fd), "OK\n[a b]\n");
+		close(fd);
+	}
 	srv_stop(&v);
 	/* Nobody listens: the request was never sent. */
 	ck_assert_int_eq(ask(&v, fail, &text), CTL_NO_ENGINE);
