@@ -34,4 +34,12 @@ size_t diag_warnings(const struct diag *d);
 /* Print every message in order: "file:line:col: error: msg", source, caret. */
 void diag_print(const struct diag *d, FILE *out);
 
+/*
+ * One line for a log that more people read than those who asked: the files
+ * and their counts of errors ("/etc/x.json: 3 errors"), never a message's
+ * text or a source line, which may quote the file. Written into buf
+ * (NUL-terminated, cut at len).
+ */
+void diag_summary(const struct diag *d, char *buf, size_t len);
+
 #endif

@@ -14,4 +14,16 @@
  */
 int file_read_all(const char *path, char **out, size_t *len);
 
+/*
+ * As file_read_all, for the engine, which must never wait on a file: path
+ * is opened with O_NONBLOCK (a FIFO without a writer cannot hold the open)
+ * and must be a regular file of at most FILE_READ_MAX bytes, checked
+ * before reading. -1 with errno EINVAL for anything else (FIFO, device,
+ * socket, directory, "-"), EFBIG when too large.
+ */
+int file_read_regular(const char *path, char **out, size_t *len);
+
+/* Words for an errno of the functions above ("not a regular file", ...). */
+const char *file_read_error(int err);
+
 #endif

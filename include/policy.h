@@ -28,6 +28,8 @@ struct policy_src {
 	const char *const *sg_files;
 	size_t n_sg;
 	const struct aws_map *map;
+	/* The engine's loads: regular files only, never waiting (file_read_regular). */
+	bool regular_only;
 };
 
 /*

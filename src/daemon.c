@@ -125,7 +125,7 @@ static void on_signal(struct daemon *d)
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading the rule files");
-		daemon_reload(d, stderr);
+		daemon_reload_logged(d);
 		return;
 	}
 	log_info("signal %u: judging what is queued, then stopping", si.ssi_signo);
@@ -229,37 +229,48 @@ static void on_timer(struct daemon *d)
 	unjudged_tick(d);
 }
 
+static void on_event(struct daemon *d, int fd, uint32_t events)
+{
+	int i;
+
+	if (fd == d->sig_fd)
+		on_signal(d);
+	else if (fd == d->timer_fd)
+		on_timer(d);
+	else if (fd == d->fail_fd)
+		d->exit_code = 3;
+	else if (fd == d->trace_timer_fd)
+		daemon_on_trace_timer(d);
+	else if (fd == d->apply_timer_fd)
+		daemon_on_apply_timer(d);
+	else if ((i = daemon_tracer_find(d, fd)) >= 0)
+		daemon_on_tracer_event(d, i);
+	else
+		ctl_server_event(d->ctl, fd, events);
+}
+
+/*
+ * Nothing here waits on a client: control connections are served as they
+ * become ready, and epoll_wait sleeps no longer than the nearest request
+ * deadline, so signals, timers and traces always get their turn.
+ */
 static void control_loop(struct daemon *d)
 {
-	struct epoll_event ev[16];
+	struct epoll_event ev[64];
 	int n, i;
 
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
-		n = epoll_wait(d->ep_fd, ev, (int)ARRAY_SIZE(ev), -1);
+		n = epoll_wait(d->ep_fd, ev, (int)ARRAY_SIZE(ev),
+			       ctl_server_timeout(d->ctl, now_ms()));
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll: %s", strerror(errno));
 			d->exit_code = 3;
 			break;
 		}
-		for (i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
-
-			if (fd == d->sig_fd)
-				on_signal(d);
-			else if (fd == d->timer_fd)
-				on_timer(d);
-			else if (fd == d->ctl_fd)
-				ctl_serve_one(d->ctl_fd, daemon_ctl_cmds,
-					      daemon_n_ctl_cmds, d);
-			else if (fd == d->fail_fd)
-				d->exit_code = 3;
-			else if (fd == d->trace_timer_fd)
-				daemon_on_trace_timer(d);
-			else if (fd == d->apply_timer_fd)
-				daemon_on_apply_timer(d);
-			else if (daemon_tracer_find(d, fd) >= 0)
-				daemon_on_tracer_event(d, daemon_tracer_find(d, fd));
-		}
+		for (i = 0; i < n && !d->exit_code &&
+		     !__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE); i++)
+			on_event(d, ev[i].data.fd, ev[i].events);
+		ctl_server_expire(d->ctl, now_ms());
 		if (d->exit_code)
 			break;
 	}
@@ -308,6 +319,7 @@ static void teardown(struct daemon *d)
 	flowlog_close(d->flowlog);
 	while (d->n_tracers)
 		daemon_tracer_remove(d, d->n_tracers - 1);
+	ctl_server_free(d->ctl);
 	for (i = 0; d->qt && i < d->nq; i++) {
 		queue_close(d->qt[i].q);
 		trace_ring_free(d->qt[i].ring);
@@ -411,8 +423,11 @@ static int setup(struct daemon *d)
 	if (open_queues(d) < 0)
 		return 1;
 	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||
-	    epoll_add(d->ep_fd, d->fail_fd) || epoll_add(d->ep_fd, d->ctl_fd) ||
+	    epoll_add(d->ep_fd, d->fail_fd) ||
 	    epoll_add(d->ep_fd, d->trace_timer_fd) || epoll_add(d->ep_fd, d->apply_timer_fd))
+		return 3;
+	d->ctl = ctl_server_new(d->ctl_fd, d->ep_fd, daemon_ctl_cmds, daemon_n_ctl_cmds, d);
+	if (!d->ctl)
 		return 3;
 	return start_threads(d) < 0 ? 3 : 0;
 }

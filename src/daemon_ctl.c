@@ -15,6 +15,7 @@
 
 #include "daemon_int.h"
 #include "fileio.h"
+#include "num.h"
 #include "guard.h"
 #include "rules.h"
 #include "log.h"
@@ -40,6 +41,8 @@ struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 		.nacl_files = (const char *const *)fs->nacl, .n_nacl = fs->n_nacl,
 		.sg_files = (const char *const *)fs->sg, .n_sg = fs->n_sg,
 		.map = &d->cfg->map,
+		/* Never wait on a FIFO or a device: the control thread reads them. */
+		.regular_only = true,
 	};
 
 	return policy_load(&src, dg);
@@ -58,20 +61,26 @@ static struct policy *swap_policy(struct daemon *d, struct policy *np)
 	return old;
 }
 
-/* Load fs fully; on any error print every message to out (and the log) and fail. */
+/*
+ * Load fs fully; on any error print every message to out (the client who
+ * asked) and fail. The log only names the files and counts their errors:
+ * a message quotes the file, which may be one only root may read (a
+ * request naming /etc/shadow), and the journal has more readers.
+ */
 static struct policy *load_or_report(struct daemon *d, const struct file_set *fs,
-				     FILE *out)
+				     const char *what, FILE *out)
 {
 	struct diag *dg = diag_new();
 	struct policy *np;
+	char sum[512];
 
 	if (!dg)
 		return NULL;
 	np = daemon_load_policy(d, fs, dg);
 	if (!np) {
 		diag_print(dg, out);
-		if (out != stderr)
-			diag_print(dg, stderr);
+		diag_summary(dg, sum, sizeof(sum));
+		log_err("%s refused: %s", what, sum);
 	}
 	diag_free(dg);
 	return np;
@@ -150,32 +159,22 @@ bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *ou
 	return cut;
 }
 
-/* The words "force" and "ssh=CLIENT,CPORT,SERVER,SPORT" of a request. */
-static void guard_args(const char *args, bool *force, char *ssh, size_t len)
+/* The words "force" and "ssh=CLIENT CPORT SERVER SPORT" of a request. */
+static void guard_args(char *const *argv, bool *force, char *ssh, size_t len)
 {
-	char buf[CTL_MAX_REQUEST], *save = NULL, *w;
 	size_t i;
 
 	*force = false;
 	ssh[0] = '\0';
-	snprintf(buf, sizeof(buf), "%s", args);
-	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		if (!strcmp(w, "force") || !strcmp(w, "force=1"))
+	for (i = 1; argv[i]; i++) {
+		if (!strcmp(argv[i], "force") || !strcmp(argv[i], "force=1"))
 			*force = true;
-		if (strncmp(w, "ssh=", 4))
-			continue;
-		for (i = 0; i + 1 < len && w[4 + i]; i++)
-			ssh[i] = w[4 + i] == ',' ? ' ' : w[4 + i];
-		ssh[i] = '\0';
+		else if (!strncmp(argv[i], "ssh=", 4) && strlen(argv[i] + 4) < len)
+			strcpy(ssh, argv[i] + 4);
 	}
 }
 
-int daemon_reload(struct daemon *d, FILE *out)
-{
-	return daemon_reload_guarded(d, "", out);
-}
-
-int daemon_reload_guarded(struct daemon *d, const char *args, FILE *out)
+static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 {
 	struct policy *np;
 	char ssh[128];
@@ -186,8 +185,8 @@ int daemon_reload_guarded(struct daemon *d, const char *args, FILE *out)
 		return -1;
 	}
 	notify_send("RELOADING=1");
-	guard_args(args, &force, ssh, sizeof(ssh));
-	np = load_or_report(d, &d->files, out);
+	guard_args(argv, &force, ssh, sizeof(ssh));
+	np = load_or_report(d, &d->files, "reload", out);
 	if (np && daemon_guard(np, *ssh ? ssh : NULL, force, out)) {
 		policy_free(np);
 		np = NULL;
@@ -207,9 +206,24 @@ int daemon_reload_guarded(struct daemon *d, const char *args, FILE *out)
 	return 0;
 }
 
-static int ctl_reload(void *ctx, const char *args, FILE *out)
+void daemon_reload_logged(struct daemon *d)
 {
-	return daemon_reload_guarded(ctx, args, out);
+	char *const argv[] = { "reload", NULL };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	/* What a client would be told goes nowhere: the log has the outcome. */
+	if (!out)
+		return;
+	reload_guarded(d, argv, out);
+	fclose(out);
+	free(text);
+}
+
+static int ctl_reload(void *ctx, char *const *argv, FILE *out)
+{
+	return reload_guarded(ctx, argv, out);
 }
 
 static int push_path(char ***list, size_t *n, const char *path)
@@ -231,18 +245,19 @@ static int push_path(char ***list, size_t *n, const char *path)
  */
 static int push_auto(struct file_set *fs, const char *path)
 {
-	unsigned take;
+	unsigned take = 0;
 	size_t len;
 	char *buf;
 
-	if (file_read_all(path, &buf, &len) < 0)
-		return -1;
-	if (aws_json_detect(buf, len))
-		take = aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL :
-		       RULES_TAKE_SG;
-	else
-		take = rules_sections(buf, len);
-	free(buf);
+	/* Unreadable: the loader says why, with the file's name. */
+	if (file_read_regular(path, &buf, &len) == 0) {
+		if (aws_json_detect(buf, len))
+			take = aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL :
+			       RULES_TAKE_SG;
+		else
+			take = rules_sections(buf, len);
+		free(buf);
+	}
 	if (!take)
 		take = RULES_TAKE_SG;	/* let the loader say what is wrong with it */
 	if ((take & RULES_TAKE_NACL) && push_path(&fs->nacl, &fs->n_nacl, path) < 0)
@@ -252,38 +267,50 @@ static int push_auto(struct file_set *fs, const char *path)
 	return 0;
 }
 
-/* "confirm=SECONDS nacl=PATH sg=PATH file=PATH ...": the files of an apply. */
-static int parse_apply(const char *args, struct file_set *fs, unsigned *secs)
+/* One word of an apply request; -1 with the reason on out. */
+static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *out)
 {
-	char buf[CTL_MAX_REQUEST], *save = NULL, *w;
+	const char *v = strchr(w, '=');
+	uint64_t n;
+
+	if (!strcmp(w, "force") || !strncmp(w, "force=", 6) || !strncmp(w, "ssh=", 4))
+		return 0;		/* the guard's */
+	if (!v || !v[1]) {
+		fprintf(out, "bad apply request: '%s' (KEY=VALUE expected)\n", w);
+		return -1;
+	}
+	v++;
+	if (!strncmp(w, "confirm=", 8)) {
+		if (num_parse(v, 1, 3600, &n) < 0) {
+			fprintf(out, "bad apply request: 'confirm=%s' (1 to 3600 seconds)\n", v);
+			return -1;
+		}
+		*secs = (unsigned)n;
+		return 0;
+	}
+	if (!strncmp(w, "nacl=", 5))
+		return push_path(&fs->nacl, &fs->n_nacl, v);
+	if (!strncmp(w, "sg=", 3))
+		return push_path(&fs->sg, &fs->n_sg, v);
+	if (!strncmp(w, "file=", 5))
+		return push_auto(fs, v);
+	fprintf(out, "bad apply request: unknown word '%.*s'\n", (int)(v - 1 - w), w);
+	return -1;
+}
+
+/* "confirm=SECONDS nacl=PATH sg=PATH file=PATH ...": the files of an apply. */
+static int parse_apply(char *const *argv, struct file_set *fs, unsigned *secs, FILE *out)
+{
+	size_t i;
 
 	*secs = 0;
-	if (strlen(args) >= sizeof(buf))
-		return -1;
-	strcpy(buf, args);
-	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		char *v = strchr(w, '=');
-		int ret = 0;
-
-		if (!strcmp(w, "force"))
-			continue;
-		if (!v)
+	for (i = 1; argv[i]; i++)
+		if (apply_word(argv[i], fs, secs, out) < 0)
 			return -1;
-		*v++ = '\0';
-		if (!strcmp(w, "confirm"))
-			*secs = (unsigned)strtoul(v, NULL, 10);
-		else if (!strcmp(w, "nacl"))
-			ret = push_path(&fs->nacl, &fs->n_nacl, v);
-		else if (!strcmp(w, "sg"))
-			ret = push_path(&fs->sg, &fs->n_sg, v);
-		else if (!strcmp(w, "file"))
-			ret = push_auto(fs, v);
-		else if (strcmp(w, "ssh") && strcmp(w, "force"))
-			return -1;	/* "force=1" and "ssh=..." are the guard's */
-		if (ret < 0)
-			return -1;
-	}
-	return *secs && *secs <= 3600 && (fs->n_nacl || fs->n_sg) ? 0 : -1;
+	if (*secs && (fs->n_nacl || fs->n_sg))
+		return 0;
+	fprintf(out, "bad apply request (confirm=1-3600 and at least one nacl=, sg= or file= file)\n");
+	return -1;
 }
 
 static void apply_timer_arm(struct daemon *d, unsigned secs)
@@ -300,7 +327,7 @@ static void apply_timer_arm(struct daemon *d, unsigned secs)
  * back to the rules before them unless `vpcfw confirm` comes in time
  * (iptables-apply, a router's commit confirmed). Flows survive both ways.
  */
-static int ctl_apply(void *ctx, const char *args, FILE *out)
+static int ctl_apply(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
 	struct file_set fs = { NULL, 0, NULL, 0 };
@@ -313,13 +340,12 @@ static int ctl_apply(void *ctx, const char *args, FILE *out)
 		fprintf(out, "an apply is already pending: confirm it or wait for the rollback\n");
 		return -1;
 	}
-	if (parse_apply(args, &fs, &secs) < 0) {
+	if (parse_apply(argv, &fs, &secs, out) < 0) {
 		file_set_clear(&fs);
-		fprintf(out, "bad apply request (confirm=1-3600 and at least one nacl= or sg= file)\n");
 		return -1;
 	}
-	np = load_or_report(d, &fs, out);
-	guard_args(args, &force, ssh, sizeof(ssh));
+	np = load_or_report(d, &fs, "apply", out);
+	guard_args(argv, &force, ssh, sizeof(ssh));
 	if (np && daemon_guard(np, *ssh ? ssh : NULL, force, out)) {
 		policy_free(np);
 		np = NULL;
@@ -339,7 +365,7 @@ static int ctl_apply(void *ctx, const char *args, FILE *out)
 	return 0;
 }
 
-static int ctl_confirm(void *ctx, const char *args, FILE *out)
+static int ctl_confirm(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
 
@@ -426,32 +452,55 @@ static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)
 	return 0;
 }
 
-static int ctl_status(void *ctx, const char *args, FILE *out)
+static int ctl_status(void *ctx, char *const *argv, FILE *out)
 {
 	return ctl_show_stats(ctx, SHOW_TEXT, out);
 }
 
+/*
+ * The filter words of a request as one string for the filter parser, which
+ * splits on spaces: a word holding a space is no filter word.
+ */
+int daemon_filter_words(char *const *w, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (; *w; w++) {
+		int n;
+
+		if (strchr(*w, ' '))
+			return -1;
+		n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", *w);
+		if (n < 0 || (size_t)n >= len - used)
+			return -1;
+		used += (size_t)n;
+	}
+	return 0;
+}
+
 /* "show stats|rules|flows|metrics [json] [flow filters...]" */
-static int ctl_show(void *ctx, const char *args, FILE *out)
+static int ctl_show(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
 	enum show_format fmt = SHOW_TEXT;
 	struct show_flow_filter f;
-	char what[16] = "";
-	int n = 0, ret = 0;
+	const char *what = argv[1] ? argv[1] : "";
+	char filter[256];
+	int ret = 0;
 
-	sscanf(args, "%15s %n", what, &n);
-	args += n;
-	if (!strncmp(args, "json", 4) && (args[4] == ' ' || !args[4])) {
+	argv += argv[1] ? 2 : 1;
+	if (*argv && !strcmp(*argv, "json")) {
 		fmt = SHOW_JSON;
-		args += args[4] ? 5 : 4;
+		argv++;
 	}
 	if (!strcmp(what, "stats"))
 		return ctl_show_stats(d, fmt, out);
 	if (!strcmp(what, "metrics"))
 		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
-	if (!strcmp(what, "flows") && show_flow_filter_parse(&f, args) < 0) {
-		fprintf(out, "bad flow filter '%s' (proto=P addr=A[/N] port=N)\n", args);
+	if (!strcmp(what, "flows") && (daemon_filter_words(argv, filter, sizeof(filter)) < 0 ||
+				       show_flow_filter_parse(&f, filter) < 0)) {
+		fprintf(out, "bad flow filter (proto=P addr=A[/N] port=0-65535)\n");
 		return -1;
 	}
 	urcu_memb_read_lock();
@@ -467,7 +516,7 @@ static int ctl_show(void *ctx, const char *args, FILE *out)
 	return ret < 0 ? -1 : 0;
 }
 
-static int ctl_zero(void *ctx, const char *args, FILE *out)
+static int ctl_zero(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
 

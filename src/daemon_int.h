@@ -85,6 +85,7 @@ struct daemon {
 	size_t nq;
 	unsigned inside_ifindex;
 	int ctl_fd, sig_fd, timer_fd, fail_fd, ep_fd;
+	struct ctl_server *ctl;		/* the control connections */
 	bool stop;			/* atomic */
 	int exit_code;
 	uint64_t started_ms;
@@ -131,15 +132,17 @@ extern const struct ctl_cmd daemon_ctl_cmds[];
 extern const size_t daemon_n_ctl_cmds;
 struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 				  struct diag *dg);
-int daemon_reload(struct daemon *d, FILE *out);
-/* reload with the words of a request: "force", "ssh=CLIENT,CPORT,SERVER,SPORT". */
-int daemon_reload_guarded(struct daemon *d, const char *args, FILE *out);
+/* SIGHUP: reload with no client to tell; the log says the outcome without file content. */
+void daemon_reload_logged(struct daemon *d);
 /* The lock-out guard (see guard.h): true when np must be refused. */
 bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *out);
 void daemon_on_apply_timer(struct daemon *d);
 
+/* Filter words joined for the filter parsers; -1 when one holds a space or too long. */
+int daemon_filter_words(char *const *w, char *buf, size_t len);
+
 /* daemon_trace.c */
-void daemon_ctl_trace(void *ctx, const char *args, int fd);
+void daemon_ctl_trace(void *ctx, char *const *argv, int fd);
 void daemon_on_trace_timer(struct daemon *d);
 int daemon_tracer_find(const struct daemon *d, int fd);
 void daemon_on_tracer_event(struct daemon *d, int i);

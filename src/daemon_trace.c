@@ -50,16 +50,18 @@ int daemon_tracer_find(const struct daemon *d, int fd)
 	return -1;
 }
 
-void daemon_ctl_trace(void *ctx, const char *args, int fd)
+void daemon_ctl_trace(void *ctx, char *const *argv, int fd)
 {
 	struct daemon *d = ctx;
 	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = fd };
 	struct trace_filter f;
 	const char *why = NULL;
+	char filter[256];
 	size_t i;
 
-	if (trace_filter_parse(&f, args) < 0)
-		why = "ERR\nbad trace filter (proto=P addr=A[/N] port=N verdict=accept|drop)\n";
+	if (daemon_filter_words(argv + 1, filter, sizeof(filter)) < 0 ||
+	    trace_filter_parse(&f, filter) < 0)
+		why = "ERR\nbad trace filter (proto=P addr=A[/N] port=0-65535 verdict=accept|drop)\n";
 	else if (d->n_tracers == MAX_TRACERS)
 		why = "ERR\ntoo many trace listeners\n";
 	else if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0)

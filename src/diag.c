@@ -158,3 +158,42 @@ void diag_print(const struct diag *d, FILE *out)
 	if (d->oom)
 		fprintf(out, "error: out of memory: some messages were lost\n");
 }
+
+/* Append "FILE: N error(s)" for one run of messages about the same file. */
+static size_t summary_put(char *buf, size_t len, size_t used, const char *file,
+			  size_t errors)
+{
+	int n;
+
+	if (!errors || used >= len)
+		return used;
+	n = snprintf(buf + used, len - used, "%s%s: %zu error%s", used ? "; " : "",
+		     file ? file : "(the rules as a whole)", errors, errors == 1 ? "" : "s");
+	return n < 0 ? used : used + (size_t)n;
+}
+
+void diag_summary(const struct diag *d, char *buf, size_t len)
+{
+	const char *file = NULL;
+	size_t i, used = 0, errors = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	/* Loaders report file by file: runs of one file, each counted once. */
+	for (i = 0; i < d->n; i++) {
+		const char *f = d->m[i].file;
+
+		if (i && !(f == file || (f && file && !strcmp(f, file)))) {
+			used = summary_put(buf, len, used, file, errors);
+			errors = 0;
+		}
+		file = f;
+		errors += d->m[i].lvl == DIAG_ERROR;
+	}
+	used = summary_put(buf, len, used, file, errors);
+	if (d->oom)
+		summary_put(buf, len, used, NULL, 1);
+	if (!buf[0])
+		snprintf(buf, len, "%zu error%s", d->errors, d->errors == 1 ? "" : "s");
+}

@@ -20,14 +20,19 @@
 #include "diag.h"
 #include "fileio.h"
 #include "log.h"
+#include "num.h"
 #include "ruleset.h"
 #include "rules.h"
 #include "rules_lint.h"
+#include "show.h"
 #include "steer.h"
+#include "trace.h"
 
 #define EXIT_BAD_INPUT 1
 #define EXIT_USAGE 2
 #define EXIT_SYSTEM 3
+/* The request reached the engine but no whole answer came back: it may have taken effect. */
+#define EXIT_UNKNOWN 4
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/vpcfw"
@@ -57,15 +62,17 @@ static int PRINTF_FMT(2, 3) usage_error(const char *cmd, const char *fmt, ...)
 /* "N" or "A:B" (at most 64 queues). */
 static int parse_queues(const char *s, uint16_t *first, uint16_t *last)
 {
-	unsigned long a, b;
-	char *end;
+	char buf[16], *colon;
+	uint64_t a, b;
 
-	errno = 0;
-	a = strtoul(s, &end, 10);
-	b = a;
-	if (*end == ':')
-		b = strtoul(end + 1, &end, 10);
-	if (errno || *end || end == s || a > 65535 || b > 65535 || b < a || b - a >= 64)
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	if (num_parse(buf, 0, 65535, &a) < 0 ||
+	    (colon ? num_parse(colon + 1, a, 65535, &b) : (b = a, 0)) < 0 || b - a >= 64)
 		return -1;
 	*first = (uint16_t)a;
 	*last = (uint16_t)b;
@@ -74,12 +81,9 @@ static int parse_queues(const char *s, uint16_t *first, uint16_t *last)
 
 static int parse_size(const char *s, size_t min, size_t max, size_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max)
+	if (num_parse(s, min, max, &v) < 0)
 		return -1;
 	*out = (size_t)v;
 	return 0;
@@ -96,36 +100,42 @@ static int push_file(const char ***list, size_t *n, const char *f)
 	return 0;
 }
 
-/* Append " key=value" to a request, refusing what would not fit or would split it. */
-static int req_add(char *req, size_t len, const char *key, const char *val)
-{
-	size_t used = strlen(req);
-	int n;
+/* The words of a control request (see ctl.h): "key=value" each, the command first. */
+struct req {
+	char *w[CTL_MAX_WORDS + 1];
+	size_t n;
+};
 
-	if (strpbrk(val, " \n"))
+static void req_free(struct req *r)
+{
+	while (r->n)
+		free(r->w[--r->n]);
+}
+
+/* Add "key=val" (or "key" when val is NULL); -1 when out of room or memory. */
+static int req_add(struct req *r, const char *key, const char *val)
+{
+	char *w;
+
+	if (r->n == CTL_MAX_WORDS ||
+	    (val ? asprintf(&w, "%s=%s", key, val) : asprintf(&w, "%s", key)) < 0)
 		return -1;
-	n = snprintf(req + used, len - used, " %s=%s", key, val);
-	return n < 0 || (size_t)n >= len - used ? -1 : 0;
+	r->w[r->n++] = w;
+	r->w[r->n] = NULL;
+	return 0;
 }
 
 /*
  * The lock-out guard's words for reload and apply: where this request comes
- * from ($SSH_CONNECTION, spaces as commas) and whether to override it.
+ * from ($SSH_CONNECTION) and whether to override it.
  */
-static int req_add_guard(char *req, size_t len, bool force)
+static int req_add_guard(struct req *r, bool force)
 {
 	const char *ssh = getenv("SSH_CONNECTION");
-	char buf[160];
-	size_t i;
 
-	if (force && req_add(req, len, "force", "1") < 0)
+	if (force && req_add(r, "force", NULL) < 0)
 		return -1;
-	if (!ssh || strlen(ssh) >= sizeof(buf))
-		return 0;
-	for (i = 0; ssh[i]; i++)
-		buf[i] = ssh[i] == ' ' ? ',' : ssh[i];
-	buf[i] = '\0';
-	return req_add(req, len, "ssh", buf);
+	return ssh ? req_add(r, "ssh", ssh) : 0;
 }
 
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
@@ -310,36 +320,61 @@ static int cmd_check(int argc, char **argv)
 	return ret;
 }
 
-/* Ask the engine; its answer goes to stdout, or to stderr when it refused. */
-static int ctl_answer(const char *cmd, const char *path, const char *request)
+/*
+ * Ask the engine; its answer goes to stdout, or to stderr when it refused.
+ * "No engine answers" only when the request could not be sent; once sent,
+ * no answer in time means the outcome is unknown, never that it failed.
+ */
+static int ctl_answer(const char *cmd, const char *path, struct req *r)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
-	int ret;
+	int ret, e;
 
-	if (!mem)
-		return EXIT_SYSTEM;
-	ret = ctl_request(path, request, mem);
-	fclose(mem);
-	if (ret < 0) {
-		fprintf(stderr, "vpcfw %s: no engine answers on %s: %s\n", cmd, path,
-			strerror(errno));
-		free(text);
+	if (!mem) {
+		req_free(r);
 		return EXIT_SYSTEM;
 	}
+	ret = ctl_request(path, r->w, CTL_CLIENT_TIMEOUT_MS, mem);
+	e = errno;
+	fclose(mem);
+	req_free(r);
 	fputs(text, ret ? stderr : stdout);
 	free(text);
-	return ret ? EXIT_BAD_INPUT : 0;
+	switch (ret) {
+	case CTL_OK:
+		return 0;
+	case CTL_ERR:
+		return EXIT_BAD_INPUT;
+	case CTL_NO_ENGINE:
+		if (e == EMSGSIZE) {
+			fprintf(stderr, "vpcfw %s: request too large (the engine takes at most "
+				"%u KiB)\n", cmd, CTL_MAX_REQUEST >> 10);
+			return EXIT_USAGE;
+		}
+		fprintf(stderr, "vpcfw %s: no engine answers on %s: %s\n", cmd, path,
+			strerror(e));
+		return EXIT_SYSTEM;
+	}
+	if (e == ETIMEDOUT)
+		fprintf(stderr, "vpcfw %s: timed out: no answer from the engine within %d s, "
+			"outcome unknown\n", cmd, CTL_CLIENT_TIMEOUT_MS / 1000);
+	else
+		fprintf(stderr, "vpcfw %s: the connection to the engine broke before its "
+			"answer (%s): outcome unknown\n", cmd, strerror(e));
+	return EXIT_UNKNOWN;
 }
 
-static int ctl_client(const char *cmd, const char *request, int argc, char **argv)
+/* A request of one word and no option but --ctl. */
+static int ctl_client(const char *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ctl", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_DEFAULT_PATH;
+	struct req r = { .n = 0 };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -349,12 +384,14 @@ static int ctl_client(const char *cmd, const char *request, int argc, char **arg
 	}
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	return ctl_answer(cmd, path, request);
+	if (req_add(&r, cmd, NULL) < 0)
+		return EXIT_SYSTEM;
+	return ctl_answer(cmd, path, &r);
 }
 
 static int cmd_status(int argc, char **argv)
 {
-	return ctl_client("status", "status", argc, argv);
+	return ctl_client("status", argc, argv);
 }
 
 static int cmd_reload(int argc, char **argv)
@@ -365,7 +402,7 @@ static int cmd_reload(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_DEFAULT_PATH;
-	char req[CTL_MAX_REQUEST] = "reload";
+	struct req r = { .n = 0 };
 	bool force = false;
 	int opt;
 
@@ -379,14 +416,38 @@ static int cmd_reload(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("reload", "unexpected argument '%s'", argv[optind]);
-	if (req_add_guard(req, sizeof(req), force) < 0)
-		return usage_error("reload", "%s", "request too long");
-	return ctl_answer("reload", path, req);
+	if (req_add(&r, "reload", NULL) < 0 || req_add_guard(&r, force) < 0) {
+		req_free(&r);
+		return EXIT_SYSTEM;
+	}
+	return ctl_answer("reload", path, &r);
 }
 
 static int cmd_zero(int argc, char **argv)
 {
-	return ctl_client("zero", "zero", argc, argv);
+	return ctl_client("zero", argc, argv);
+}
+
+/*
+ * A filter option of show flows or trace (--proto, --addr, --port) as a
+ * request word, checked here with the engine's own parser so that a bad
+ * one is a usage error before anything is sent.
+ */
+static int filter_opt(const char *cmd, struct req *r, int opt, const char *arg,
+		      bool trace)
+{
+	const char *key = opt == 'p' ? "proto" : opt == 'a' ? "addr" : "port";
+	struct show_flow_filter sf;
+	struct trace_filter tf;
+	char word[128];
+	int n = snprintf(word, sizeof(word), "%s=%s", key, arg);
+
+	if (n < 0 || (size_t)n >= sizeof(word) || strchr(arg, ' ') ||
+	    (trace ? trace_filter_parse(&tf, word) : show_flow_filter_parse(&sf, word)) < 0)
+		return usage_error(cmd, "bad --%s '%s' (%s)", key, arg,
+				   opt == 'p' ? "a protocol name such as tcp, or 0 to 255" :
+				   opt == 'a' ? "an address or a CIDR block" : "0 to 65535");
+	return req_add(r, word, NULL) < 0 ? EXIT_SYSTEM : 0;
 }
 
 static int cmd_show(int argc, char **argv)
@@ -401,31 +462,42 @@ static int cmd_show(int argc, char **argv)
 	};
 	static const char *const whats[] = { "rules", "flows", "stats", "metrics" };
 	const char *path = CTL_DEFAULT_PATH, *what;
-	char req[CTL_MAX_REQUEST], filter[CTL_MAX_REQUEST] = "";
+	struct req filter = { .n = 0 }, r = { .n = 0 };
 	bool json = false, known = false;
-	int opt;
+	int opt, ret = 0;
 	size_t i;
 
-	while ((opt = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
+	while (!ret && (opt = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
 		if (opt == 'c')
 			path = optarg;
 		else if (opt == 'j')
 			json = true;
-		else if (opt == '?' || req_add(filter, sizeof(filter), opt == 'p' ? "proto" :
-						  opt == 'a' ? "addr" : "port", optarg) < 0)
-			return usage_error("show", "%s", "bad option");
+		else if (opt == 'p' || opt == 'a' || opt == 'P')
+			ret = filter_opt("show", &filter, opt, optarg, false);
+		else
+			ret = usage_error("show", "%s", "bad option");
 	}
-	if (optind + 1 != argc)
-		return usage_error("show", "%s", "say what: rules, flows, stats or metrics");
-	what = argv[optind];
+	if (!ret && optind + 1 != argc)
+		ret = usage_error("show", "%s", "say what: rules, flows, stats or metrics");
+	what = ret ? "" : argv[optind];
 	for (i = 0; i < ARRAY_SIZE(whats); i++)
 		known |= !strcmp(what, whats[i]);
-	if (!known)
-		return usage_error("show", "unknown '%s': rules, flows, stats or metrics", what);
-	if (*filter && strcmp(what, "flows"))
-		return usage_error("show", "%s", "--proto, --addr and --port filter flows only");
-	snprintf(req, sizeof(req), "show %s%s%s", what, json ? " json" : "", filter);
-	return ctl_answer("show", path, req);
+	if (!ret && !known)
+		ret = usage_error("show", "unknown '%s': rules, flows, stats or metrics", what);
+	if (!ret && filter.n && strcmp(what, "flows"))
+		ret = usage_error("show", "%s", "--proto, --addr and --port filter flows only");
+	if (!ret && (req_add(&r, "show", NULL) < 0 || req_add(&r, what, NULL) < 0 ||
+		     (json && req_add(&r, "json", NULL) < 0)))
+		ret = EXIT_SYSTEM;
+	for (i = 0; !ret && i < filter.n; i++)
+		if (req_add(&r, filter.w[i], NULL) < 0)
+			ret = EXIT_SYSTEM;
+	req_free(&filter);
+	if (ret) {
+		req_free(&r);
+		return ret;
+	}
+	return ctl_answer("show", path, &r);
 }
 
 static int cmd_trace(int argc, char **argv)
@@ -440,45 +512,55 @@ static int cmd_trace(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_DEFAULT_PATH;
-	char req[CTL_MAX_REQUEST] = "trace";
+	struct req r = { .n = 0 };
 	size_t count = 0;
 	int opt, ret;
 
+	if (req_add(&r, "trace", NULL) < 0)
+		return EXIT_SYSTEM;
 	while ((opt = getopt_long(argc, argv, "c:n:", opts, NULL)) != -1) {
-		int bad = 0;
-
+		ret = 0;
 		if (opt == 'c')
 			path = optarg;
-		else if (opt == 'n')
-			bad = parse_size(optarg, 1, SIZE_MAX, &count);
+		else if (opt == 'n' && parse_size(optarg, 1, SIZE_MAX, &count) < 0)
+			ret = usage_error("trace", "bad --count '%s' (1 or more lines)", optarg);
 		else if (opt == 'd')
-			bad = req_add(req, sizeof(req), "verdict", "drop");
+			ret = req_add(&r, "verdict=drop", NULL) < 0 ? EXIT_SYSTEM : 0;
 		else if (opt == 'p' || opt == 'a' || opt == 'P')
-			bad = req_add(req, sizeof(req), opt == 'p' ? "proto" :
-				      opt == 'a' ? "addr" : "port", optarg);
-		else
-			bad = -1;
-		if (bad)
-			return usage_error("trace", "%s", "bad option");
+			ret = filter_opt("trace", &r, opt, optarg, true);
+		else if (opt != 'n')
+			ret = usage_error("trace", "%s", "bad option");
+		if (ret) {
+			req_free(&r);
+			return ret;
+		}
 	}
-	if (optind < argc)
+	if (optind < argc) {
+		req_free(&r);
 		return usage_error("trace", "unexpected argument '%s'", argv[optind]);
-	ret = ctl_stream(path, req, stdout, count);
-	if (ret < 0) {
+	}
+	ret = ctl_stream(path, r.w, CTL_CLIENT_TIMEOUT_MS, stdout, count);
+	req_free(&r);
+	if (ret == CTL_NO_ENGINE) {
 		fprintf(stderr, "vpcfw trace: no engine answers on %s: %s\n", path,
 			strerror(errno));
 		return EXIT_SYSTEM;
+	}
+	if (ret == CTL_UNKNOWN) {
+		fprintf(stderr, "vpcfw trace: no answer from the engine on %s: %s\n", path,
+			strerror(errno));
+		return EXIT_UNKNOWN;
 	}
 	return ret ? EXIT_BAD_INPUT : 0;
 }
 
 static int cmd_confirm(int argc, char **argv)
 {
-	return ctl_client("confirm", "confirm", argc, argv);
+	return ctl_client("confirm", argc, argv);
 }
 
-/* Add " key=ABSOLUTE-PATH": the engine does not share our working directory. */
-static int req_add_path(char *req, size_t len, const char *key, const char *path)
+/* Add "key=ABSOLUTE-PATH": the engine does not share our working directory. */
+static int req_add_path(struct req *r, const char *key, const char *path)
 {
 	char abs[PATH_MAX];
 
@@ -486,7 +568,11 @@ static int req_add_path(char *req, size_t len, const char *key, const char *path
 		fprintf(stderr, "vpcfw apply: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	return req_add(req, len, key, abs);
+	if (req_add(r, key, abs) < 0) {
+		fprintf(stderr, "vpcfw apply: too many files\n");
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_apply(int argc, char **argv)
@@ -500,38 +586,45 @@ static int cmd_apply(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_DEFAULT_PATH;
-	char req[CTL_MAX_REQUEST] = "apply";
+	struct req r = { .n = 0 };
 	bool files = false, secs = false, force = false;
+	int opt, ret = 0;
 	size_t v;
-	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:n:s:", opts, NULL)) != -1) {
+	if (req_add(&r, "apply", NULL) < 0)
+		return EXIT_SYSTEM;
+	while (!ret && (opt = getopt_long(argc, argv, "c:n:s:", opts, NULL)) != -1) {
 		if (opt == 'c') {
 			path = optarg;
 		} else if (opt == 'n' || opt == 's') {
-			if (req_add_path(req, sizeof(req), opt == 'n' ? "nacl" : "sg", optarg) < 0)
-				return EXIT_BAD_INPUT;
+			ret = req_add_path(&r, opt == 'n' ? "nacl" : "sg", optarg) < 0 ?
+			      EXIT_BAD_INPUT : 0;
 			files = true;
 		} else if (opt == OPT_FORCE) {
 			force = true;
 		} else if (opt == OPT_CONFIRM && parse_size(optarg, 1, 3600, &v) == 0) {
-			snprintf(req + strlen(req), sizeof(req) - strlen(req), " confirm=%zu", v);
+			ret = req_add(&r, "confirm", optarg) < 0 ? EXIT_SYSTEM : 0;
 			secs = true;
 		} else {
-			return usage_error("apply", "%s", "bad option (--confirm takes 1 to 3600 seconds)");
+			ret = usage_error("apply", "bad option%s%s%s", opt == OPT_CONFIRM ?
+					  " --confirm '" : "", opt == OPT_CONFIRM ? optarg : "",
+					  opt == OPT_CONFIRM ? "' (1 to 3600 seconds)" : "");
 		}
 	}
 	/* A bare FILE takes the layers it holds. */
-	for (; optind < argc; optind++) {
-		if (req_add_path(req, sizeof(req), "file", argv[optind]) < 0)
-			return EXIT_BAD_INPUT;
+	for (; !ret && optind < argc; optind++) {
+		ret = req_add_path(&r, "file", argv[optind]) < 0 ? EXIT_BAD_INPUT : 0;
 		files = true;
 	}
-	if (!files || !secs)
-		return usage_error("apply", "%s", "give rule files and --confirm SECONDS");
-	if (req_add_guard(req, sizeof(req), force) < 0)
-		return usage_error("apply", "%s", "request too long");
-	return ctl_answer("apply", path, req);
+	if (!ret && (!files || !secs))
+		ret = usage_error("apply", "%s", "give rule files and --confirm SECONDS");
+	if (!ret && req_add_guard(&r, force) < 0)
+		ret = EXIT_SYSTEM;
+	if (ret) {
+		req_free(&r);
+		return ret;
+	}
+	return ctl_answer("apply", path, &r);
 }
 
 static int cmd_steer(int argc, char **argv)

@@ -165,13 +165,15 @@ uint64_t policy_generation(const struct policy *pol)
  * with both); a JSON file holds one kind, which must match each flag.
  */
 static void load_one(struct ruleset *rs, unsigned take, const char *path,
-		     const struct aws_map *map, struct diag *d)
+		     const struct policy_src *src, struct diag *d)
 {
+	const struct aws_map *map = src->map;
 	size_t len = 0;
 	char *buf;
 
-	if (file_read_all(path, &buf, &len) < 0) {
-		diag_error(d, path, "cannot read: %s", strerror(errno));
+	if ((src->regular_only ? file_read_regular(path, &buf, &len) :
+	     file_read_all(path, &buf, &len)) < 0) {
+		diag_error(d, path, "cannot read: %s", file_read_error(errno));
 		return;
 	}
 	if (!aws_json_detect(buf, len))
@@ -260,11 +262,11 @@ struct policy *policy_load(const struct policy_src *src, struct diag *d)
 	for (i = 0; i < src->n_nacl; i++)
 		if (!seen_before(src, false, i, src->nacl_files[i]))
 			load_one(rs, take_of(src, src->nacl_files[i]),
-				 src->nacl_files[i], src->map, d);
+				 src->nacl_files[i], src, d);
 	for (i = 0; i < src->n_sg; i++)
 		if (!seen_before(src, true, i, src->sg_files[i]))
 			load_one(rs, take_of(src, src->sg_files[i]),
-				 src->sg_files[i], src->map, d);
+				 src->sg_files[i], src, d);
 	return policy_compile_checked(rs, src, d);
 }
 

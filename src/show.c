@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "num.h"
 #include "show.h"
 
 #define U(x) ((unsigned long long)(x))
@@ -600,7 +601,7 @@ int show_flow_filter_parse(struct show_flow_filter *f, const char *args)
 	strcpy(buf, args);
 	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		char *v = strchr(w, '=');
-		char *end;
+		uint64_t n;
 
 		if (!v)
 			return -1;
@@ -612,14 +613,14 @@ int show_flow_filter_parse(struct show_flow_filter *f, const char *args)
 				if (proto_name(i) && !strcmp(proto_name(i), v))
 					f->proto = i;
 			if (f->proto < 0) {
-				f->proto = (int)strtol(v, &end, 10);
-				if (*end || f->proto < 0 || f->proto > 255)
+				if (num_parse(v, 0, 255, &n) < 0)
 					return -1;
+				f->proto = (int)n;
 			}
 		} else if (!strcmp(w, "port")) {
-			f->port = (int)strtol(v, &end, 10);
-			if (*end || f->port < 0 || f->port > 65535)
+			if (num_parse(v, 0, 65535, &n) < 0)
 				return -1;
+			f->port = (int)n;
 		} else if (!strcmp(w, "addr")) {
 			char cidr[64];
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "num.h"
 #include "trace.h"
 
 struct trace_ring {
@@ -69,26 +70,27 @@ uint64_t trace_ring_take_lost(struct trace_ring *r)
 
 static int parse_proto(const char *v)
 {
-	char *end;
-	long n;
+	uint64_t n;
 	int i;
 
 	for (i = 0; i < 256; i++)
 		if (proto_name(i) && !strcmp(proto_name(i), v))
 			return i;
-	n = strtol(v, &end, 10);
-	return *end || n < 0 || n > 255 ? -2 : (int)n;
+	return num_parse(v, 0, 255, &n) < 0 ? -2 : (int)n;
 }
 
 static int filter_word(struct trace_filter *f, const char *k, const char *v)
 {
-	char cidr[64], *end;
+	char cidr[64];
+	uint64_t n;
 
 	if (!strcmp(k, "proto"))
 		return (f->proto = parse_proto(v)) < -1 ? -1 : 0;
 	if (!strcmp(k, "port")) {
-		f->port = (int)strtol(v, &end, 10);
-		return *end || f->port < 0 || f->port > 65535 ? -1 : 0;
+		if (num_parse(v, 0, 65535, &n) < 0)
+			return -1;
+		f->port = (int)n;
+		return 0;
 	}
 	if (!strcmp(k, "verdict")) {
 		f->verdict = !strcmp(v, "accept") ? 1 : !strcmp(v, "drop") ? 0 : -2;

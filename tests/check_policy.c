@@ -850,7 +850,7 @@ struct loaded {
 static void load(struct loaded *l, const char *const *nacl, size_t n_nacl,
 		 const char *const *sg, size_t n_sg)
 {
-	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL };
+	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL, false };
 	struct diag *d = diag_new();
 
 	ck_assert_ptr_nonnull(d);
