@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,31 +54,33 @@ static int run_cmd(char *const argv[], const char *input)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Run argv with its stdout into buf (NUL-terminated, cut at len - 1); the exit status or -1. */
+/*
+ * Run argv with its stdout into buf (NUL-terminated, cut at len - 1); the
+ * exit status or -1. posix_spawn, not fork: the engine calls this while its
+ * queue threads run, and a vfork-style spawn copies none of its memory maps.
+ */
 static int run_capture(char *const argv[], char *buf, size_t len)
 {
-	int pfd[2], status, devnull;
+	posix_spawn_file_actions_t fa;
+	int pfd[2], status, ret;
 	size_t used = 0;
 	ssize_t r;
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (ret) {
 		close(pfd[0]);
-		close(pfd[1]);
+		errno = ret;
 		return -1;
 	}
-	if (pid == 0) {
-		devnull = open("/dev/null", O_RDWR);
-		dup2(devnull, 0);
-		dup2(pfd[1], 1);
-		dup2(devnull, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
 	/* Read to the end even when buf is full: the child must not block on its pipe. */
 	for (;;) {
 		char sink[512];
@@ -95,8 +98,9 @@ static int run_capture(char *const argv[], char *buf, size_t len)
 	}
 	buf[used] = '\0';
 	close(pfd[0]);
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
