@@ -44,6 +44,7 @@ struct file_set {
 };
 
 struct daemon;
+struct ctevent;
 
 struct qthread {
 	struct daemon *d;
@@ -81,6 +82,8 @@ struct daemon {
 	struct file_set apply_files;
 	int apply_timer_fd;
 	struct flowlog *flowlog;	/* NULL without --flow-log */
+	struct ctevent *ctev;		/* --offload: the kernel's conntrack events */
+	unsigned offload_ticks;
 };
 
 /* Free the strings and arrays of a file set and empty it. */
@@ -113,6 +116,13 @@ int daemon_reload_guarded(struct daemon *d, const char *args, FILE *out);
 /* The lock-out guard (see guard.h): true when np must be refused. */
 bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *out);
 void daemon_on_apply_timer(struct daemon *d);
+
+/* daemon_offload.c: --offload (a no-op without it) */
+int daemon_offload_open(struct daemon *d, const struct flow_params *fp);
+int daemon_offload_fd(const struct daemon *d);	/* -1 without --offload */
+void daemon_on_ctevent(struct daemon *d);
+void daemon_offload_tick(struct daemon *d);
+void daemon_offload_close(struct daemon *d);
 
 /* daemon_trace.c */
 void daemon_ctl_trace(void *ctx, const char *args, int fd);

@@ -1,0 +1,77 @@
+/*
+ * The kernel's connection tracking, as `run --offload` needs it: the
+ * connections whose connmark carries the offload bit end, and count their
+ * packets and bytes, in the kernel, where the engine no longer sees them.
+ * Through libnetfilter_conntrack: update and destroy events filtered on the
+ * mark in the kernel (a socket filter), a dump of the marked entries to
+ * resynchronise after lost events, and the namespace's conntrack settings
+ * (accounting on, AWS's idle timeouts).
+ *
+ * A connection has ended when its TCP state reaches TIME_WAIT or CLOSE (an
+ * update event; the entry itself lives on for late segments, and its
+ * destroy event, which may come after the same addresses and ports opened
+ * a new connection, is then ignored), or when its entry is destroyed in
+ * any other state (timed out, deleted).
+ *
+ * One thread (the control thread) uses a handle.
+ */
+#ifndef VPCFW_CTEVENT_H
+#define VPCFW_CTEVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pkt.h"
+
+struct ctevent;
+
+struct ctevent_conn {
+	/*
+	 * The kernel's original direction as a packet: family, protocol,
+	 * addresses; TCP/UDP ports, ICMP type and identifier with PKT_F_L4.
+	 */
+	struct pkt orig;
+	uint64_t packets[2], bytes[2];	/* [0] original, [1] reply; 0 without accounting */
+	bool end;			/* the connection ended (above) */
+};
+
+/* Called for each marked connection an event or a dump reports. */
+typedef void ctevent_fn(const struct ctevent_conn *c, void *ctx);
+
+/*
+ * Subscribe to the events of connections whose mark has every bit of
+ * `mark`. NULL with errno (EPERM without CAP_NET_ADMIN, ENOMEM, ...).
+ */
+struct ctevent *ctevent_open(uint32_t mark, ctevent_fn *fn, void *ctx);
+void ctevent_close(struct ctevent *ce);
+
+/* The event socket, for epoll (non-blocking). */
+int ctevent_fd(const struct ctevent *ce);
+
+/*
+ * Handle every pending event. 0 when drained; 1 when the socket overflowed
+ * and events were lost (ENOBUFS): the caller resynchronises with
+ * ctevent_dump(); -1 with errno on another error.
+ */
+int ctevent_read(struct ctevent *ce);
+
+/* Report every marked connection in the kernel's table (both families). -1 with errno. */
+int ctevent_dump(struct ctevent *ce);
+
+/* The idle timeouts the kernel's entries should have, in seconds. */
+struct ctevent_timeouts {
+	uint32_t tcp_established;
+	uint32_t udp;			/* one way, or one exchange */
+	uint32_t udp_stream;
+	uint32_t icmp;
+};
+
+/*
+ * Set this network namespace's conntrack settings: accounting on (for
+ * connections created from now on), and the idle timeouts of t. Returns
+ * the number of settings that could not be written (err says which; the
+ * others are set), 0 when all were.
+ */
+int ctevent_tune(const struct ctevent_timeouts *t, char *err, size_t errlen);
+
+#endif
