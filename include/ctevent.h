@@ -32,6 +32,7 @@ struct ctevent_conn {
 	 */
 	struct pkt orig;
 	uint64_t packets[2], bytes[2];	/* [0] original, [1] reply; 0 without accounting */
+	bool established;		/* TCP: the kernel saw the handshake complete */
 	bool end;			/* the connection ended (above) */
 };
 

@@ -233,6 +233,14 @@ int flow_table_kernel_account(struct flow_table *t, const struct pkt *p,
 			      uint64_t now, bool end, struct flow_kcount *kc);
 
 /*
+ * The kernel saw the TCP handshake of p's offloaded flow complete (it was
+ * offloaded at its SYN-ACK): a flow still NEW or SYN_RECV becomes
+ * ESTABLISHED. -1/ENOENT when p has no offloaded flow.
+ */
+int flow_table_kernel_established(struct flow_table *t, const struct pkt *p,
+				  uint64_t now);
+
+/*
  * Resync after lost kernel events: flow_table_offload_unsee() forgets which
  * offloaded flows were seen in the kernel's table; then every connection
  * found in a dump of it goes through flow_table_kernel_account() (which

@@ -82,6 +82,13 @@ static bool ct_marked(const struct ctevent *ce, const struct nf_conntrack *ct)
 	       (nfct_get_attr_u32(ct, ATTR_MARK) & ce->mark) == ce->mark;
 }
 
+static bool ct_tcp_state_is(const struct nf_conntrack *ct, uint8_t want)
+{
+	return nfct_get_attr_u8(ct, ATTR_L4PROTO) == IPPROTO_NUM_TCP &&
+	       nfct_attr_is_set(ct, ATTR_TCP_STATE) &&
+	       nfct_get_attr_u8(ct, ATTR_TCP_STATE) == want;
+}
+
 /* A TCP connection closed (FIN both ways, or RST): its entry only waits for late segments. */
 static bool ct_tcp_closed(const struct nf_conntrack *ct)
 {
@@ -120,6 +127,7 @@ static int on_dump(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	if (!ct_marked(ce, ct) || ct_conn(ct, &c) < 0)
 		return NFCT_CB_CONTINUE;
 	c.end = ct_tcp_closed(ct);
+	c.established = ct_tcp_state_is(ct, TCP_CONNTRACK_ESTABLISHED);
 	ce->fn(&c, ce->ctx);
 	return NFCT_CB_CONTINUE;
 }
@@ -154,6 +162,11 @@ static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 			return NFCT_CB_CONTINUE;
 	} else if (ct_tcp_closed(ct)) {
 		ended_by_update(ce, ct, &c);
+	} else if (ct_tcp_state_is(ct, TCP_CONNTRACK_ESTABLISHED)) {
+		/* Offloaded at its SYN-ACK: the engine never saw the last ACK. */
+		c.established = true;
+		ce->fn(&c, ce->ctx);
+		return NFCT_CB_CONTINUE;
 	} else {
 		return NFCT_CB_CONTINUE;
 	}

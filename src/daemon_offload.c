@@ -74,6 +74,12 @@ static void on_conn(const struct ctevent_conn *c, void *ctx)
 	struct daemon *d = ctx;
 	struct flow_kcount kc;
 
+	if (c->established && !c->end) {
+		flow_table_kernel_established(d->flows, &c->orig, now_ms());
+		/* An update event: no counters to add. */
+		if (!c->packets[0] && !c->packets[1])
+			return;
+	}
 	memcpy(kc.packets, c->packets, sizeof(kc.packets));
 	memcpy(kc.bytes, c->bytes, sizeof(kc.bytes));
 	if (flow_table_kernel_account(d->flows, &c->orig, now_ms(), c->end, &kc) < 0)
