@@ -178,12 +178,27 @@ static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 static int ct_socket_setup(struct ctevent *ce)
 {
 	struct nfct_filter_dump_mark m = { .val = ce->mark, .mask = ce->mark };
+	static const uint16_t tcp_states[] = {
+		TCP_CONNTRACK_ESTABLISHED, TCP_CONNTRACK_TIME_WAIT, TCP_CONNTRACK_CLOSE,
+	};
 	struct nfct_filter *f = nfct_filter_create();
 	int fd = nfct_fd(ce->ev), size = CTEVENT_RCVBUF, ret;
+	size_t i;
 
 	if (!f)
 		return -1;
 	nfct_filter_add_attr(f, NFCT_FILTER_MARK, &m);
+	/*
+	 * TCP: only the states that say something (a short connection goes
+	 * through seven events otherwise). An end in another state (a
+	 * half-open or half-closed connection timing out) is found by the
+	 * next resync. Other protocols carry no state and all pass.
+	 */
+	for (i = 0; i < ARRAY_SIZE(tcp_states); i++) {
+		struct nfct_filter_proto st = { IPPROTO_TCP, tcp_states[i] };
+
+		nfct_filter_add_attr(f, NFCT_FILTER_L4PROTO_STATE, &st);
+	}
 	ret = nfct_filter_attach(fd, f);
 	nfct_filter_destroy(f);
 	if (ret < 0)
