@@ -2,16 +2,20 @@
  * The kernel's connection tracking, as `run --offload` needs it: the
  * connections whose connmark carries the offload bit end, and count their
  * packets and bytes, in the kernel, where the engine no longer sees them.
- * Through libnetfilter_conntrack: update and destroy events filtered on the
- * mark in the kernel (a socket filter), a dump of the marked entries to
+ * Through libnetfilter_conntrack: destroy events filtered on the mark in
+ * the kernel (a socket filter), a dump of the marked entries to
  * resynchronise after lost events, and the namespace's conntrack settings
- * (accounting on, AWS's idle timeouts).
+ * (accounting on, AWS's idle timeouts). Through an NFLOG group (libmnl):
+ * copies of the FIN and RST segments of marked connections, which the
+ * steering sends there (steer.h), each followed by a look at the kernel's
+ * entry.
  *
- * A connection has ended when its TCP state reaches TIME_WAIT or CLOSE (an
- * update event; the entry itself lives on for late segments, and its
- * destroy event, which may come after the same addresses and ports opened
- * a new connection, is then ignored), or when its entry is destroyed in
- * any other state (timed out, deleted).
+ * A TCP connection has ended when the kernel's entry, after a FIN or RST,
+ * is in LAST_ACK, TIME_WAIT or CLOSE (both FINs, or a RST in the window: the
+ * entry itself lives on for late segments, and its destroy event, which may
+ * come after the same addresses and ports opened a new connection, is then
+ * ignored), or when its entry is gone or destroyed in any other state
+ * (timed out, deleted).
  *
  * One thread (the control thread) uses a handle.
  */
@@ -32,7 +36,7 @@ struct ctevent_conn {
 	 */
 	struct pkt orig;
 	uint64_t packets[2], bytes[2];	/* [0] original, [1] reply; 0 without accounting */
-	bool established;		/* TCP: the kernel saw the handshake complete */
+	bool established;		/* TCP: the kernel's entry is ESTABLISHED (dumps) */
 	bool end;			/* the connection ended (above) */
 };
 
@@ -41,17 +45,19 @@ typedef void ctevent_fn(const struct ctevent_conn *c, void *ctx);
 
 /*
  * Subscribe to the events of connections whose mark has every bit of
- * `mark`. NULL with errno (EPERM without CAP_NET_ADMIN, ENOMEM, ...).
+ * `mark`, and to NFLOG group log_group. NULL with errno (EPERM without
+ * CAP_NET_ADMIN, EBUSY when another process has the group, ENOMEM, ...).
  */
-struct ctevent *ctevent_open(uint32_t mark, ctevent_fn *fn, void *ctx);
+struct ctevent *ctevent_open(uint32_t mark, uint16_t log_group, ctevent_fn *fn,
+			     void *ctx);
 void ctevent_close(struct ctevent *ce);
 
-/* The event socket, for epoll (non-blocking). */
+/* What to poll (an epoll set of the sockets: readable when one is). */
 int ctevent_fd(const struct ctevent *ce);
 
 /*
- * Handle every pending event. 0 when drained; 1 when the socket overflowed
- * and events were lost (ENOBUFS): the caller resynchronises with
+ * Handle every pending event and copy. 0 when drained; 1 when a socket
+ * overflowed and some were lost (ENOBUFS): the caller resynchronises with
  * ctevent_dump(); -1 with errno on another error.
  */
 int ctevent_read(struct ctevent *ce);

@@ -1,9 +1,10 @@
 /*
  * Kernel conntrack events and dumps for `run --offload` (see ctevent.h),
- * through libnetfilter_conntrack: one handle subscribed to update and
- * destroy events, with a socket filter on the mark so that the kernel sends
- * only offloaded connections; one handle for requests (a GET for the
- * counters of a connection that just ended, the dumps).
+ * through libnetfilter_conntrack: one handle subscribed to destroy events,
+ * with a socket filter on the mark so that the kernel sends only offloaded
+ * connections; one handle for requests (a GET when a closing segment
+ * passed, the dumps); and the NFLOG copies of closing segments
+ * (ctevent_log.c). One epoll set holds both sockets for the caller.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,21 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <libmnl/libmnl.h>
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
 #include "common.h"
-#include "ctevent.h"
-
-/* Room for bursts of closing connections while the control thread is busy. */
-#define CTEVENT_RCVBUF	(8 << 20)
+#include "ctevent_int.h"
 
 struct ctevent {
-	struct nfct_handle *ev;		/* subscribed to events */
+	struct nfct_handle *ev;		/* subscribed to destroy events */
 	struct nfct_handle *rq;		/* requests: GET, dumps */
+	struct mnl_socket *log;		/* NFLOG copies of closing segments */
+	int ep;				/* epoll over ev and log */
 	uint32_t mark;
 	ctevent_fn *fn;
 	void *ctx;
@@ -101,6 +104,12 @@ static bool ct_tcp_closed(const struct nf_conntrack *ct)
 	return st == TCP_CONNTRACK_TIME_WAIT || st == TCP_CONNTRACK_CLOSE;
 }
 
+/* A closed TCP connection, as far as the engine is concerned: both FINs, or a RST. */
+static bool ct_tcp_over(const struct nf_conntrack *ct)
+{
+	return ct_tcp_closed(ct) || ct_tcp_state_is(ct, TCP_CONNTRACK_LAST_ACK);
+}
+
 static int on_reply(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 		    void *data)
 {
@@ -110,7 +119,7 @@ static int on_reply(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	(void)type;
 	if (!ct_marked(ce, ct) || ct_conn(ct, &c) < 0)
 		return NFCT_CB_CONTINUE;
-	c.end = ct_tcp_closed(ct);
+	c.end = ct_tcp_over(ct);
 	ce->got = c;
 	ce->got_one = true;
 	return NFCT_CB_CONTINUE;
@@ -126,23 +135,39 @@ static int on_dump(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	(void)type;
 	if (!ct_marked(ce, ct) || ct_conn(ct, &c) < 0)
 		return NFCT_CB_CONTINUE;
-	c.end = ct_tcp_closed(ct);
+	c.end = ct_tcp_over(ct);
 	c.established = ct_tcp_state_is(ct, TCP_CONNTRACK_ESTABLISHED);
 	ce->fn(&c, ce->ctx);
 	return NFCT_CB_CONTINUE;
 }
 
-/* An update carries no counters: ask for them (the entry may be gone: then none). */
-static void ended_by_update(struct ctevent *ce, struct nf_conntrack *ct,
-			    struct ctevent_conn *c)
+void ctevent_closing(struct ctevent *ce, const struct pkt *p)
 {
+	struct nf_conntrack *ct = nfct_new();
+	struct ctevent_conn c = { .orig = *p, .end = true };
+
+	if (!ct)
+		return;
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, p->family);
+	if (p->family == AF_INET) {
+		nfct_set_attr(ct, ATTR_IPV4_SRC, p->src);
+		nfct_set_attr(ct, ATTR_IPV4_DST, p->dst);
+	} else {
+		nfct_set_attr(ct, ATTR_IPV6_SRC, p->src);
+		nfct_set_attr(ct, ATTR_IPV6_DST, p->dst);
+	}
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, p->proto);
+	nfct_set_attr_u16(ct, ATTR_PORT_SRC, htons(p->sport));
+	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(p->dport));
 	ce->got_one = false;
 	nfct_callback_unregister(ce->rq);
 	nfct_callback_register(ce->rq, NFCT_T_ALL, on_reply, ce);
-	if (nfct_query(ce->rq, NFCT_Q_GET, ct) == 0 && ce->got_one) {
-		memcpy(c->packets, ce->got.packets, sizeof(c->packets));
-		memcpy(c->bytes, ce->got.bytes, sizeof(c->bytes));
-	}
+	/* The kernel's entry is gone (ended, nothing to count), or says how it stands. */
+	if (nfct_query(ce->rq, NFCT_Q_GET, ct) == 0 && ce->got_one)
+		c = ce->got;
+	nfct_destroy(ct);
+	if (c.end)
+		ce->fn(&c, ce->ctx);
 }
 
 static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
@@ -151,25 +176,13 @@ static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	struct ctevent *ce = data;
 	struct ctevent_conn c;
 
-	if (!ct_marked(ce, ct) || ct_conn(ct, &c) < 0)
+	/*
+	 * A closed TCP connection ended at its closing segments already; its
+	 * addresses and ports may belong to a new flow by now.
+	 */
+	if (type != NFCT_T_DESTROY || !ct_marked(ce, ct) || ct_tcp_over(ct) ||
+	    ct_conn(ct, &c) < 0)
 		return NFCT_CB_CONTINUE;
-	if (type == NFCT_T_DESTROY) {
-		/*
-		 * A closed TCP connection ended at its update already; its
-		 * addresses and ports may belong to a new flow by now.
-		 */
-		if (ct_tcp_closed(ct))
-			return NFCT_CB_CONTINUE;
-	} else if (ct_tcp_closed(ct)) {
-		ended_by_update(ce, ct, &c);
-	} else if (ct_tcp_state_is(ct, TCP_CONNTRACK_ESTABLISHED)) {
-		/* Offloaded at its SYN-ACK: the engine never saw the last ACK. */
-		c.established = true;
-		ce->fn(&c, ce->ctx);
-		return NFCT_CB_CONTINUE;
-	} else {
-		return NFCT_CB_CONTINUE;
-	}
 	c.end = true;
 	ce->fn(&c, ce->ctx);
 	return NFCT_CB_CONTINUE;
@@ -178,9 +191,7 @@ static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 static int ct_socket_setup(struct ctevent *ce)
 {
 	struct nfct_filter_dump_mark m = { .val = ce->mark, .mask = ce->mark };
-	static const uint16_t tcp_states[] = {
-		TCP_CONNTRACK_ESTABLISHED, TCP_CONNTRACK_TIME_WAIT, TCP_CONNTRACK_CLOSE,
-	};
+	static const uint16_t tcp_states[] = { TCP_CONNTRACK_ESTABLISHED };
 	struct nfct_filter *f = nfct_filter_create();
 	int fd = nfct_fd(ce->ev), size = CTEVENT_RCVBUF, ret;
 	size_t i;
@@ -189,9 +200,9 @@ static int ct_socket_setup(struct ctevent *ce)
 		return -1;
 	nfct_filter_add_attr(f, NFCT_FILTER_MARK, &m);
 	/*
-	 * TCP: only the states that say something (a short connection goes
-	 * through seven events otherwise). An end in another state (a
-	 * half-open or half-closed connection timing out) is found by the
+	 * TCP: an established connection that timed out or was deleted. A
+	 * closed one ended at its closing segments; an end in another state
+	 * (a half-open or half-closed connection timing out) is found by the
 	 * next resync. Other protocols carry no state and all pass.
 	 */
 	for (i = 0; i < ARRAY_SIZE(tcp_states); i++) {
@@ -209,7 +220,22 @@ static int ct_socket_setup(struct ctevent *ce)
 	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-struct ctevent *ctevent_open(uint32_t mark, ctevent_fn *fn, void *ctx)
+static int ct_epoll(struct ctevent *ce)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ce->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ce->ep < 0)
+		return -1;
+	ev.data.ptr = ce->ev;
+	if (epoll_ctl(ce->ep, EPOLL_CTL_ADD, nfct_fd(ce->ev), &ev) < 0)
+		return -1;
+	ev.data.ptr = ce->log;
+	return epoll_ctl(ce->ep, EPOLL_CTL_ADD, mnl_socket_get_fd(ce->log), &ev);
+}
+
+struct ctevent *ctevent_open(uint32_t mark, uint16_t log_group, ctevent_fn *fn,
+			     void *ctx)
 {
 	struct ctevent *ce = calloc(1, sizeof(*ce));
 	int err;
@@ -219,13 +245,16 @@ struct ctevent *ctevent_open(uint32_t mark, ctevent_fn *fn, void *ctx)
 	ce->mark = mark;
 	ce->fn = fn;
 	ce->ctx = ctx;
-	ce->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_UPDATE |
-				      NF_NETLINK_CONNTRACK_DESTROY);
+	ce->ep = -1;
+	/* No update events: the kernel would build one per state change of every connection. */
+	ce->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_DESTROY);
 	ce->rq = nfct_open(CONNTRACK, 0);
 	if (!ce->ev || !ce->rq || ct_socket_setup(ce) < 0)
 		goto err;
-	if (nfct_callback_register(ce->ev, NFCT_T_UPDATE | NFCT_T_DESTROY,
-				   on_event, ce) < 0)
+	if (nfct_callback_register(ce->ev, NFCT_T_DESTROY, on_event, ce) < 0)
+		goto err;
+	ce->log = ctlog_open(log_group);
+	if (!ce->log || ct_epoll(ce) < 0)
 		goto err;
 	return ce;
 err:
@@ -243,20 +272,41 @@ void ctevent_close(struct ctevent *ce)
 		nfct_close(ce->ev);
 	if (ce->rq)
 		nfct_close(ce->rq);
+	if (ce->log)
+		mnl_socket_close(ce->log);
+	if (ce->ep >= 0)
+		close(ce->ep);
 	free(ce);
 }
 
 int ctevent_fd(const struct ctevent *ce)
 {
-	return nfct_fd(ce->ev);
+	return ce->ep;
 }
 
-int ctevent_read(struct ctevent *ce)
+static int ct_read_events(struct ctevent *ce)
 {
 	if (nfct_catch(ce->ev) >= 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR)
 		return 0;
 	return errno == ENOBUFS ? 1 : -1;
+}
+
+int ctevent_read(struct ctevent *ce)
+{
+	struct epoll_event ev[2];
+	int n, i, r, ret = 0;
+
+	n = epoll_wait(ce->ep, ev, 2, 0);
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.ptr == ce->ev)
+			r = ct_read_events(ce);
+		else
+			r = ctlog_read(ce, ce->log);
+		if (r && ret != -1)
+			ret = r;
+	}
+	return ret;
 }
 
 int ctevent_dump(struct ctevent *ce)

@@ -117,7 +117,7 @@ int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
 
 	if (!d->cfg->offload)
 		return 0;
-	d->ctev = ctevent_open(STEER_OFFLOAD_MARK, on_conn, d);
+	d->ctev = ctevent_open(STEER_OFFLOAD_MARK, STEER_NFLOG_GROUP, on_conn, d);
 	if (!d->ctev) {
 		log_err("--offload: cannot follow the kernel's connection tracking: %s",
 			strerror(errno));
