@@ -44,12 +44,23 @@ struct ctevent_conn {
 typedef void ctevent_fn(const struct ctevent_conn *c, void *ctx);
 
 /*
+ * Called for each copied FIN or RST before the kernel's entry is looked at
+ * (a request per segment would cost more than the copies): true when this
+ * segment may close the connection (a RST, a FIN after one from the other
+ * side). NULL: always look.
+ */
+typedef bool ctevent_closing_fn(const struct pkt *p, void *ctx);
+
+/*
  * Subscribe to the events of connections whose mark has every bit of
  * `mark`, and to NFLOG group log_group. NULL with errno (EPERM without
  * CAP_NET_ADMIN, EBUSY when another process has the group, ENOMEM, ...).
  */
 struct ctevent *ctevent_open(uint32_t mark, uint16_t log_group, ctevent_fn *fn,
-			     void *ctx);
+			     ctevent_closing_fn *may_close, void *ctx);
+
+/* Look at the kernel's entry of p's connection now: fn hears of it if it ended. */
+void ctevent_check(struct ctevent *ce, const struct pkt *p);
 void ctevent_close(struct ctevent *ce);
 
 /* What to poll (an epoll set of the sockets: readable when one is). */

@@ -241,6 +241,15 @@ int flow_table_kernel_established(struct flow_table *t, const struct pkt *p,
 				  uint64_t now);
 
 /*
+ * A copy of a FIN or RST segment p of an offloaded TCP flow passed the
+ * kernel (which found it in the window): 1 when it may have closed the
+ * connection (a RST, or a FIN after one from the other side), 0 when not
+ * yet (the first FIN: a half-close), -1 with errno ENOENT when p has no
+ * offloaded flow.
+ */
+int flow_table_kernel_fin(struct flow_table *t, const struct pkt *p, uint64_t now);
+
+/*
  * Resync after lost kernel events: flow_table_offload_unsee() forgets which
  * offloaded flows were seen in the kernel's table; then every connection
  * found in a dump of it goes through flow_table_kernel_account() (which

@@ -31,6 +31,7 @@ struct ctevent {
 	int ep;				/* epoll over ev and log */
 	uint32_t mark;
 	ctevent_fn *fn;
+	ctevent_closing_fn *may_close;
 	void *ctx;
 	struct ctevent_conn got;	/* the answer to a GET */
 	bool got_one;
@@ -141,7 +142,14 @@ static int on_dump(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	return NFCT_CB_CONTINUE;
 }
 
-void ctevent_closing(struct ctevent *ce, const struct pkt *p)
+/* The caller's word first: a look at the kernel's entry only when it may have closed. */
+static void ct_closing(struct ctevent *ce, const struct pkt *p)
+{
+	if (!ce->may_close || ce->may_close(p, ce->ctx))
+		ctevent_check(ce, p);
+}
+
+void ctevent_check(struct ctevent *ce, const struct pkt *p)
 {
 	struct nf_conntrack *ct = nfct_new();
 	struct ctevent_conn c = { .orig = *p, .end = true };
@@ -234,8 +242,13 @@ static int ct_epoll(struct ctevent *ce)
 	return epoll_ctl(ce->ep, EPOLL_CTL_ADD, mnl_socket_get_fd(ce->log), &ev);
 }
 
+void ctevent_closing(struct ctevent *ce, const struct pkt *p)
+{
+	ct_closing(ce, p);
+}
+
 struct ctevent *ctevent_open(uint32_t mark, uint16_t log_group, ctevent_fn *fn,
-			     void *ctx)
+			     ctevent_closing_fn *may_close, void *ctx)
 {
 	struct ctevent *ce = calloc(1, sizeof(*ce));
 	int err;
@@ -244,6 +257,7 @@ struct ctevent *ctevent_open(uint32_t mark, uint16_t log_group, ctevent_fn *fn,
 		return NULL;
 	ce->mark = mark;
 	ce->fn = fn;
+	ce->may_close = may_close;
 	ce->ctx = ctx;
 	ce->ep = -1;
 	/* No update events: the kernel would build one per state change of every connection. */

@@ -88,6 +88,14 @@ static void on_conn(const struct ctevent_conn *c, void *ctx)
 		offload_flowlog(d, c, &kc);
 }
 
+/* A FIN or RST copy: worth a look at the kernel's entry? (No offloaded flow: nothing to end.) */
+static bool may_close(const struct pkt *p, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return flow_table_kernel_fin(d->flows, p, now_ms()) == 1;
+}
+
 /*
  * Every marked entry of the kernel's table: counters brought up to date,
  * closed ones ended, and offloaded flows the kernel no longer has (their
@@ -117,7 +125,8 @@ int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
 
 	if (!d->cfg->offload)
 		return 0;
-	d->ctev = ctevent_open(STEER_OFFLOAD_MARK, STEER_NFLOG_GROUP, on_conn, d);
+	d->ctev = ctevent_open(STEER_OFFLOAD_MARK, STEER_NFLOG_GROUP, on_conn,
+			       may_close, d);
 	if (!d->ctev) {
 		log_err("--offload: cannot follow the kernel's connection tracking: %s",
 			strerror(errno));

@@ -1015,6 +1015,33 @@ int flow_table_kernel_established(struct flow_table *t, const struct pkt *p,
 	return ret;
 }
 
+int flow_table_kernel_fin(struct flow_table *t, const struct pkt *p, uint64_t now)
+{
+	struct flow_entry **pp, *reaped = NULL;
+	struct flow_pkt fp;
+	size_t b, s;
+	int ret = -1;
+
+	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	b = flow_bucket_of(t, &fp.key);
+	s = flow_stripe_of(t, b);
+	flow_lock(t, s);
+	pp = flow_find_link(t, b, &fp, now, &reaped);
+	if (pp && (*pp)->offloaded) {
+		if (fp.tcp_flags & TCPF_FIN)
+			(*pp)->kfin |= (uint8_t)(1u << fp.side);
+		ret = (fp.tcp_flags & TCPF_RST) || (*pp)->kfin == 3;
+	}
+	flow_unlock(t, s);
+	flow_pool_put(t, reaped);
+	if (ret < 0)
+		errno = ENOENT;
+	return ret;
+}
+
 /* Apply fn to every offloaded entry of stripe s (locked); true from fn unlinks it. */
 static void flow_offload_walk(struct flow_table *t, size_t s,
 			      bool (*fn)(struct flow_entry *e, uint64_t arg),

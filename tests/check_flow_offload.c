@@ -171,6 +171,27 @@ START_TEST(test_reopened_flow_is_not_offloaded)
 }
 END_TEST
 
+START_TEST(test_fin_both_ways_or_rst)
+{
+	struct pkt c2s, s2c;
+	struct flow_table *t = established(&c2s, &s2c);
+	struct pkt fin_c = tcp("10.0.0.1", 40000, "10.0.0.2", 80, TCPF_FIN | TCPF_ACK);
+	struct pkt fin_s = tcp("10.0.0.2", 80, "10.0.0.1", 40000, TCPF_FIN | TCPF_ACK);
+	struct pkt rst = tcp("10.0.0.2", 80, "10.0.0.1", 40000, TCPF_RST);
+
+	errno = 0;
+	ck_assert_int_eq(flow_table_kernel_fin(t, &fin_c, 3), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(flow_table_offload(t, &c2s, 3), 0);
+	ck_assert_int_eq(flow_table_kernel_fin(t, &fin_c, 4), 0);
+	/* A retransmitted FIN from the same side is still a half-close. */
+	ck_assert_int_eq(flow_table_kernel_fin(t, &fin_c, 5), 0);
+	ck_assert_int_eq(flow_table_kernel_fin(t, &fin_s, 6), 1);
+	ck_assert_int_eq(flow_table_kernel_fin(t, &rst, 7), 1);
+	flow_table_free(t);
+}
+END_TEST
+
 static Suite *offload_suite(void)
 {
 	Suite *s = suite_create("flow_offload");
@@ -181,6 +202,7 @@ static Suite *offload_suite(void)
 	tcase_add_test(tc, test_kernel_counters_fold);
 	tcase_add_test(tc, test_resync_reaps_what_the_kernel_lost);
 	tcase_add_test(tc, test_reopened_flow_is_not_offloaded);
+	tcase_add_test(tc, test_fin_both_ways_or_rst);
 	suite_add_tcase(s, tc);
 	return s;
 }
