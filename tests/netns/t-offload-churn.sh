@@ -7,7 +7,8 @@
 # their handshake: each connects, none is refused for want of room, and
 # `show flows` lists none of them once they are closed. The packets and
 # bytes the engine never saw are counted on the flow (show flows) and in the
-# flow log, for TCP, UDP and ICMP echo.
+# flow log, for TCP, UDP and ICMP echo. A reset connection, and a UDP flow
+# whose kernel entry is deleted, leave the table too.
 #
 #   peer 10.99.0.2 ── 640 x (connect, echo, close) ──> host 10.99.0.1:80
 #                  ── 2 MB echoed over one session ──>   (vpcfw --sg --offload
@@ -79,12 +80,21 @@ udp_counts() {
 		.[0].reply.packets >= 4' >/dev/null
 }
 check "UDP: an offloaded flow counts every exchange" wait_for 20 udp_counts
+# The kernel's entry deleted (as when it times out): the flow ends with it.
+in_host conntrack -D -p udp --dport 53 >/dev/null 2>&1
+check "UDP: the flow ends with the kernel's entry" wait_for 15 no_flows --proto udp
 in_peer ping -q -c 6 -i 0.2 "$H4" >/dev/null 2>&1
 ping_counts() {
 	flows_json --proto icmp | jq -e 'length == 1 and .[0].original.packets >= 6 and
 		.[0].reply.packets >= 6' >/dev/null
 }
 check "ICMP echo: an offloaded flow counts every ping" wait_for 20 ping_counts
+
+# A connection reset (the client's socket destroyed: the kernel sends a RST).
+session_open s2 "$PEER_NS" "$H4" 80
+session_ok "another session is open" s2
+in_peer ss -K dst "$H4" dport = :80 >/dev/null 2>&1
+check "a reset connection leaves show flows" wait_for 15 no_flows --port 80
 
 # The flow log has the session's bytes too (1 s intervals, written once ended).
 logged_bytes() {
