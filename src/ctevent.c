@@ -34,7 +34,7 @@ struct ctevent {
 	ctevent_closing_fn *may_close;
 	void *ctx;
 	struct ctevent_conn got;	/* the answer to a GET */
-	bool got_one;
+	bool got_one, got_marked;
 };
 
 static void ct_addr(const struct nf_conntrack *ct, uint8_t family,
@@ -118,11 +118,12 @@ static int on_reply(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	struct ctevent_conn c;
 
 	(void)type;
-	if (!ct_marked(ce, ct) || ct_conn(ct, &c) < 0)
-		return NFCT_CB_CONTINUE;
-	c.end = ct_tcp_over(ct);
-	ce->got = c;
 	ce->got_one = true;
+	ce->got_marked = ct_marked(ce, ct) && ct_conn(ct, &c) == 0;
+	if (ce->got_marked) {
+		c.end = ct_tcp_over(ct);
+		ce->got = c;
+	}
 	return NFCT_CB_CONTINUE;
 }
 
@@ -142,17 +143,11 @@ static int on_dump(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	return NFCT_CB_CONTINUE;
 }
 
-/* The caller's word first: a look at the kernel's entry only when it may have closed. */
-static void ct_closing(struct ctevent *ce, const struct pkt *p)
-{
-	if (!ce->may_close || ce->may_close(p, ce->ctx))
-		ctevent_check(ce, p);
-}
-
 void ctevent_check(struct ctevent *ce, const struct pkt *p)
 {
 	struct nf_conntrack *ct = nfct_new();
 	struct ctevent_conn c = { .orig = *p, .end = true };
+	int ret, err;
 
 	if (!ct)
 		return;
@@ -170,10 +165,18 @@ void ctevent_check(struct ctevent *ce, const struct pkt *p)
 	ce->got_one = false;
 	nfct_callback_unregister(ce->rq);
 	nfct_callback_register(ce->rq, NFCT_T_ALL, on_reply, ce);
-	/* The kernel's entry is gone (ended, nothing to count), or says how it stands. */
-	if (nfct_query(ce->rq, NFCT_Q_GET, ct) == 0 && ce->got_one)
-		c = ce->got;
+	ret = nfct_query(ce->rq, NFCT_Q_GET, ct);
+	err = errno;
 	nfct_destroy(ct);
+	if (ret == 0 && ce->got_one) {
+		/* Unmarked: another connection on these ports now, not ours to end. */
+		if (!ce->got_marked)
+			return;
+		c = ce->got;
+	} else if (ret == 0 || err != ENOENT) {
+		return;		/* no answer: the next resync will tell */
+	}
+	/* Gone (ended, nothing left to count), or how it stands. */
 	if (c.end)
 		ce->fn(&c, ce->ctx);
 }
@@ -242,9 +245,11 @@ static int ct_epoll(struct ctevent *ce)
 	return epoll_ctl(ce->ep, EPOLL_CTL_ADD, mnl_socket_get_fd(ce->log), &ev);
 }
 
+/* The caller's word first: a look at the kernel's entry only when it may have closed. */
 void ctevent_closing(struct ctevent *ce, const struct pkt *p)
 {
-	ct_closing(ce, p);
+	if (!ce->may_close || ce->may_close(p, ce->ctx))
+		ctevent_check(ce, p);
 }
 
 struct ctevent *ctevent_open(uint32_t mark, uint16_t log_group, ctevent_fn *fn,
