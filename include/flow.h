@@ -168,6 +168,7 @@ struct flow_stats {
 	uint64_t untracked_skipped;		/* untracked flows not noted: no room */
 	uint64_t tcp_out_of_window;		/* TCP segments of a flow outside its window: not its packets */
 	uint64_t tcp_invalid;			/* TCP flag combinations no stack sends: part of no flow */
+	uint64_t offload_ended;			/* offloaded flows the kernel ended */
 };
 void flow_table_stats(struct flow_table *t, struct flow_stats *s);
 
@@ -187,6 +188,7 @@ struct flow_view {
 	uint64_t expires;			/* ms */
 	uint64_t packets[2], bytes[2];		/* [0] original direction, [1] reply */
 	bool untracked;				/* listed only (flow_table_note_untracked) */
+	bool offloaded;				/* carried by the kernel (flow_table_offload) */
 };
 
 /*
@@ -199,5 +201,72 @@ struct flow_view {
  */
 int flow_table_foreach(struct flow_table *t, uint64_t now,
 		       int (*fn)(const struct flow_view *v, void *ctx), void *ctx);
+
+/*
+ * --offload: the kernel's connection tracking carries the rest of a flow
+ * (the engine sees none of its later packets) and tells the engine of its
+ * packets and its end (ctevent.h). An offloaded flow never expires by the
+ * engine's idle timer: it ends when the kernel's entry does.
+ */
+
+/*
+ * Mark p's tracked flow offloaded (its last_seen becomes now). -1 with
+ * errno ENOENT if p has no tracked flow, EINVAL if p cannot have one.
+ */
+int flow_table_offload(struct flow_table *t, const struct pkt *p, uint64_t now);
+
+/* The kernel's counters of a connection, and what they added to its flow. */
+struct flow_kcount {
+	/*
+	 * In: the kernel's counters, [0] its original direction (p's),
+	 * [1] its reply direction. Out: what they added to the flow, [0] the
+	 * flow's original direction.
+	 */
+	uint64_t packets[2], bytes[2];
+	enum dir init_dir;	/* out: the flow's original direction */
+	bool reversed;		/* out: the kernel's original direction is the flow's reply */
+	uint32_t tag;		/* out: the flow's tag */
+};
+
+/*
+ * The kernel's account of the connection p (a packet in the kernel's
+ * original direction) belongs to: the offloaded flow's counters become,
+ * per direction, the larger of its own and the kernel's (the kernel counted
+ * the packets the engine judged too), and last_seen moves to now when they
+ * grew; with `end` the flow is removed (offload_ended moves). -1 with errno
+ * ENOENT when p has no offloaded flow (nothing is changed), EINVAL if p
+ * cannot have one.
+ */
+int flow_table_kernel_account(struct flow_table *t, const struct pkt *p,
+			      uint64_t now, bool end, struct flow_kcount *kc);
+
+/*
+ * The kernel saw the TCP handshake of p's offloaded flow complete (it was
+ * offloaded at its SYN-ACK): a flow still NEW or SYN_RECV becomes
+ * ESTABLISHED. -1/ENOENT when p has no offloaded flow.
+ */
+int flow_table_kernel_established(struct flow_table *t, const struct pkt *p,
+				  uint64_t now);
+
+/*
+ * A copy of a FIN or RST segment p of an offloaded TCP flow passed the
+ * kernel (which found it in the window): 1 when it may have closed the
+ * connection (a RST, or a FIN after one from the other side), 0 when not
+ * yet (the first FIN: a half-close), -1 with errno ENOENT when p has no
+ * offloaded flow.
+ */
+int flow_table_kernel_fin(struct flow_table *t, const struct pkt *p, uint64_t now);
+
+/*
+ * Resync after lost kernel events: flow_table_offload_unsee() forgets which
+ * offloaded flows were seen in the kernel's table; then every connection
+ * found in a dump of it goes through flow_table_kernel_account() (which
+ * marks its flow seen); flow_table_offload_reap() removes the offloaded
+ * flows neither seen nor offloaded since `before` (the dump's start, less a
+ * margin for offloads whose mark the kernel had not yet stored) and
+ * returns how many.
+ */
+void flow_table_offload_unsee(struct flow_table *t);
+size_t flow_table_offload_reap(struct flow_table *t, uint64_t before);
 
 #endif

@@ -107,6 +107,14 @@ void flowlog_close(struct flowlog *fl);
  */
 void flowlog_packet(struct flowlog *fl, const struct pkt *p, enum dir d,
 		    bool accept, const char *rule_text, uint64_t wall_s);
+/*
+ * Count `packets` packets of `bytes` bytes that p stands for (same key as
+ * flowlog_packet; p->len is not read): what the kernel carried of an
+ * offloaded flow since it was last counted (run --offload).
+ */
+void flowlog_packets(struct flowlog *fl, const struct pkt *p, enum dir d,
+		     bool accept, const char *rule_text, uint64_t wall_s,
+		     uint64_t packets, uint64_t bytes);
 
 /*
  * The control thread, about once a second: write and forget every record

@@ -12,10 +12,17 @@
 #include <stdint.h>
 
 /*
- * The connmark bit `run --offload` sets on established, tracked TCP
- * connections: the steering returns such packets before the queue rule.
+ * The connmark bit `run --offload` sets on tracked connections: the
+ * steering returns such packets before the queue rule.
  */
 #define STEER_OFFLOAD_MARK 0x40000000u
+
+/*
+ * The NFLOG group that gets a copy of each FIN and RST of a connection
+ * carrying STEER_OFFLOAD_MARK: how `run --offload` learns, at once, that
+ * the kernel may have closed it (ctevent.h).
+ */
+#define STEER_NFLOG_GROUP 0x5646u
 
 struct steer_opts {
 	uint16_t queue_first, queue_last;	/* one queue, or --queue-balance first:last */

@@ -223,6 +223,7 @@ static void on_timer(struct daemon *d)
 	flow_table_stats(d->flows, &fs);
 	flow_table_expire(d->flows, now_ms(),
 			  (size_t)(fs.buckets / EXPIRE_SWEEP_S) + 1);
+	daemon_offload_tick(d);
 	if (d->flowlog && flowlog_tick(d->flowlog, (uint64_t)time(NULL)) < 0)
 		log_limited(&flowlog_rl, LOG_LVL_ERR, "flow log %s: %s", d->cfg->flow_log,
 			    strerror(errno));
@@ -243,6 +244,8 @@ static void on_event(struct daemon *d, int fd, uint32_t events)
 		daemon_on_trace_timer(d);
 	else if (fd == d->apply_timer_fd)
 		daemon_on_apply_timer(d);
+	else if (fd == daemon_offload_fd(d))
+		daemon_on_ctevent(d);
 	else if ((i = daemon_tracer_find(d, fd)) >= 0)
 		daemon_on_tracer_event(d, i);
 	else
@@ -316,6 +319,7 @@ static void teardown(struct daemon *d)
 			pthread_join(d->qt[i].tid, NULL);
 	log_totals(d);
 	/* The queue threads are gone: what they counted can be written. */
+	daemon_offload_close(d);	/* its last count goes to the flow log */
 	flowlog_close(d->flowlog);
 	while (d->n_tracers)
 		daemon_tracer_remove(d, d->n_tracers - 1);
@@ -420,8 +424,12 @@ static int setup(struct daemon *d)
 	}
 	/* The steering's count so far, before any packet can reach us. */
 	daemon_unjudged(d);
+	if (daemon_offload_open(d, &fp) < 0)
+		return 1;
 	if (open_queues(d) < 0)
 		return 1;
+	if (d->ctev && epoll_add(d->ep_fd, daemon_offload_fd(d)))
+		return 3;
 	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||
 	    epoll_add(d->ep_fd, d->fail_fd) ||
 	    epoll_add(d->ep_fd, d->trace_timer_fd) || epoll_add(d->ep_fd, d->apply_timer_fd))

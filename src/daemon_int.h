@@ -64,6 +64,7 @@ struct unjudged {
 };
 
 struct daemon;
+struct ctevent;
 
 struct qthread {
 	struct daemon *d;
@@ -103,6 +104,8 @@ struct daemon {
 	int apply_timer_fd;
 	struct flowlog *flowlog;	/* NULL without --flow-log */
 	struct unjudged unj;
+	struct ctevent *ctev;		/* --offload: the kernel's conntrack events */
+	unsigned offload_ticks;
 };
 
 /* Bring d->unj up to date; -1 when the steering's counters cannot be read. */
@@ -140,6 +143,12 @@ void daemon_on_apply_timer(struct daemon *d);
 
 /* Filter words joined for the filter parsers; -1 when one holds a space or too long. */
 int daemon_filter_words(char *const *w, char *buf, size_t len);
+/* daemon_offload.c: --offload (a no-op without it) */
+int daemon_offload_open(struct daemon *d, const struct flow_params *fp);
+int daemon_offload_fd(const struct daemon *d);	/* -1 without --offload */
+void daemon_on_ctevent(struct daemon *d);
+void daemon_offload_tick(struct daemon *d);
+void daemon_offload_close(struct daemon *d);
 
 /* daemon_trace.c */
 void daemon_ctl_trace(void *ctx, char *const *argv, int fd);

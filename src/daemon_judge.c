@@ -162,20 +162,46 @@ static void flow_log(struct qthread *t, const struct pkt *p, enum dir dir,
 }
 
 /*
- * --offload: an established TCP flow the security groups track may leave
- * the queue for good (the kernel keeps it by its connmark). Only without a
- * NACL layer, which must judge every packet, and only for tracked flows:
- * untracked ones are judged per packet, and tracked flows outlive rule
- * changes anyway, as in AWS.
+ * --offload: a tracked flow leaves the queue for good (the kernel keeps it
+ * by its connmark) as soon as its verdict can no longer change: tracked
+ * flows outlive rule changes, as in AWS, so once the responder answered
+ * nothing the engine would see later could drop its packets. TCP from the
+ * responder's SYN-ACK (or a mid-stream pick-up; the kernel then reports the
+ * handshake's end), UDP from its first reply, ICMP queries from their
+ * reply. Untracked flows are judged
+ * per packet, and a NACL layer (refused with --offload) judges every packet.
+ * The kernel then reports the flow's packets and end (daemon_offload.c).
  */
+static bool offload_state(const struct pkt *p, enum flow_state st)
+{
+	switch (p->proto) {
+	case IPPROTO_NUM_TCP:
+		/*
+		 * The SYN-ACK (SYN_RECV after it) answers a SYN the rules
+		 * allowed: nothing later can change the flow's verdict.
+		 */
+		return st == FLOW_ESTABLISHED || st == FLOW_SYN_RECV || st == FLOW_NEW;
+	case IPPROTO_NUM_UDP:
+		return st == FLOW_ESTABLISHED || st == FLOW_UDP_STREAM;
+	case IPPROTO_NUM_ICMP:
+	case IPPROTO_NUM_ICMPV6:
+		/* Echo and other queries: only they make flows (never errors). */
+		return st == FLOW_ESTABLISHED;
+	default:
+		return false;
+	}
+}
+
 static bool offloadable(const struct qthread *t, const struct queue_pkt *qp,
 			const struct pkt *p, const struct verdict *v)
 {
-	return !policy_acl(t->pol) && p->proto == IPPROTO_NUM_TCP && !(p->flags & PKT_F_FRAG) &&
-	       (v->sg_outcome == SGO_FLOW_ORIG || v->sg_outcome == SGO_FLOW_REPLY) &&
-	       v->flow_state == FLOW_ESTABLISHED &&
+	return !policy_acl(t->pol) && !(p->flags & PKT_F_FRAG) &&
+	       (v->sg_outcome == SGO_FLOW_ORIG || v->sg_outcome == SGO_FLOW_REPLY ||
+		(v->sg_outcome == SGO_NEW_TRACKED && p->proto == IPPROTO_NUM_TCP)) &&
+	       offload_state(p, v->flow_state) &&
 	       (qp->hook == NF_INET_LOCAL_IN || qp->hook == NF_INET_LOCAL_OUT ||
-		qp->hook == NF_INET_FORWARD);
+		qp->hook == NF_INET_FORWARD) &&
+	       flow_table_offload(t->d->flows, p, t->now) == 0;
 }
 
 static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)

@@ -64,6 +64,7 @@ struct flow_counters {
 	atomic_uint_least64_t untracked_skipped;
 	atomic_uint_least64_t tcp_out_of_window;
 	atomic_uint_least64_t tcp_invalid;
+	atomic_uint_least64_t offload_ended;
 };
 
 struct flow_pool {
@@ -114,9 +115,10 @@ void flow_params_default(struct flow_params *p)
 	};
 }
 
+/* An offloaded flow ends when the kernel's entry does (flow_table_kernel_account). */
 static bool flow_expired(const struct flow_entry *e, uint64_t now)
 {
-	return now >= e->expires;
+	return !e->offloaded && now >= e->expires;
 }
 
 static size_t flow_bucket_of(const struct flow_table *t,
@@ -697,6 +699,7 @@ void flow_table_stats(struct flow_table *t, struct flow_stats *s)
 	s->untracked_skipped = flow_get(t, untracked_skipped);
 	s->tcp_out_of_window = flow_get(t, tcp_out_of_window);
 	s->tcp_invalid = flow_get(t, tcp_invalid);
+	s->offload_ended = flow_get(t, offload_ended);
 }
 
 /* ---- listing ------------------------------------------------------- */
@@ -715,6 +718,7 @@ static void flow_view_fill(struct flow_view *v, const struct flow_entry *e)
 	v->init_dir = (enum dir)e->init_dir;
 	v->state = (enum flow_state)e->state;
 	v->untracked = e->untracked;
+	v->offloaded = e->offloaded;
 	/* No state machine for untracked: seen both ways or not (flow.h). */
 	if (e->untracked && e->state != FLOW_NEW)
 		v->state = FLOW_ESTABLISHED;
@@ -886,4 +890,237 @@ void flow_table_free(struct flow_table *t)
 	free(t->pool.mem);
 	free(t->stripe);
 	free(t);
+}
+
+/* ---- offload ------------------------------------------------------- */
+
+/*
+ * The link to fp's live tracked entry in bucket b (its stripe locked), or
+ * NULL. Expired entries met on the way go to *reaped.
+ */
+static struct flow_entry **flow_find_link(struct flow_table *t, size_t b,
+					  const struct flow_pkt *fp, uint64_t now,
+					  struct flow_entry **reaped)
+{
+	struct flow_entry **pp, *e;
+	size_t len;
+
+	e = flow_chain_find(t, b, &fp->key, now, &len, reaped);
+	if (!e || e->untracked)
+		return NULL;
+	for (pp = &t->bucket[b]; *pp != e; pp = &(*pp)->next)
+		;
+	return pp;
+}
+
+int flow_table_offload(struct flow_table *t, const struct pkt *p, uint64_t now)
+{
+	struct flow_entry **pp, *reaped = NULL;
+	struct flow_pkt fp;
+	size_t b, s;
+
+	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	b = flow_bucket_of(t, &fp.key);
+	s = flow_stripe_of(t, b);
+	flow_lock(t, s);
+	pp = flow_find_link(t, b, &fp, now, &reaped);
+	if (pp) {
+		(*pp)->offloaded = 1;
+		/* Fresh: a resync in progress must not take it for gone. */
+		(*pp)->kseen = 1;
+		if (now > (*pp)->last_seen)
+			(*pp)->last_seen = now;
+	}
+	flow_unlock(t, s);
+	flow_pool_put(t, reaped);
+	if (!pp)
+		errno = ENOENT;
+	return pp ? 0 : -1;
+}
+
+/* Raise e's counters to the kernel's (kc in, [0] = side `korig`); kc out: what was added. */
+static bool flow_fold(struct flow_entry *e, unsigned korig, struct flow_kcount *kc)
+{
+	uint64_t kp[2], kb[2];
+	bool more = false;
+	unsigned i;
+
+	memcpy(kp, kc->packets, sizeof(kp));
+	memcpy(kb, kc->bytes, sizeof(kb));
+	for (i = 0; i < 2; i++) {
+		unsigned f = i ? !korig : korig;	/* the flow's index */
+
+		kc->packets[f] = kp[i] > e->packets[f] ? kp[i] - e->packets[f] : 0;
+		kc->bytes[f] = kb[i] > e->bytes[f] ? kb[i] - e->bytes[f] : 0;
+		e->packets[f] += kc->packets[f];
+		e->bytes[f] += kc->bytes[f];
+		more |= kc->packets[f] != 0;
+	}
+	return more;
+}
+
+int flow_table_kernel_account(struct flow_table *t, const struct pkt *p,
+			      uint64_t now, bool end, struct flow_kcount *kc)
+{
+	struct flow_entry **pp, *e = NULL, *reaped = NULL;
+	struct flow_pkt fp;
+	size_t b, s;
+
+	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	b = flow_bucket_of(t, &fp.key);
+	s = flow_stripe_of(t, b);
+	flow_lock(t, s);
+	pp = flow_find_link(t, b, &fp, now, &reaped);
+	if (pp && (*pp)->offloaded) {
+		e = *pp;
+		/* The kernel's original direction is p's: side fp.side. */
+		if (flow_fold(e, fp.side != e->init_side, kc) && now > e->last_seen)
+			e->last_seen = now;
+		kc->init_dir = (enum dir)e->init_dir;
+		kc->reversed = fp.side != e->init_side;
+		kc->tag = e->tag;
+		e->kseen = 1;
+		if (end) {
+			*pp = e->next;
+			flow_unlinked(t, s, e);
+			flow_inc(t, offload_ended);
+			e->next = reaped;
+			reaped = e;
+		}
+	}
+	flow_unlock(t, s);
+	flow_pool_put(t, reaped);
+	if (!e)
+		errno = ENOENT;
+	return e ? 0 : -1;
+}
+
+int flow_table_kernel_established(struct flow_table *t, const struct pkt *p,
+				  uint64_t now)
+{
+	struct flow_entry **pp, *reaped = NULL;
+	struct flow_pkt fp;
+	size_t b, s;
+	int ret = -1;
+
+	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	b = flow_bucket_of(t, &fp.key);
+	s = flow_stripe_of(t, b);
+	flow_lock(t, s);
+	pp = flow_find_link(t, b, &fp, now, &reaped);
+	if (pp && (*pp)->offloaded) {
+		if ((*pp)->state == FLOW_NEW || (*pp)->state == FLOW_SYN_RECV)
+			(*pp)->state = FLOW_ESTABLISHED;
+		(*pp)->kseen = 1;
+		ret = 0;
+	}
+	flow_unlock(t, s);
+	flow_pool_put(t, reaped);
+	if (ret < 0)
+		errno = ENOENT;
+	return ret;
+}
+
+int flow_table_kernel_fin(struct flow_table *t, const struct pkt *p, uint64_t now)
+{
+	struct flow_entry **pp, *reaped = NULL;
+	struct flow_pkt fp;
+	size_t b, s;
+	int ret = -1;
+
+	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	b = flow_bucket_of(t, &fp.key);
+	s = flow_stripe_of(t, b);
+	flow_lock(t, s);
+	pp = flow_find_link(t, b, &fp, now, &reaped);
+	if (pp && (*pp)->offloaded) {
+		if (fp.tcp_flags & TCPF_FIN)
+			(*pp)->kfin |= (uint8_t)(1u << fp.side);
+		ret = (fp.tcp_flags & TCPF_RST) || (*pp)->kfin == 3;
+	}
+	flow_unlock(t, s);
+	flow_pool_put(t, reaped);
+	if (ret < 0)
+		errno = ENOENT;
+	return ret;
+}
+
+/* Apply fn to every offloaded entry of stripe s (locked); true from fn unlinks it. */
+static void flow_offload_walk(struct flow_table *t, size_t s,
+			      bool (*fn)(struct flow_entry *e, uint64_t arg),
+			      uint64_t arg, struct flow_entry **out)
+{
+	size_t b, end = (s + 1) << t->shift;
+	struct flow_entry **pp, *e;
+
+	for (b = s << t->shift; b < end; b++) {
+		pp = &t->bucket[b];
+		while ((e = *pp)) {
+			if (!e->offloaded || !fn(e, arg)) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			flow_unlinked(t, s, e);
+			e->next = *out;
+			*out = e;
+		}
+	}
+}
+
+static bool flow_unsee(struct flow_entry *e, uint64_t arg)
+{
+	(void)arg;
+	e->kseen = 0;
+	return false;
+}
+
+/* Gone from the kernel: not seen in its table, and offloaded before the dump began. */
+static bool flow_gone(struct flow_entry *e, uint64_t before)
+{
+	return !e->kseen && e->last_seen < before;
+}
+
+static size_t flow_offload_sweep(struct flow_table *t,
+				 bool (*fn)(struct flow_entry *e, uint64_t arg),
+				 uint64_t arg)
+{
+	size_t s, n = 0;
+
+	for (s = 0; s < t->nstripes; s++) {
+		struct flow_entry *out = NULL, *e;
+
+		flow_lock(t, s);
+		flow_offload_walk(t, s, fn, arg, &out);
+		flow_unlock(t, s);
+		for (e = out; e; e = e->next)
+			n++;
+		flow_pool_put(t, out);
+	}
+	return n;
+}
+
+void flow_table_offload_unsee(struct flow_table *t)
+{
+	flow_offload_sweep(t, flow_unsee, 0);
+}
+
+size_t flow_table_offload_reap(struct flow_table *t, uint64_t before)
+{
+	size_t n = flow_offload_sweep(t, flow_gone, before);
+
+	atomic_fetch_add_explicit(&t->n.offload_ended, n, memory_order_relaxed);
+	return n;
 }

@@ -55,6 +55,9 @@ struct flow_entry {
 	uint8_t init_side : 1;	/* key side of the creating packet's source */
 	uint8_t fin_side : 1;	/* key side that sent the first FIN */
 	uint8_t untracked : 1;	/* for listing only: never a hit (flow.h) */
+	uint8_t offloaded : 1;	/* the kernel carries it: no idle expiry here (flow.h) */
+	uint8_t kseen : 1;	/* offloaded, and seen in the kernel's table since the last resync */
+	uint8_t kfin : 2;	/* offloaded: key sides whose FIN the kernel copied to us */
 	uint64_t created, last_seen, expires;
 	uint64_t packets[2], bytes[2];
 	struct flow_tcp tcp;	/* TCP only: sequence windows */

@@ -252,10 +252,11 @@ static struct fl_rec *fl_insert(struct flowlog *fl, struct fl_stripe *st,
 }
 
 static void fl_account(const struct flowlog *fl, struct fl_rec *r,
-		       const struct pkt *p, const char *rule, uint64_t t)
+		       const struct pkt *p, const char *rule, uint64_t t,
+		       uint64_t packets, uint64_t bytes)
 {
-	r->packets++;
-	r->bytes += p->len;
+	r->packets += packets;
+	r->bytes += bytes;
 	if (t < r->first)
 		r->first = t;
 	if (t > r->last)
@@ -292,6 +293,14 @@ static void fl_skip(struct flowlog *fl, struct fl_stripe *st, uint64_t interval)
 void flowlog_packet(struct flowlog *fl, const struct pkt *p, enum dir d,
 		    bool accept, const char *rule_text, uint64_t wall_s)
 {
+	if (fl)
+		flowlog_packets(fl, p, d, accept, rule_text, wall_s, 1, p->len);
+}
+
+void flowlog_packets(struct flowlog *fl, const struct pkt *p, enum dir d,
+		     bool accept, const char *rule_text, uint64_t wall_s,
+		     uint64_t packets, uint64_t bytes)
+{
 	struct fl_stripe *st;
 	struct fl_rec *r;
 	struct fl_key k;
@@ -309,7 +318,7 @@ void flowlog_packet(struct flowlog *fl, const struct pkt *p, enum dir d,
 	if (!r)
 		r = fl_insert(fl, st, b, &k, i, t);
 	if (r)
-		fl_account(fl, r, p, rule_text, t);
+		fl_account(fl, r, p, rule_text, t, packets, bytes);
 	else
 		fl_skip(fl, st, i);
 	pthread_mutex_unlock(&st->lock);

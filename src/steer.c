@@ -173,6 +173,10 @@ static void emit_queue_rule(struct out *o, const struct steer_opts *so,
 	 */
 	emit(o, "-A %s -m mark --mark 0x%x/0x%x -g VPCFW-OFFLOAD\n", chain,
 	     STEER_OFFLOAD_MARK, STEER_OFFLOAD_MARK);
+	/* Their closing segments are copied to the engine, never held. */
+	emit(o, "-A %s -p tcp -m connmark --mark 0x%x/0x%x -m tcp ! --tcp-flags FIN,RST NONE "
+	     "-j NFLOG --nflog-group %u --nflog-size 128\n", chain,
+	     STEER_OFFLOAD_MARK, STEER_OFFLOAD_MARK, STEER_NFLOG_GROUP);
 	emit(o, "-A %s -m connmark --mark 0x%x/0x%x -j RETURN\n", chain,
 	     STEER_OFFLOAD_MARK, STEER_OFFLOAD_MARK);
 	/*

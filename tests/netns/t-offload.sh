@@ -1,7 +1,7 @@
 #!/bin/bash
 #
-# t-offload.sh - run --offload: once a tracked TCP flow is established the
-# engine marks its connection and the steering's connmark rule keeps the
+# t-offload.sh - run --offload: once the security group tracks a TCP flow (its
+# SYN) the engine marks its connection and the steering's connmark rule keeps the
 # rest of it in the kernel; the data arrives intact and far fewer packets
 # are queued than without offload. The security group still decides every
 # new connection, and --offload is refused with a NACL (which judges every
