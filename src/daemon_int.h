@@ -105,6 +105,8 @@ struct daemon {
 	struct flowlog *flowlog;	/* NULL without --flow-log */
 	struct unjudged unj;
 	struct ctevent *ctev;		/* --offload: the kernel's conntrack events */
+	struct ifaddrs *adopt_ifs;	/* while the start's dump adopts (daemon_offload.c) */
+	uint64_t adopted;
 	unsigned offload_ticks;
 };
 

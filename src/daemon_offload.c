@@ -7,6 +7,8 @@
  * table, so the cap only ever holds live connections.
  */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <time.h>
 
@@ -69,6 +71,55 @@ static void offload_flowlog(struct daemon *d, const struct ctevent_conn *c,
 	}
 }
 
+/* Is a an address of this namespace's interfaces? */
+static bool is_local(const struct ifaddrs *ifs, int family, const uint8_t *a)
+{
+	const struct ifaddrs *i;
+
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr;
+
+		if (!sa || sa->sa_family != family)
+			continue;
+		if (family == AF_INET &&
+		    !memcmp(&((const struct sockaddr_in *)sa)->sin_addr, a, 4))
+			return true;
+		if (family == AF_INET6 &&
+		    !memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, a, 16))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A marked connection the kernel carries and the engine does not know: one
+ * an earlier engine offloaded before it stopped. Such a connection keeps
+ * passing (a tracked flow outlives its engine, as it outlives rule changes
+ * in AWS); take it into the table, offloaded, so `show flows` lists it and
+ * its end frees its place. Who opened it is told by which end is ours. The
+ * rule that let it in is not known (tag 0 names none).
+ */
+static void offload_adopt(struct daemon *d, const struct ctevent_conn *c)
+{
+	struct pkt p = c->orig;
+	struct flow_kcount kc;
+	enum dir dir;
+
+	if (!d->adopt_ifs)
+		return;
+	dir = is_local(d->adopt_ifs, p.family, p.src) ? DIR_OUT : DIR_IN;
+	if (p.proto == IPPROTO_NUM_TCP)
+		p.tcp_flags = TCPF_ACK;		/* picked up mid-stream */
+	if (flow_table_insert(d->flows, &p, dir, now_ms(), 0) < 0 ||
+	    flow_table_offload(d->flows, &p, now_ms()) < 0)
+		return;
+	d->adopted++;
+	/* Its count so far: the earlier engine logged it, this one does not again. */
+	memcpy(kc.packets, c->packets, sizeof(kc.packets));
+	memcpy(kc.bytes, c->bytes, sizeof(kc.bytes));
+	flow_table_kernel_account(d->flows, &c->orig, now_ms(), false, &kc);
+}
+
 static void on_conn(const struct ctevent_conn *c, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -82,8 +133,11 @@ static void on_conn(const struct ctevent_conn *c, void *ctx)
 	}
 	memcpy(kc.packets, c->packets, sizeof(kc.packets));
 	memcpy(kc.bytes, c->bytes, sizeof(kc.bytes));
-	if (flow_table_kernel_account(d->flows, &c->orig, now_ms(), c->end, &kc) < 0)
+	if (flow_table_kernel_account(d->flows, &c->orig, now_ms(), c->end, &kc) < 0) {
+		if (errno == ENOENT && !c->end)
+			offload_adopt(d, c);
 		return;
+	}
 	if (d->flowlog)
 		offload_flowlog(d, c, &kc);
 }
@@ -115,6 +169,23 @@ static void offload_sync(struct daemon *d)
 				start - OFFLOAD_RESYNC_MARGIN_MS : 0);
 }
 
+/* At start: the connections an earlier engine left with the kernel. */
+static void offload_adopt_all(struct daemon *d)
+{
+	if (getifaddrs(&d->adopt_ifs) < 0) {
+		log_warn("--offload: cannot list this host's addresses (%s): connections an "
+			 "earlier engine offloaded stay unlisted", strerror(errno));
+		return;
+	}
+	if (ctevent_dump(d->ctev) < 0)
+		log_warn("--offload: cannot read the kernel's connections: %s", strerror(errno));
+	else if (d->adopted)
+		log_info("--offload: %llu connections an earlier engine offloaded are "
+			 "listed again", (unsigned long long)d->adopted);
+	freeifaddrs(d->adopt_ifs);
+	d->adopt_ifs = NULL;
+}
+
 int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
 {
 	const struct ctevent_timeouts t = {
@@ -136,6 +207,7 @@ int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
 	if (ctevent_tune(&t, err, sizeof(err)) > 0)
 		log_warn("--offload: conntrack settings not applied (%s): offloaded "
 			 "flows may count fewer packets or time out otherwise", err);
+	offload_adopt_all(d);
 	return 0;
 }
 

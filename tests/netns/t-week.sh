@@ -106,6 +106,7 @@ say "$(head -2 "$TMPD/churn.1")"
 check "every short connection worked" grep -q "^ok 2000 failed 0" "$TMPD/churn.1"
 check "5 RSTs were forged ($forged)" test "$forged" = 5
 check "the long connection survived them" long_alive
+show flows --port 8090 | sed "s/^/#   /"
 check "show flows lists it ESTABLISHED" \
 	eval "show flows --port 8090 | grep -q '^tcp *ESTABLISHED .*$H4:[0-9]* -> $P4:8090'"
 check "the forged RSTs were refused and counted as out of window" \
