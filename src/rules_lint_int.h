@@ -28,6 +28,7 @@ struct lint {
 	const struct ruleset *rs;
 	struct diag *d;
 	size_t warnings;
+	uint64_t steps;		/* work done, for the tests' growth check */
 	bool oom;		/* a check was skipped: reported once, as an error */
 };
 
@@ -72,6 +73,9 @@ struct lint_region {
 /* Does prefix `outer` contain prefix `inner` (same family)? */
 bool lint_cidr_has(const struct cidr *outer, const struct cidr *inner);
 
+/* Do the prefixes (all of one family) hold every address of it? */
+bool lint_prefixes_cover_all(const struct cidr *c, size_t n);
+
 void region_init(struct lint_region *r);
 void region_free(struct lint_region *r);
 /* 0, or -1 with errno ENOMEM (the region is then unchanged). */
@@ -82,6 +86,64 @@ int region_subtract(struct lint_region *r, const struct lint_box *b);
 /* Every address of in, with ports lo-hi; contained prefixes are merged. */
 int region_project(const struct lint_region *in, uint16_t lo, uint16_t hi,
 		   struct lint_region *out);
+
+/* ---- who covers whom, for all rules at once (rules_lint_cover.c) ----------- */
+
+#define COVER_KEY	25	/* direction, family, prefix, protocol, ICMP type/code */
+
+/*
+ * What a rule matches beyond its peer: protocol (PROTO_ALL covers every
+ * other), a port range lo-hi (0-65535 for "all ports", ICMP and protocols
+ * without ports), and for ICMP the type/code keys whose rules cover it
+ * (sub[0] is its own).
+ */
+struct cover_shape {
+	int proto;
+	int32_t lo, hi;
+	int32_t sub[4];
+	unsigned n_sub;
+};
+
+void cover_shape_ports(struct cover_shape *s, int proto, int lo, int hi);
+void cover_shape_icmp(struct cover_shape *s, int proto, int type, int code);
+void cover_shape_any(struct cover_shape *s, int proto);
+
+struct cover_item {
+	uint8_t k[COVER_KEY];
+	int32_t lo, hi, value;
+};
+
+struct cover_query {
+	uint8_t k[COVER_KEY];
+	int32_t a, b;
+	uint32_t owner;
+};
+
+struct cover {
+	struct cover_item *items;
+	size_t n_items, cap_items;
+	struct cover_query *q;
+	size_t n_q, cap_q;
+	uint64_t plens[2][2][3];	/* [egress][v6] prefix lengths that items have */
+	uint64_t steps;			/* sweep events, for the tests' growth check */
+};
+
+/* The key of the group a rule (c, s) is an item of: equal keys and ports, equal rules. */
+void cover_key(uint8_t k[COVER_KEY], bool egress, const struct cidr *c,
+	       const struct cover_shape *s);
+void cover_init(struct cover *cv);
+void cover_free(struct cover *cv);
+/* An item: covers the rules inside c matching less than s. 0 or -1 (ENOMEM). */
+int cover_add(struct cover *cv, bool egress, const struct cidr *c,
+	      const struct cover_shape *s, int32_t value);
+/*
+ * Ask, after every cover_add: which items cover the rule (c, s)?
+ * cover_run() then lowers best[owner] to the least value among them.
+ */
+int cover_ask(struct cover *cv, bool egress, const struct cidr *c,
+	      const struct cover_shape *s, uint32_t owner);
+/* Answer every question (best[] set by the caller, INT32_MAX: none). 0 or -1 (ENOMEM). */
+int cover_run(struct cover *cv, int32_t *best);
 
 /* ---- the checks ----------------------------------------------------------- */
 
