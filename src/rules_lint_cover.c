@@ -227,7 +227,8 @@ int cover_run(struct cover *cv, int32_t *best)
 	struct event *ev;
 	int32_t *fen;
 
-	qsort(cv->items, cv->n_items, sizeof(*cv->items), by_key_hi);
+	if (cv->n_items)	/* items is NULL when there are none: qsort wants a pointer */
+		qsort(cv->items, cv->n_items, sizeof(*cv->items), by_key_hi);
 	ev = calloc(n_ev + 1, sizeof(*ev));
 	fen = malloc((cv->n_items + 1) * sizeof(*fen));
 	if (!ev || !fen) {
