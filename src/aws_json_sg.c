@@ -155,7 +155,7 @@ static void sg_peer_list(struct loader *l, const char *ppath, const json_t *o,
 			continue;
 		}
 		if (awsj_need_str(l, path, item, k->key, &value) < 0 ||
-		    awsj_get_str(l, path, item, "Description", &desc) == FIELD_BAD)
+		    awsj_get_text(l, path, item, "Description", &desc) == FIELD_BAD)
 			continue;
 		sg_peer(l, path, p, k, value, desc);
 	}
@@ -265,7 +265,7 @@ void awsj_sg_load(struct loader *l, const json_t *groups)
 			continue;
 		}
 		if (awsj_need_str(l, path, g, "GroupId", &id) == 0 &&
-		    awsj_get_str(l, path, g, "GroupName", &name) != FIELD_BAD)
+		    awsj_get_text(l, path, g, "GroupName", &name) != FIELD_BAD)
 			gi = sg_group(l, path, id, name);
 		sg_perm_list(l, path, g, "IpPermissions", false, gi);
 		sg_perm_list(l, path, g, "IpPermissionsEgress", true, gi);
@@ -307,7 +307,7 @@ static void sgr_peer(struct loader *l, const char *path, const json_t *r,
 	else if (n > 1)
 		awsj_error(l, path, "gives more than one of CidrIpv4, CidrIpv6, PrefixListId and ReferencedGroupInfo");
 	else if (sgr_value(l, path, r, k, &value) == 0 &&
-		 awsj_get_str(l, path, r, "Description", &desc) != FIELD_BAD)
+		 awsj_get_text(l, path, r, "Description", &desc) != FIELD_BAD)
 		sg_peer(l, path, p, k, value, desc);
 }
 
