@@ -153,7 +153,16 @@ struct nacl_dir {
 	const struct nacl_entry **v;	/* one direction, ascending number */
 	size_t n;
 	bool *quiet;			/* never decides anything: skip its other checks */
+	uint32_t *by_addr;		/* positions by (family, address, prefix length) */
+	uint64_t plens[2][3];		/* [v6] prefix lengths present */
+	uint32_t *near;			/* scratch for lint_nacl_near() */
 };
+/*
+ * The positions (ascending) of the rules whose prefix contains c or lies in
+ * it: the only ones whose packets can meet c's. Returns how many, in
+ * nd->near. O(log n) per prefix length present, plus the answer.
+ */
+size_t lint_nacl_near(struct lint *l, const struct nacl_dir *nd, const struct cidr *c);
 /* Ephemeral-port return checks for service rule i of own against the other direction. */
 void lint_nacl_replies(struct lint *l, const struct nacl_dir *own, size_t i,
 		       const struct nacl_dir *other);

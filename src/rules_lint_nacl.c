@@ -65,6 +65,113 @@ static int cmp_number(const void *x, const void *y)
 	return a < b ? -1 : a > b;	/* file order among duplicates */
 }
 
+/* Prefixes in address order; a prefix before the longer ones starting where it does. */
+static int cmp_prefix(const struct cidr *a, const struct cidr *b)
+{
+	int c;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	c = memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (c)
+		return c;
+	return (a->plen > b->plen) - (a->plen < b->plen);
+}
+
+static const struct nacl_dir *sort_dir;	/* qsort has no context argument */
+
+static int cmp_by_addr(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	int c = cmp_prefix(&sort_dir->v[a]->cidr, &sort_dir->v[b]->cidr);
+
+	return c ? c : (a > b) - (a < b);
+}
+
+static int dir_index(struct nacl_dir *nd)
+{
+	size_t i;
+
+	nd->by_addr = calloc(nd->n + 1, sizeof(*nd->by_addr));
+	nd->near = calloc(nd->n + 1, sizeof(*nd->near));
+	if (!nd->by_addr || !nd->near)
+		return -1;
+	for (i = 0; i < nd->n; i++) {
+		const struct cidr *c = &nd->v[i]->cidr;
+
+		nd->by_addr[i] = (uint32_t)i;
+		nd->plens[c->family == AF_INET6][c->plen / 64] |= 1ull << (c->plen % 64);
+	}
+	sort_dir = nd;
+	qsort(nd->by_addr, nd->n, sizeof(*nd->by_addr), cmp_by_addr);
+	sort_dir = NULL;
+	return 0;
+}
+
+/* The first index into by_addr whose prefix is not before c (before: c itself too when after). */
+static size_t addr_bound(const struct nacl_dir *nd, const struct cidr *c, bool after)
+{
+	size_t lo = 0, hi = nd->n, mid;
+	int cmp;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		cmp = cmp_prefix(&nd->v[nd->by_addr[mid]]->cidr, c);
+		if (cmp < 0 || (after && cmp == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* c with every host bit of a prefix of length plen set: its last address. */
+static void last_address(const struct cidr *c, struct cidr *last)
+{
+	unsigned i, bits = c->family == AF_INET6 ? 128 : 32;
+
+	*last = *c;
+	for (i = c->plen; i < bits; i++)
+		last->addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	last->plen = 128;	/* after every prefix starting at the last address */
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+size_t lint_nacl_near(struct lint *l, const struct nacl_dir *nd, const struct cidr *c)
+{
+	const uint64_t *bits = nd->plens[c->family == AF_INET6];
+	struct cidr anc, last;
+	size_t n = 0, i, end;
+	unsigned p;
+
+	/* The shorter prefixes that contain c: one exact look-up per length present. */
+	for (p = 0; p < c->plen; p++) {
+		if (!(bits[p / 64] & (1ull << (p % 64))))
+			continue;
+		anc = *c;
+		anc.plen = (uint8_t)p;
+		for (i = p; i < 128; i++)
+			anc.addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		for (i = addr_bound(nd, &anc, false); i < nd->n &&
+		     !cmp_prefix(&nd->v[nd->by_addr[i]]->cidr, &anc); i++)
+			nd->near[n++] = nd->by_addr[i];
+	}
+	/* c and everything inside it: one run of the address order. */
+	last_address(c, &last);
+	end = addr_bound(nd, &last, true);
+	for (i = addr_bound(nd, c, false); i < end; i++)
+		nd->near[n++] = nd->by_addr[i];
+	qsort(nd->near, n, sizeof(*nd->near), cmp_u32);
+	l->steps += n + 1;
+	return n;
+}
+
 static int dir_build(struct nacl_dir *nd, const struct ruleset *rs, bool egress)
 {
 	size_t i;
@@ -83,13 +190,15 @@ static int dir_build(struct nacl_dir *nd, const struct ruleset *rs, bool egress)
 			nd->v[nd->n++] = e;
 	}
 	qsort(nd->v, nd->n, sizeof(*nd->v), cmp_number);
-	return 0;
+	return dir_index(nd);
 }
 
 static void dir_free(struct nacl_dir *nd)
 {
 	free(nd->v);
 	free(nd->quiet);
+	free(nd->by_addr);
+	free(nd->near);
 }
 
 static void nacl_shape(const struct nacl_entry *e, struct cover_shape *s)

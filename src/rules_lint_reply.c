@@ -22,14 +22,18 @@ struct reply_walk {
 	const struct nacl_entry *deny;	/* first explicit deny that drops some; NULL: the '*' */
 };
 
-/* The peers rule i of own is the first match for, each with ports lo-hi. */
-static int decided_peers(const struct nacl_dir *own, size_t i, uint16_t lo,
-			 uint16_t hi, struct lint_region *peers)
+/*
+ * The peers rule i of own is the first match for, each with ports lo-hi.
+ * Only the rules near its prefix (containing it or inside it) can take
+ * any of its packets: the others are not looked at.
+ */
+static int decided_peers(struct lint *l, const struct nacl_dir *own, size_t i,
+			 uint16_t lo, uint16_t hi, struct lint_region *peers)
 {
 	const struct nacl_entry *e = own->v[i];
 	struct lint_region r;
 	struct lint_box b;
-	size_t j;
+	size_t j, k, n;
 	int rc = -1;
 
 	region_init(&r);
@@ -37,7 +41,8 @@ static int decided_peers(const struct nacl_dir *own, size_t i, uint16_t lo,
 		return 0;	/* matches nothing: no peers */
 	if (region_add(&r, &b.c, b.lo, b.hi) < 0)
 		goto out;
-	for (j = 0; j < i && r.n; j++) {
+	n = lint_nacl_near(l, own, &e->cidr);
+	for (k = 0; k < n && (j = own->near[k]) < i && r.n; k++) {
 		if (own->v[j]->number >= e->number ||
 		    !lint_nacl_box(own->v[j], e->proto, &b))
 			continue;
@@ -58,16 +63,19 @@ static bool blocklist(const struct nacl_entry *f, const struct lint_box *b,
 	       f->cidr.plen > svc->plen && lint_cidr_has(svc, &f->cidr);
 }
 
-/* First match over `other` for the replies in r (consumed) to peers of svc. */
-static int walk(const struct nacl_dir *other, const struct nacl_entry *svc,
+/*
+ * First match over `other` for the replies in r (consumed) to peers of svc.
+ * The peers lie inside svc's prefix: only the rules near it can match.
+ */
+static int walk(struct lint *l, const struct nacl_dir *other, const struct nacl_entry *svc,
 		struct lint_region *r, struct reply_walk *w)
 {
 	struct lint_box b;
-	size_t j;
+	size_t k, n = lint_nacl_near(l, other, &svc->cidr);
 
 	memset(w, 0, sizeof(*w));
-	for (j = 0; j < other->n && r->n; j++) {
-		const struct nacl_entry *f = other->v[j];
+	for (k = 0; k < n && r->n; k++) {
+		const struct nacl_entry *f = other->v[other->near[k]];
 
 		if (!lint_nacl_box(f, svc->proto, &b) || !region_overlaps(r, &b))
 			continue;
@@ -87,7 +95,7 @@ static int walk(const struct nacl_dir *other, const struct nacl_entry *svc,
 }
 
 /* How the replies of rule i to the peers' ports lo-hi fare; -1 on ENOMEM. */
-static int reply_status(const struct nacl_dir *own, size_t i,
+static int reply_status(struct lint *l, const struct nacl_dir *own, size_t i,
 			const struct nacl_dir *other, uint16_t lo, uint16_t hi,
 			struct reply_walk *w)
 {
@@ -95,9 +103,9 @@ static int reply_status(const struct nacl_dir *own, size_t i,
 	int rc;
 
 	region_init(&peers);
-	rc = decided_peers(own, i, lo, hi, &peers);
+	rc = decided_peers(l, own, i, lo, hi, &peers);
 	if (rc == 0)
-		rc = walk(other, own->v[i], &peers, w);
+		rc = walk(l, other, own->v[i], &peers, w);
 	region_free(&peers);
 	if (rc < 0)
 		return -1;
@@ -150,10 +158,10 @@ static int check_inbound(struct lint *l, const struct nacl_dir *own, size_t i,
 	struct reply_walk wl, ww;
 	int lin, win;
 
-	lin = reply_status(own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &wl);
+	lin = reply_status(l, own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &wl);
 	if (lin == RS_PASS || lin < 0)
 		return lin < 0 ? -1 : 0;
-	win = reply_status(own, i, other, EPH_WIN_LO, EPH_WIN_HI, &ww);
+	win = reply_status(l, own, i, other, EPH_WIN_LO, EPH_WIN_HI, &ww);
 	if (win < 0)
 		return -1;
 	clients_text(lin, win, clients, sizeof(clients));
@@ -177,7 +185,7 @@ static int check_outbound(struct lint *l, const struct nacl_dir *own, size_t i,
 	struct reply_walk w;
 	int st;
 
-	st = reply_status(own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &w);
+	st = reply_status(l, own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &w);
 	if (st == RS_PASS || st < 0)
 		return st < 0 ? -1 : 0;
 	below_text(&w, e, below, sizeof(below));
