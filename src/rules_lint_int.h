@@ -29,6 +29,7 @@ struct lint {
 	struct diag *d;
 	size_t warnings;
 	uint64_t steps;		/* work done, for the tests' growth check */
+	struct reply_memo *memo;	/* walks of the reply checks already made */
 	bool oom;		/* a check was skipped: reported once, as an error */
 };
 
@@ -167,6 +168,7 @@ size_t lint_nacl_near(struct lint *l, const struct nacl_dir *nd, const struct ci
 void lint_nacl_replies(struct lint *l, const struct nacl_dir *own, size_t i,
 		       const struct nacl_dir *other);
 bool lint_nacl_box(const struct nacl_entry *e, int proto, struct lint_box *b);
+void lint_reply_memo_free(struct lint *l);
 /*
  * A TCP/UDP allow for a service, not a return rule: its ports lie below the
  * Linux ephemeral range and do not cover old Windows' 1025-5000 either

@@ -478,6 +478,7 @@ void lint_nacl(struct lint *l)
 oom:
 	lint_oom(l);
 out:
+	lint_reply_memo_free(l);
 	free(admin);
 	free(first);
 	free(twin);

@@ -11,6 +11,7 @@
  * ephemeral-port mistake, and opening the range around it would undo it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rules_lint_int.h"
@@ -94,6 +95,136 @@ static int walk(struct lint *l, const struct nacl_dir *other, const struct nacl_
 	return 0;
 }
 
+/* ---- walks already made ---------------------------------------------------
+ * A walk depends only on the other direction, the service's protocol and
+ * prefix (blocklists are judged against it), the ports and the peers. Many
+ * services share all of these (every "allow tcp N from 0.0.0.0/0" decides
+ * for the whole /0), so each distinct walk is made once.
+ */
+
+struct reply_memo_entry {
+	uint64_t hash;
+	struct cidr *key;		/* service prefix, then the peers sorted */
+	size_t n_key;
+	int proto;
+	uint16_t lo, hi;
+	bool egress;			/* of the other direction */
+	struct reply_walk w;
+};
+
+struct reply_memo {
+	struct reply_memo_entry *e;
+	size_t cap, n;
+};
+
+void lint_reply_memo_free(struct lint *l)
+{
+	size_t i;
+
+	if (!l->memo)
+		return;
+	for (i = 0; i < l->memo->cap; i++)
+		free(l->memo->e[i].key);
+	free(l->memo->e);
+	free(l->memo);
+	l->memo = NULL;
+}
+
+static int cmp_cidr(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct cidr));
+}
+
+static uint64_t key_hash(const struct cidr *k, size_t n, int proto, uint16_t lo, uint16_t hi)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)(proto + 1) ^ (uint64_t)lo << 16 ^
+		     (uint64_t)hi << 32;
+	size_t i;
+
+	for (i = 0; i < n * sizeof(*k); i++)
+		h = (h ^ b[i]) * 1099511628211ull;	/* FNV-1a */
+	return h | 1;	/* 0: an empty slot */
+}
+
+static struct reply_memo_entry *memo_slot(struct reply_memo *m, const struct reply_memo_entry *q)
+{
+	size_t i = q->hash & (m->cap - 1);
+
+	for (;; i = (i + 1) & (m->cap - 1)) {
+		struct reply_memo_entry *e = &m->e[i];
+
+		if (!e->hash || (e->hash == q->hash && e->n_key == q->n_key &&
+				 e->proto == q->proto && e->lo == q->lo && e->hi == q->hi &&
+				 e->egress == q->egress &&
+				 !memcmp(e->key, q->key, q->n_key * sizeof(*q->key))))
+			return e;
+	}
+}
+
+static int memo_grow(struct reply_memo *m)
+{
+	struct reply_memo old = *m;
+	size_t i;
+
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->e = calloc(m->cap, sizeof(*m->e));
+	if (!m->e) {
+		*m = old;
+		return -1;
+	}
+	for (i = 0; i < old.cap; i++)
+		if (old.e[i].hash)
+			*memo_slot(m, &old.e[i]) = old.e[i];
+	free(old.e);
+	return 0;
+}
+
+/* The memo's key for a walk: the service's prefix, then the peers in order. NULL: ENOMEM. */
+static struct cidr *walk_key(const struct nacl_entry *svc, const struct lint_region *peers,
+			     size_t *n)
+{
+	struct cidr *k = calloc(peers->n + 1, sizeof(*k));
+	size_t i;
+
+	if (!k)
+		return NULL;
+	k[0] = svc->cidr;
+	for (i = 0; i < peers->n; i++)
+		k[i + 1] = peers->b[i].c;
+	qsort(k + 1, peers->n, sizeof(*k), cmp_cidr);
+	*n = peers->n + 1;
+	return k;
+}
+
+/* walk(), or its answer from an earlier walk of the same replies. */
+static int walk_once(struct lint *l, const struct nacl_dir *other, const struct nacl_entry *svc,
+		     struct lint_region *peers, uint16_t lo, uint16_t hi, struct reply_walk *w)
+{
+	struct reply_memo_entry q = { .proto = svc->proto, .lo = lo, .hi = hi,
+				      .egress = !svc->egress }, *e;
+
+	if ((!l->memo && !(l->memo = calloc(1, sizeof(*l->memo)))) ||
+	    (l->memo->n * 2 >= l->memo->cap && memo_grow(l->memo) < 0) ||
+	    !(q.key = walk_key(svc, peers, &q.n_key)))
+		return -1;
+	q.hash = key_hash(q.key, q.n_key, q.proto, lo, hi);
+	e = memo_slot(l->memo, &q);
+	if (e->hash) {
+		free(q.key);
+		*w = e->w;
+		return 0;
+	}
+	if (walk(l, other, svc, peers, w) < 0) {
+		free(q.key);
+		return -1;
+	}
+	q.w = *w;
+	*e = q;
+	l->memo->n++;
+	return 0;
+}
+
 /* How the replies of rule i to the peers' ports lo-hi fare; -1 on ENOMEM. */
 static int reply_status(struct lint *l, const struct nacl_dir *own, size_t i,
 			const struct nacl_dir *other, uint16_t lo, uint16_t hi,
@@ -105,7 +236,7 @@ static int reply_status(struct lint *l, const struct nacl_dir *own, size_t i,
 	region_init(&peers);
 	rc = decided_peers(l, own, i, lo, hi, &peers);
 	if (rc == 0)
-		rc = walk(l, other, own->v[i], &peers, w);
+		rc = walk_once(l, other, own->v[i], &peers, lo, hi, w);
 	region_free(&peers);
 	if (rc < 0)
 		return -1;
