@@ -71,8 +71,9 @@ struct lint_region {
 	size_t n, cap;
 };
 
-/* Does prefix `outer` contain prefix `inner` (same family)? */
+/* Does prefix `outer` contain prefix `inner` (same family)? Counted in lint_cidr_tests. */
 bool lint_cidr_has(const struct cidr *outer, const struct cidr *inner);
+extern _Thread_local uint64_t lint_cidr_tests;
 
 /* Do the prefixes (all of one family) hold every address of it? */
 bool lint_prefixes_cover_all(const struct cidr *c, size_t n);

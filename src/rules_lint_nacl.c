@@ -78,12 +78,11 @@ static int cmp_prefix(const struct cidr *a, const struct cidr *b)
 	return (a->plen > b->plen) - (a->plen < b->plen);
 }
 
-static const struct nacl_dir *sort_dir;	/* qsort has no context argument */
-
-static int cmp_by_addr(const void *x, const void *y)
+static int cmp_by_addr(const void *x, const void *y, void *ctx)
 {
+	const struct nacl_dir *nd = ctx;
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	int c = cmp_prefix(&sort_dir->v[a]->cidr, &sort_dir->v[b]->cidr);
+	int c = cmp_prefix(&nd->v[a]->cidr, &nd->v[b]->cidr);
 
 	return c ? c : (a > b) - (a < b);
 }
@@ -102,9 +101,7 @@ static int dir_index(struct nacl_dir *nd)
 		nd->by_addr[i] = (uint32_t)i;
 		nd->plens[c->family == AF_INET6][c->plen / 64] |= 1ull << (c->plen % 64);
 	}
-	sort_dir = nd;
-	qsort(nd->by_addr, nd->n, sizeof(*nd->by_addr), cmp_by_addr);
-	sort_dir = NULL;
+	qsort_r(nd->by_addr, nd->n, sizeof(*nd->by_addr), cmp_by_addr, nd);
 	return 0;
 }
 
@@ -305,7 +302,7 @@ static bool names_admin_port(const struct nacl_entry *e, uint16_t port)
  * whose box holds the port ends the walk: it decides for whatever address
  * the earlier rules holding the port leave, if any.
  */
-static int admin_flags(const struct nacl_dir *in, unsigned *flags)
+static int admin_flags(struct lint *l, const struct nacl_dir *in, unsigned *flags)
 {
 	static const uint16_t port[2] = { PORT_SSH, PORT_RDP };
 	static const uint8_t fam[2] = { AF_INET, AF_INET6 };
@@ -326,6 +323,7 @@ static int admin_flags(const struct nacl_dir *in, unsigned *flags)
 					break;
 				before[n++] = b.c;
 			}
+			l->steps += j + n;
 			if (j < in->n && names_admin_port(in->v[j], port[p]) &&
 			    !lint_prefixes_cover_all(before, n))
 				flags[j] |= p ? ADMIN_RDP : ADMIN_SSH;
@@ -467,7 +465,7 @@ void lint_nacl(struct lint *l)
 	if (!admin || dir_build(&dirs[DIR_IN], l->rs, false) < 0 ||
 	    dir_build(&dirs[DIR_OUT], l->rs, true) < 0)
 		goto oom;
-	if (admin_flags(&dirs[DIR_IN], admin) < 0 || !(first = first_coverers(l, dirs)) ||
+	if (admin_flags(l, &dirs[DIR_IN], admin) < 0 || !(first = first_coverers(l, dirs)) ||
 	    !(twin = v6_twins(l, dirs)))
 		goto oom;
 	nf = (struct nacl_facts){ admin, first, twin, nacl_has_v6(l->rs) };

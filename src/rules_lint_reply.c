@@ -44,6 +44,7 @@ static int decided_peers(struct lint *l, const struct nacl_dir *own, size_t i,
 		goto out;
 	n = lint_nacl_near(l, own, &e->cidr);
 	for (k = 0; k < n && (j = own->near[k]) < i && r.n; k++) {
+		l->steps += r.n;
 		if (own->v[j]->number >= e->number ||
 		    !lint_nacl_box(own->v[j], e->proto, &b))
 			continue;
@@ -78,6 +79,7 @@ static int walk(struct lint *l, const struct nacl_dir *other, const struct nacl_
 	for (k = 0; k < n && r->n; k++) {
 		const struct nacl_entry *f = other->v[other->near[k]];
 
+		l->steps += r->n;
 		if (!lint_nacl_box(f, svc->proto, &b) || !region_overlaps(r, &b))
 			continue;
 		if (f->allow) {

@@ -208,12 +208,11 @@ static void print_group(const struct ruleset *rs, size_t g, const size_t *by_gro
 	}
 }
 
-static const struct ruleset *sort_rs;	/* qsort has no context argument */
-
-static int cmp_group(const void *x, const void *y)
+static int cmp_group(const void *x, const void *y, void *ctx)
 {
+	const struct ruleset *rs = ctx;
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	uint32_t ga = sort_rs->sg[a].group, gb = sort_rs->sg[b].group;
+	uint32_t ga = rs->sg[a].group, gb = rs->sg[b].group;
 
 	if (ga != gb)
 		return ga < gb ? -1 : 1;
@@ -232,9 +231,7 @@ static size_t *sg_by_group(const struct ruleset *rs)
 		return NULL;
 	for (i = 0; i <= rs->n_sg; i++)
 		v[i] = i;
-	sort_rs = rs;
-	qsort(v, rs->n_sg, sizeof(*v), cmp_group);
-	sort_rs = NULL;
+	qsort_r(v, rs->n_sg, sizeof(*v), cmp_group, (void *)rs);
 	return v;
 }
 
