@@ -1,7 +1,8 @@
 /*
  * Private to the lint: what rules_lint.c (entry point, messages),
- * rules_lint_region.c (address x port sets), rules_lint_nacl.c and
- * rules_lint_sg.c share. Not for other modules.
+ * rules_lint_region.c (address x port sets), rules_lint_cover.c (which
+ * rule covers which, all at once), rules_lint_nacl.c, rules_lint_reply.c
+ * and rules_lint_sg.c share. Not for other modules.
  */
 #ifndef VPCFW_RULES_LINT_INT_H
 #define VPCFW_RULES_LINT_INT_H
