@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "aws_json_int.h"
+#include "rules.h"
 
 /* One permission (or flat rule) being expanded into sg_entry rows. */
 struct perm {
@@ -206,20 +207,6 @@ static void sg_perm_list(struct loader *l, const char *gpath, const json_t *g,
  * The same group seen again (another file, a flat rule) shares its index;
  * the flat form carries no GroupName, so a later name fills the gap.
  */
-/* "sg-" and letters and digits, as AWS makes them: an id the native language can print. */
-static bool group_id_valid(const char *id)
-{
-	size_t i, len = strlen(id);
-
-	if (len < 4 || strncmp(id, "sg-", 3))
-		return false;
-	for (i = 3; i < len; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') ||
-		      (id[i] >= 'A' && id[i] <= 'Z')))
-			return false;
-	return true;
-}
-
 static int sg_group(struct loader *l, const char *path, const char *id,
 		    const char *name)
 {
@@ -227,8 +214,8 @@ static int sg_group(struct loader *l, const char *path, const char *id,
 	size_t i;
 	int g;
 
-	if (!group_id_valid(id)) {
-		awsj_error(l, path, "GroupId \"%s\" is not a security group id (sg- and letters and digits)", id);
+	if (!rules_id_printable(id)) {
+		awsj_error(l, path, "GroupId \"%s\" is not a security group id (sg-0abc or a name: letters, digits, '-', '_', '.')", id);
 		return -1;
 	}
 	for (i = 0; i < l->rs->n_groups; i++) {

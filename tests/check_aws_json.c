@@ -503,16 +503,19 @@ END_TEST
  * import, so that `convert` never prints a file `check` rejects (both found
  * by the AWS JSON fuzzer: tests/fuzz/regressions/aws_json).
  */
-START_TEST(test_sg_unprintable_strings)
+START_TEST(test_unprintable_strings)
 {
 	static const struct {
+		enum aws_kind kind;
 		const char *text, *want;
 	} cases[] = {
-		{ "{\"SecurityGroups\": [{\"GroupId\": \"sg-0e5f>a7\", \"IpPermissions\": []}]}",
+		{ AWS_KIND_NACL, "{\"NetworkAcls\": [{\"NetworkAclId\": \"acl-0ea1/E\", \"Entries\": []}]}",
+		  "NetworkAclId \"acl-0ea1/E\" is not a network ACL id" },
+		{ AWS_KIND_SG, "{\"SecurityGroups\": [{\"GroupId\": \"sg-0e5f>a7\", \"IpPermissions\": []}]}",
 		  "GroupId \"sg-0e5f>a7\" is not a security group id" },
-		{ "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\", \"GroupName\": \"web\\u007fx\"}]}",
+		{ AWS_KIND_SG, "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\", \"GroupName\": \"web\\u007fx\"}]}",
 		  "GroupName holds the control character 0x7f" },
-		{ "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\", \"IpPermissions\": [{\"IpProtocol\": \"-1\","
+		{ AWS_KIND_SG, "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\", \"IpPermissions\": [{\"IpProtocol\": \"-1\","
 		  " \"IpRanges\": [{\"CidrIp\": \"10.0.0.0/8\", \"Description\": \"a\\tb\"}]}]}]}",
 		  "Description holds the control character 0x09" },
 	};
@@ -523,7 +526,7 @@ START_TEST(test_sg_unprintable_strings)
 
 		diag_free(d);
 		d = diag_new();
-		expect_failed(load_text(AWS_KIND_SG, "x.json", cases[i].text));
+		expect_failed(load_text(cases[i].kind, "x.json", cases[i].text));
 		text = tu_diag_text_nl(d);
 		ck_assert_msg(strstr(text, cases[i].want), "case %zu:%s", i, text);
 		free(text);
@@ -1022,7 +1025,7 @@ static Suite *aws_json_suite(void)
 	tcase_add_loop_test(tc, test_file_errors, 0, N(file_cases));
 	tcase_add_test(tc, test_kind_of_fixture);
 	tcase_add_test(tc, test_json_errors);
-	tcase_add_test(tc, test_sg_unprintable_strings);
+	tcase_add_test(tc, test_unprintable_strings);
 	tcase_add_test(tc, test_read_error);
 	tcase_add_test(tc, test_large_file);
 	tcase_add_test(tc, test_detect);
