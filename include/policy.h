@@ -40,6 +40,17 @@ struct policy_src {
 struct policy *policy_load(const struct policy_src *src, struct diag *d);
 
 /*
+ * Load and compile files as `vpcfw check` does, through the same loaders and
+ * compiler as policy_load(): each file as if `run` were given it with the
+ * flags for all it holds (a native file's sections, a JSON file's kind; a
+ * file holding neither is refused as --nacl and --sg refuse it), so that
+ * check accepts exactly what run accepts. A file named twice counts once.
+ * NULL with the problems in d.
+ */
+struct policy *policy_check(const char *const *files, size_t n,
+			    const struct aws_map *map, struct diag *d);
+
+/*
  * Compile an already loaded ruleset (takes ownership of rs, also on failure).
  * For tests and for loaders other than files. NULL + errno on failure.
  */

@@ -45,6 +45,13 @@ int rules_load_file(struct ruleset *rs, unsigned take, const char *path,
 		    const struct aws_map *map, struct diag *d);
 
 /*
+ * Can the language name a network ACL or a security group so (a name:
+ * a letter, then letters, digits, '-', '_', '.'; not a keyword)? The JSON
+ * import refuses other ids, so that every imported file can be printed.
+ */
+bool rules_id_printable(const char *id);
+
+/*
  * Which sections a buffer holds, as RULES_TAKE_* bits: a line whose first
  * word is `nacl` or `sg`. For `check`, which takes everything.
  */

@@ -39,4 +39,13 @@
  */
 size_t rules_lint(const struct ruleset *rs, struct diag *d);
 
+/*
+ * The same, also counting the work done (*work: steps of the coverage
+ * sweeps, rules the reply checks looked at, boxes of the sets they
+ * walked, every comparison of two prefixes), so that a test can catch a check growing quadratically without
+ * timing it. Every check is O(n log n) but the ephemeral-reply one, which
+ * looks at the rules whose prefix contains or lies in the service's.
+ */
+size_t rules_lint_work(const struct ruleset *rs, struct diag *d, uint64_t *work);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "fileio.h"
 #include "aws_json_int.h"
+#include "rules.h"
 
 #define MSG_LEN		512
 #define SRC_LINE_MAX	240	/* longer source lines are not quoted */
@@ -118,6 +119,28 @@ int awsj_get_str(struct loader *l, const char *path, const json_t *obj,
 	if (!json_is_string(j))
 		return awsj_bad_type(l, path, "", key, j, "a string");
 	*s = json_string_value(j);
+	return FIELD_OK;
+}
+
+int awsj_get_text(struct loader *l, const char *path, const json_t *obj,
+		  const char *key, const char **s)
+{
+	int r = awsj_get_str(l, path, obj, key, s);
+	const unsigned char *c;
+
+	if (r != FIELD_OK)
+		return r;
+	if (strlen(*s) > RULES_STRING_MAX) {
+		awsj_error(l, path, "%s holds %zu bytes; AWS allows at most %d", key,
+			   strlen(*s), RULES_STRING_MAX);
+		return FIELD_BAD;
+	}
+	for (c = (const unsigned char *)*s; *c; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			awsj_error(l, path, "%s holds the control character 0x%02x, which AWS does not allow",
+				   key, *c);
+			return FIELD_BAD;
+		}
 	return FIELD_OK;
 }
 

@@ -43,6 +43,11 @@ int awsj_get_int(struct loader *l, const char *path, const json_t *obj,
 		 const char *pfx, const char *key, long long *v);
 int awsj_get_str(struct loader *l, const char *path, const json_t *obj,
 		 const char *key, const char **s);
+/* A name or description: as awsj_get_str, and refused (FIELD_BAD, reported)
+ * when it holds a control character or more than RULES_STRING_MAX bytes, as
+ * AWS refuses them and the native language cannot write them. */
+int awsj_get_text(struct loader *l, const char *path, const json_t *obj,
+		  const char *key, const char **s);
 json_t *awsj_get_array(struct loader *l, const char *path, const json_t *obj,
 		       const char *key, bool *bad);
 

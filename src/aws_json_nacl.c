@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "aws_json_int.h"
+#include "rules.h"
 
 enum { ENTRY_BAD = -1, ENTRY_OK = 0, ENTRY_STAR = 1 };
 
@@ -281,8 +282,12 @@ static void nacl_load_acl(struct loader *l, size_t i, const json_t *acl, bool ke
 		awsj_error(l, path, "must be an object");
 		return;
 	}
-	if (awsj_need_str(l, path, acl, "NetworkAclId", &id) < 0)
+	if (awsj_need_str(l, path, acl, "NetworkAclId", &id) < 0) {
 		keep = false;
+	} else if (!rules_id_printable(id)) {
+		awsj_error(l, path, "NetworkAclId \"%s\" is not a network ACL id (acl-0abc or a name: letters, digits, '-', '_', '.')", id);
+		keep = false;
+	}
 	entries = awsj_get_array(l, path, acl, "Entries", &bad);
 	if (!entries && !bad)
 		awsj_error(l, path, "Entries is missing");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "aws_json_int.h"
+#include "rules.h"
 
 /* One permission (or flat rule) being expanded into sg_entry rows. */
 struct perm {
@@ -155,7 +156,7 @@ static void sg_peer_list(struct loader *l, const char *ppath, const json_t *o,
 			continue;
 		}
 		if (awsj_need_str(l, path, item, k->key, &value) < 0 ||
-		    awsj_get_str(l, path, item, "Description", &desc) == FIELD_BAD)
+		    awsj_get_text(l, path, item, "Description", &desc) == FIELD_BAD)
 			continue;
 		sg_peer(l, path, p, k, value, desc);
 	}
@@ -213,6 +214,10 @@ static int sg_group(struct loader *l, const char *path, const char *id,
 	size_t i;
 	int g;
 
+	if (!rules_id_printable(id)) {
+		awsj_error(l, path, "GroupId \"%s\" is not a security group id (sg-0abc or a name: letters, digits, '-', '_', '.')", id);
+		return -1;
+	}
 	for (i = 0; i < l->rs->n_groups; i++) {
 		sg = &l->rs->groups[i];
 		if (strcmp(sg->id, id))
@@ -247,7 +252,7 @@ void awsj_sg_load(struct loader *l, const json_t *groups)
 			continue;
 		}
 		if (awsj_need_str(l, path, g, "GroupId", &id) == 0 &&
-		    awsj_get_str(l, path, g, "GroupName", &name) != FIELD_BAD)
+		    awsj_get_text(l, path, g, "GroupName", &name) != FIELD_BAD)
 			gi = sg_group(l, path, id, name);
 		sg_perm_list(l, path, g, "IpPermissions", false, gi);
 		sg_perm_list(l, path, g, "IpPermissionsEgress", true, gi);
@@ -289,7 +294,7 @@ static void sgr_peer(struct loader *l, const char *path, const json_t *r,
 	else if (n > 1)
 		awsj_error(l, path, "gives more than one of CidrIpv4, CidrIpv6, PrefixListId and ReferencedGroupInfo");
 	else if (sgr_value(l, path, r, k, &value) == 0 &&
-		 awsj_get_str(l, path, r, "Description", &desc) != FIELD_BAD)
+		 awsj_get_text(l, path, r, "Description", &desc) != FIELD_BAD)
 		sg_peer(l, path, p, k, value, desc);
 }
 

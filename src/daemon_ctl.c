@@ -11,9 +11,9 @@
 #include <sys/timerfd.h>
 #include <netinet/in.h>
 
-#include <urcu/urcu-memb.h>
 
 #include "daemon_int.h"
+#include "policy_rcu.h"
 #include "fileio.h"
 #include "num.h"
 #include "guard.h"
@@ -51,10 +51,9 @@ struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 /* Put np in force; the old policy is returned once no packet is judged by it. */
 static struct policy *swap_policy(struct daemon *d, struct policy *np)
 {
-	struct policy *old = rcu_xchg_pointer(&d->policy, np);
+	/* Once it returns, every burst judged by the old rules has finished. */
+	struct policy *old = policy_rcu_swap(&d->policy, np);
 
-	/* After this, every burst judged by the old rules has finished. */
-	urcu_memb_synchronize_rcu();
 	d->generation++;
 	d->loaded_at = time(NULL);
 	notify_send("READY=1\nSTATUS=judging packets, rules generation %u", d->generation);
@@ -446,8 +445,8 @@ static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)
 	if (engine_snapshot(d, &e) < 0)
 		return -1;
 	urcu_memb_read_lock();
-	show_stats(&e, rcu_dereference(d->policy), fmt, out);
-	urcu_memb_read_unlock();
+	show_stats(&e, policy_rcu_get(&d->policy), fmt, out);
+	policy_rcu_unlock(&d->policy);
 	free(e.q);
 	return 0;
 }
@@ -503,14 +502,16 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		fprintf(out, "bad flow filter (proto=P addr=A[/N] port=0-65535)\n");
 		return -1;
 	}
+	if (!strcmp(what, "flows"))
+		daemon_offload_refresh(d);
 	urcu_memb_read_lock();
 	if (!strcmp(what, "rules"))
-		show_rules(rcu_dereference(d->policy), fmt, out);
+		show_rules(policy_rcu_get(&d->policy), fmt, out);
 	else if (!strcmp(what, "flows"))
-		ret = show_flows(d->flows, rcu_dereference(d->policy), now_ms(), &f, fmt, out);
+		ret = show_flows(d->flows, policy_rcu_get(&d->policy), now_ms(), &f, fmt, out);
 	else
 		ret = -2;
-	urcu_memb_read_unlock();
+	policy_rcu_unlock(&d->policy);
 	if (ret == -2)
 		fprintf(out, "show what? stats, rules, flows or metrics\n");
 	return ret < 0 ? -1 : 0;
@@ -521,8 +522,8 @@ static int ctl_zero(void *ctx, char *const *argv, FILE *out)
 	struct daemon *d = ctx;
 
 	urcu_memb_read_lock();
-	policy_zero_hits(rcu_dereference(d->policy));
-	urcu_memb_read_unlock();
+	policy_zero_hits(policy_rcu_get(&d->policy));
+	policy_rcu_unlock(&d->policy);
 	fprintf(out, "rule counters zeroed\n");
 	return 0;
 }

@@ -150,6 +150,8 @@ int daemon_offload_open(struct daemon *d, const struct flow_params *fp);
 int daemon_offload_fd(const struct daemon *d);	/* -1 without --offload */
 void daemon_on_ctevent(struct daemon *d);
 void daemon_offload_tick(struct daemon *d);
+/* The kernel's word on every offloaded flow now (states, counters, ends), for `show flows`. */
+void daemon_offload_refresh(struct daemon *d);
 void daemon_offload_close(struct daemon *d);
 
 /* daemon_trace.c */

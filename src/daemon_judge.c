@@ -16,6 +16,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "daemon_int.h"
+#include "policy_rcu.h"
 #include "log.h"
 #include "pkt.h"
 
@@ -273,7 +274,7 @@ static void qthread_burst_begin(void *ctx)
 
 	/* One policy generation judges the whole burst. */
 	urcu_memb_read_lock();
-	t->pol = rcu_dereference(t->d->policy);
+	t->pol = policy_rcu_get(&t->d->policy);
 	t->now = now_ms();
 	if (t->d->flowlog) {
 		struct timespec ts;
@@ -288,7 +289,7 @@ static void qthread_burst_end(void *ctx)
 	struct qthread *t = ctx;
 
 	t->pol = NULL;
-	urcu_memb_read_unlock();
+	policy_rcu_unlock(&t->d->policy);
 }
 
 void *qthread_main(void *arg)

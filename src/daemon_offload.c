@@ -17,6 +17,7 @@
 #include "ctevent.h"
 #include "daemon_int.h"
 #include "log.h"
+#include "policy_rcu.h"
 #include "steer.h"
 
 /* The kernel's marked entries are dumped this often: counters for `show flows`, a resync. */
@@ -63,11 +64,11 @@ static void offload_flowlog(struct daemon *d, const struct ctevent_conn *c,
 		}
 		urcu_memb_read_lock();
 		if (d->cfg->flow_log_extended)
-			text = flowlog_rule_text(rcu_dereference(d->policy), &v, dir,
+			text = flowlog_rule_text(policy_rcu_get(&d->policy), &v, dir,
 						 rule, sizeof(rule));
 		flowlog_packets(d->flowlog, &p, dir, true, text, wall_s,
 				kc->packets[f], kc->bytes[f]);
-		urcu_memb_read_unlock();
+		policy_rcu_unlock(&d->policy);
 	}
 }
 
@@ -233,6 +234,12 @@ void daemon_on_ctevent(struct daemon *d)
 void daemon_offload_tick(struct daemon *d)
 {
 	if (d->ctev && ++d->offload_ticks % OFFLOAD_SYNC_S == 0)
+		offload_sync(d);
+}
+
+void daemon_offload_refresh(struct daemon *d)
+{
+	if (d->ctev)
 		offload_sync(d);
 }
 

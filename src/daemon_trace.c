@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 
 #include "daemon_int.h"
+#include "policy_rcu.h"
 
 
 static void trace_timer_arm(struct daemon *d, bool on)
@@ -138,12 +139,12 @@ void daemon_on_trace_timer(struct daemon *d)
 		return;
 	urcu_memb_read_lock();
 	for (q = 0; q < d->nq; q++) {
-		trace_pump_ring(d, d->qt[q].ring, rcu_dereference(d->policy));
+		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->policy));
 		lost = trace_ring_take_lost(d->qt[q].ring);
 		for (i = 0; i < d->n_tracers; i++)
 			d->tracers[i].lost += lost;
 	}
-	urcu_memb_read_unlock();
+	policy_rcu_unlock(&d->policy);
 }
 
 void daemon_on_tracer_event(struct daemon *d, int i)

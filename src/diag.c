@@ -52,6 +52,10 @@ static char *dup_or_null(const char *s)
 
 static void diag_vadd(struct diag *d, enum diag_level lvl, const char *file,
 		      unsigned line, unsigned col, const char *source,
+		      const char *fmt, va_list ap) PRINTF_FMT(7, 0);
+
+static void diag_vadd(struct diag *d, enum diag_level lvl, const char *file,
+		      unsigned line, unsigned col, const char *source,
 		      const char *fmt, va_list ap)
 {
 	struct diag_msg *m;

@@ -21,6 +21,8 @@ void log_set_level(enum log_level lvl)
 	log_threshold = lvl;
 }
 
+static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap) PRINTF_FMT(2, 0);
+
 static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[1024];

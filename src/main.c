@@ -21,6 +21,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "num.h"
+#include "policy.h"
 #include "ruleset.h"
 #include "rules.h"
 #include "rules_lint.h"
@@ -255,27 +256,6 @@ out:
 	return ret;
 }
 
-/*
- * Load one file for `check`, whatever it holds: AWS CLI JSON of either kind
- * (from its top-level key), or the native rule language (every section).
- */
-static void check_load(struct ruleset *rs, const char *path,
-		       const struct aws_map *map, struct diag *d)
-{
-	size_t len;
-	char *buf;
-
-	if (file_read_all(path, &buf, &len) < 0) {
-		diag_error(d, path, "cannot read: %s", strerror(errno));
-		return;
-	}
-	if (!aws_json_detect(buf, len))
-		rules_load_buffer(rs, rules_sections(buf, len), path, buf, len, map, d);
-	else
-		aws_json_load_buffer(rs, aws_json_kind(buf, len), path, buf, len, map, d);
-	free(buf);
-}
-
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -285,9 +265,9 @@ static int cmd_check(int argc, char **argv)
 	};
 	struct aws_map map = { NULL, 0 };
 	bool werror = false;
-	struct ruleset *rs;
+	struct policy *pol;
 	struct diag *d;
-	int i, opt, ret;
+	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'W') {
@@ -301,21 +281,19 @@ static int cmd_check(int argc, char **argv)
 		aws_map_free(&map);
 		return usage_error("check", "%s", "no file given");
 	}
-	rs = ruleset_new();
 	d = diag_new();
-	if (!rs || !d)
+	if (!d)
 		return EXIT_SYSTEM;
-	for (i = optind; i < argc; i++)
-		check_load(rs, argv[i], &map, d);
-	/* Lint only what loaded cleanly: warnings about half a file mislead. */
-	if (!diag_errors(d))
-		rules_lint(rs, d);
+	/* What run would load and compile; lint only that: warnings about half a file mislead. */
+	pol = policy_check((const char *const *)argv + optind, (size_t)(argc - optind), &map, d);
+	if (pol)
+		rules_lint(policy_ruleset(pol), d);
 	diag_print(d, stderr);
-	ret = diag_errors(d) || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : 0;
-	if (!diag_errors(d))
-		rules_print(rs, stdout);
+	ret = !pol || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : 0;
+	if (pol)
+		rules_print(policy_ruleset(pol), stdout);
 	diag_free(d);
-	ruleset_free(rs);
+	policy_free(pol);
 	aws_map_free(&map);
 	return ret;
 }

@@ -164,18 +164,10 @@ uint64_t policy_generation(const struct policy *pol)
  * was given with (`take`: --nacl its ACL, --sg its groups, both when given
  * with both); a JSON file holds one kind, which must match each flag.
  */
-static void load_one(struct ruleset *rs, unsigned take, const char *path,
-		     const struct policy_src *src, struct diag *d)
+static void load_buffer(struct ruleset *rs, unsigned take, const char *path,
+			const char *buf, size_t len, const struct aws_map *map,
+			struct diag *d)
 {
-	const struct aws_map *map = src->map;
-	size_t len = 0;
-	char *buf;
-
-	if ((src->regular_only ? file_read_regular(path, &buf, &len) :
-	     file_read_all(path, &buf, &len)) < 0) {
-		diag_error(d, path, "cannot read: %s", file_read_error(errno));
-		return;
-	}
 	if (!aws_json_detect(buf, len))
 		rules_load_buffer(rs, take, path, buf, len, map, d);
 	else {
@@ -184,7 +176,43 @@ static void load_one(struct ruleset *rs, unsigned take, const char *path,
 		if (take & RULES_TAKE_SG)
 			aws_json_load_buffer(rs, AWS_KIND_SG, path, buf, len, map, d);
 	}
+}
+
+/*
+ * The flags `run` needs to load all of a file: its sections, or its JSON
+ * kind. A file that holds neither is asked for both, so that the loader's
+ * own errors say what is missing.
+ */
+static unsigned take_whole(const char *buf, size_t len)
+{
+	unsigned take;
+
+	if (aws_json_detect(buf, len))
+		return aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL : RULES_TAKE_SG;
+	take = rules_sections(buf, len);
+	return take ? take : RULES_TAKE_NACL | RULES_TAKE_SG;
+}
+
+/*
+ * take: RULES_TAKE_*, or 0 for take_whole(); returns the flags used.
+ * regular_only: the engine's reads (policy_src.regular_only).
+ */
+static unsigned load_one(struct ruleset *rs, unsigned take, const char *path,
+			 const struct aws_map *map, bool regular_only, struct diag *d)
+{
+	size_t len = 0;
+	char *buf;
+
+	if ((regular_only ? file_read_regular(path, &buf, &len) :
+	     file_read_all(path, &buf, &len)) < 0) {
+		diag_error(d, path, "cannot read: %s", file_read_error(errno));
+		return take;
+	}
+	if (!take)
+		take = take_whole(buf, len);
+	load_buffer(rs, take, path, buf, len, map, d);
 	free(buf);
+	return take;
 }
 
 /* The flags a file was given with, over both lists. */
@@ -217,15 +245,15 @@ static bool seen_before(const struct policy_src *src, bool in_sg, size_t at,
 	return false;
 }
 
-static struct policy *policy_compile_checked(struct ruleset *rs,
-					     const struct policy_src *src,
-					     struct diag *d)
+/* nacl_file: the first --nacl file (NULL: no NACL layer), named when it holds none. */
+static struct policy *policy_compile_checked(struct ruleset *rs, const char *nacl_file,
+					     bool sg_layer, struct diag *d)
 {
 	struct policy *pol;
 
 	/* Only worth saying when the files themselves were clean. */
-	if (diag_errors(d) == 0 && src->n_nacl > 0 && !rs->has_nacl)
-		diag_error(d, src->nacl_files[0], "no network ACL found in the --nacl files");
+	if (diag_errors(d) == 0 && nacl_file && !rs->has_nacl)
+		diag_error(d, nacl_file, "no network ACL found in the --nacl files");
 	if (diag_errors(d) > 0) {
 		ruleset_free(rs);
 		errno = EINVAL;
@@ -235,7 +263,7 @@ static struct policy *policy_compile_checked(struct ruleset *rs,
 	 * The loaders check numbers themselves (aws-semantics.md 6.4), so
 	 * EINVAL here means a loader let a duplicate or a bad number through.
 	 */
-	pol = policy_build(rs, src->n_nacl > 0, src->n_sg > 0);
+	pol = policy_build(rs, nacl_file != NULL, sg_layer);
 	if (!pol && errno == EINVAL)
 		diag_error(d, NULL, "the network ACL does not compile: a rule number out of range or used twice in one direction");
 	else if (!pol)
@@ -262,12 +290,40 @@ struct policy *policy_load(const struct policy_src *src, struct diag *d)
 	for (i = 0; i < src->n_nacl; i++)
 		if (!seen_before(src, false, i, src->nacl_files[i]))
 			load_one(rs, take_of(src, src->nacl_files[i]),
-				 src->nacl_files[i], src, d);
+				 src->nacl_files[i], src->map, src->regular_only, d);
 	for (i = 0; i < src->n_sg; i++)
 		if (!seen_before(src, true, i, src->sg_files[i]))
 			load_one(rs, take_of(src, src->sg_files[i]),
-				 src->sg_files[i], src, d);
-	return policy_compile_checked(rs, src, d);
+				 src->sg_files[i], src->map, src->regular_only, d);
+	return policy_compile_checked(rs, src->n_nacl ? src->nacl_files[0] : NULL,
+				      src->n_sg > 0, d);
+}
+
+struct policy *policy_check(const char *const *files, size_t n,
+			    const struct aws_map *map, struct diag *d)
+{
+	const char *nacl_file = NULL;
+	bool sg_layer = false;
+	struct ruleset *rs;
+	unsigned take;
+	size_t i, j;
+
+	rs = ruleset_new();
+	if (!rs) {
+		diag_error(d, NULL, "cannot load the rules: %s", strerror(errno));
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && strcmp(files[j], files[i]); j++)
+			;
+		if (j < i)
+			continue;	/* as policy_load: a file counts once */
+		take = load_one(rs, 0, files[i], map, false, d);
+		if ((take & RULES_TAKE_NACL) && !nacl_file)
+			nacl_file = files[i];
+		sg_layer |= (take & RULES_TAKE_SG) != 0;
+	}
+	return policy_compile_checked(rs, nacl_file, sg_layer, d);
 }
 
 /* ---- the judge ---------------------------------------------------------- */

@@ -142,6 +142,13 @@ bool rules_is_name(const char *s, size_t len)
 	return true;
 }
 
+bool rules_id_printable(const char *id)
+{
+	size_t len = strlen(id);
+
+	return rules_is_name(id, len) && !rules_kw_find(id, len);
+}
+
 bool rules_is_ref_id(const char *s, size_t len)
 {
 	size_t i;

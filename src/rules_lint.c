@@ -120,14 +120,25 @@ const char *lint_admin_ports(unsigned bits)
 	}
 }
 
-size_t rules_lint(const struct ruleset *rs, struct diag *d)
+size_t rules_lint_work(const struct ruleset *rs, struct diag *d, uint64_t *work)
 {
 	struct lint l = { .rs = rs, .d = d };
 
+	uint64_t tests = lint_cidr_tests;
+
+	if (work)
+		*work = 0;
 	if (!rs || !d)
 		return 0;
 	if (rs->has_nacl)
 		lint_nacl(&l);
 	lint_sg(&l);
+	if (work)
+		*work = l.steps + (lint_cidr_tests - tests) + rs->n_nacl + rs->n_sg;
 	return l.warnings;
+}
+
+size_t rules_lint(const struct ruleset *rs, struct diag *d)
+{
+	return rules_lint_work(rs, d, NULL);
 }

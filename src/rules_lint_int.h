@@ -1,7 +1,8 @@
 /*
  * Private to the lint: what rules_lint.c (entry point, messages),
- * rules_lint_region.c (address x port sets), rules_lint_nacl.c and
- * rules_lint_sg.c share. Not for other modules.
+ * rules_lint_region.c (address x port sets), rules_lint_cover.c (which
+ * rule covers which, all at once), rules_lint_nacl.c, rules_lint_reply.c
+ * and rules_lint_sg.c share. Not for other modules.
  */
 #ifndef VPCFW_RULES_LINT_INT_H
 #define VPCFW_RULES_LINT_INT_H
@@ -28,6 +29,8 @@ struct lint {
 	const struct ruleset *rs;
 	struct diag *d;
 	size_t warnings;
+	uint64_t steps;		/* work done, for the tests' growth check */
+	struct reply_memo *memo;	/* walks of the reply checks already made */
 	bool oom;		/* a check was skipped: reported once, as an error */
 };
 
@@ -69,8 +72,12 @@ struct lint_region {
 	size_t n, cap;
 };
 
-/* Does prefix `outer` contain prefix `inner` (same family)? */
+/* Does prefix `outer` contain prefix `inner` (same family)? Counted in lint_cidr_tests. */
 bool lint_cidr_has(const struct cidr *outer, const struct cidr *inner);
+extern _Thread_local uint64_t lint_cidr_tests;
+
+/* Do the prefixes (all of one family) hold every address of it? */
+bool lint_prefixes_cover_all(const struct cidr *c, size_t n);
 
 void region_init(struct lint_region *r);
 void region_free(struct lint_region *r);
@@ -83,6 +90,64 @@ int region_subtract(struct lint_region *r, const struct lint_box *b);
 int region_project(const struct lint_region *in, uint16_t lo, uint16_t hi,
 		   struct lint_region *out);
 
+/* ---- who covers whom, for all rules at once (rules_lint_cover.c) ----------- */
+
+#define COVER_KEY	25	/* direction, family, prefix, protocol, ICMP type/code */
+
+/*
+ * What a rule matches beyond its peer: protocol (PROTO_ALL covers every
+ * other), a port range lo-hi (0-65535 for "all ports", ICMP and protocols
+ * without ports), and for ICMP the type/code keys whose rules cover it
+ * (sub[0] is its own).
+ */
+struct cover_shape {
+	int proto;
+	int32_t lo, hi;
+	int32_t sub[4];
+	unsigned n_sub;
+};
+
+void cover_shape_ports(struct cover_shape *s, int proto, int lo, int hi);
+void cover_shape_icmp(struct cover_shape *s, int proto, int type, int code);
+void cover_shape_any(struct cover_shape *s, int proto);
+
+struct cover_item {
+	uint8_t k[COVER_KEY];
+	int32_t lo, hi, value;
+};
+
+struct cover_query {
+	uint8_t k[COVER_KEY];
+	int32_t a, b;
+	uint32_t owner;
+};
+
+struct cover {
+	struct cover_item *items;
+	size_t n_items, cap_items;
+	struct cover_query *q;
+	size_t n_q, cap_q;
+	uint64_t plens[2][2][3];	/* [egress][v6] prefix lengths that items have */
+	uint64_t steps;			/* sweep events, for the tests' growth check */
+};
+
+/* The key of the group a rule (c, s) is an item of: equal keys and ports, equal rules. */
+void cover_key(uint8_t k[COVER_KEY], bool egress, const struct cidr *c,
+	       const struct cover_shape *s);
+void cover_init(struct cover *cv);
+void cover_free(struct cover *cv);
+/* An item: covers the rules inside c matching less than s. 0 or -1 (ENOMEM). */
+int cover_add(struct cover *cv, bool egress, const struct cidr *c,
+	      const struct cover_shape *s, int32_t value);
+/*
+ * Ask, after every cover_add: which items cover the rule (c, s)?
+ * cover_run() then lowers best[owner] to the least value among them.
+ */
+int cover_ask(struct cover *cv, bool egress, const struct cidr *c,
+	      const struct cover_shape *s, uint32_t owner);
+/* Answer every question (best[] set by the caller, INT32_MAX: none). 0 or -1 (ENOMEM). */
+int cover_run(struct cover *cv, int32_t *best);
+
 /* ---- the checks ----------------------------------------------------------- */
 
 void lint_nacl(struct lint *l);
@@ -91,11 +156,21 @@ struct nacl_dir {
 	const struct nacl_entry **v;	/* one direction, ascending number */
 	size_t n;
 	bool *quiet;			/* never decides anything: skip its other checks */
+	uint32_t *by_addr;		/* positions by (family, address, prefix length) */
+	uint64_t plens[2][3];		/* [v6] prefix lengths present */
+	uint32_t *near;			/* scratch for lint_nacl_near() */
 };
+/*
+ * The positions (ascending) of the rules whose prefix contains c or lies in
+ * it: the only ones whose packets can meet c's. Returns how many, in
+ * nd->near. O(log n) per prefix length present, plus the answer.
+ */
+size_t lint_nacl_near(struct lint *l, const struct nacl_dir *nd, const struct cidr *c);
 /* Ephemeral-port return checks for service rule i of own against the other direction. */
 void lint_nacl_replies(struct lint *l, const struct nacl_dir *own, size_t i,
 		       const struct nacl_dir *other);
 bool lint_nacl_box(const struct nacl_entry *e, int proto, struct lint_box *b);
+void lint_reply_memo_free(struct lint *l);
 /*
  * A TCP/UDP allow for a service, not a return rule: its ports lie below the
  * Linux ephemeral range and do not cover old Windows' 1025-5000 either

@@ -13,11 +13,15 @@
 /* The most boxes one set may hold: far above any real ACL, a guard against pathological input. */
 #define REGION_MAX	(1u << 16)
 
+/* Prefix comparisons made by this thread: the work a pairwise check would pile up. */
+_Thread_local uint64_t lint_cidr_tests;
+
 bool lint_cidr_has(const struct cidr *outer, const struct cidr *inner)
 {
 	unsigned full = outer->plen / 8, rem = outer->plen % 8;
 	uint8_t mask;
 
+	lint_cidr_tests++;
 	if (outer->family != inner->family || outer->plen > inner->plen)
 		return false;
 	if (memcmp(outer->addr, inner->addr, full))
@@ -160,4 +164,53 @@ int region_project(const struct lint_region *in, uint16_t lo, uint16_t hi,
 			return -1;
 	}
 	return 0;
+}
+
+/* The first and last address of a prefix, as numbers of `bits` bits. */
+static void prefix_span(const struct cidr *c, unsigned bits, unsigned __int128 *first,
+			unsigned __int128 *last)
+{
+	unsigned __int128 v = 0;
+	unsigned i;
+
+	for (i = 0; i < bits / 8; i++)
+		v = v << 8 | c->addr[i];
+	*first = v;
+	*last = v | (((unsigned __int128)1 << (bits - c->plen)) - 1);
+}
+
+static int by_first(const void *x, const void *y)
+{
+	const unsigned __int128 *a = x, *b = y;
+
+	return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+bool lint_prefixes_cover_all(const struct cidr *c, size_t n)
+{
+	unsigned __int128 (*span)[2], next = 0;
+	unsigned bits = n && c[0].family == AF_INET6 ? 128 : 32;
+	bool all = false;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_is_any(&c[i]))
+			return true;
+	span = calloc(n + 1, sizeof(*span));
+	if (!span)
+		return false;	/* only costs a warning more */
+	for (i = 0; i < n; i++)
+		prefix_span(&c[i], bits, &span[i][0], &span[i][1]);
+	qsort(span, n, sizeof(*span), by_first);
+	/* next: the first address not yet covered; the last address ends it. */
+	for (i = 0; i < n && span[i][0] <= next; i++) {
+		if (span[i][1] >= next)
+			next = span[i][1] + 1;
+		if (next == 0 || (bits == 32 && next >> 32)) {
+			all = true;
+			break;
+		}
+	}
+	free(span);
+	return all;
 }

@@ -11,6 +11,7 @@
  * ephemeral-port mistake, and opening the range around it would undo it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rules_lint_int.h"
@@ -22,14 +23,18 @@ struct reply_walk {
 	const struct nacl_entry *deny;	/* first explicit deny that drops some; NULL: the '*' */
 };
 
-/* The peers rule i of own is the first match for, each with ports lo-hi. */
-static int decided_peers(const struct nacl_dir *own, size_t i, uint16_t lo,
-			 uint16_t hi, struct lint_region *peers)
+/*
+ * The peers rule i of own is the first match for, each with ports lo-hi.
+ * Only the rules near its prefix (containing it or inside it) can take
+ * any of its packets: the others are not looked at.
+ */
+static int decided_peers(struct lint *l, const struct nacl_dir *own, size_t i,
+			 uint16_t lo, uint16_t hi, struct lint_region *peers)
 {
 	const struct nacl_entry *e = own->v[i];
 	struct lint_region r;
 	struct lint_box b;
-	size_t j;
+	size_t j, k, n;
 	int rc = -1;
 
 	region_init(&r);
@@ -37,7 +42,9 @@ static int decided_peers(const struct nacl_dir *own, size_t i, uint16_t lo,
 		return 0;	/* matches nothing: no peers */
 	if (region_add(&r, &b.c, b.lo, b.hi) < 0)
 		goto out;
-	for (j = 0; j < i && r.n; j++) {
+	n = lint_nacl_near(l, own, &e->cidr);
+	for (k = 0; k < n && (j = own->near[k]) < i && r.n; k++) {
+		l->steps += r.n;
 		if (own->v[j]->number >= e->number ||
 		    !lint_nacl_box(own->v[j], e->proto, &b))
 			continue;
@@ -58,17 +65,21 @@ static bool blocklist(const struct nacl_entry *f, const struct lint_box *b,
 	       f->cidr.plen > svc->plen && lint_cidr_has(svc, &f->cidr);
 }
 
-/* First match over `other` for the replies in r (consumed) to peers of svc. */
-static int walk(const struct nacl_dir *other, const struct nacl_entry *svc,
+/*
+ * First match over `other` for the replies in r (consumed) to peers of svc.
+ * The peers lie inside svc's prefix: only the rules near it can match.
+ */
+static int walk(struct lint *l, const struct nacl_dir *other, const struct nacl_entry *svc,
 		struct lint_region *r, struct reply_walk *w)
 {
 	struct lint_box b;
-	size_t j;
+	size_t k, n = lint_nacl_near(l, other, &svc->cidr);
 
 	memset(w, 0, sizeof(*w));
-	for (j = 0; j < other->n && r->n; j++) {
-		const struct nacl_entry *f = other->v[j];
+	for (k = 0; k < n && r->n; k++) {
+		const struct nacl_entry *f = other->v[other->near[k]];
 
+		l->steps += r->n;
 		if (!lint_nacl_box(f, svc->proto, &b) || !region_overlaps(r, &b))
 			continue;
 		if (f->allow) {
@@ -86,8 +97,138 @@ static int walk(const struct nacl_dir *other, const struct nacl_entry *svc,
 	return 0;
 }
 
+/* ---- walks already made ---------------------------------------------------
+ * A walk depends only on the other direction, the service's protocol and
+ * prefix (blocklists are judged against it), the ports and the peers. Many
+ * services share all of these (every "allow tcp N from 0.0.0.0/0" decides
+ * for the whole /0), so each distinct walk is made once.
+ */
+
+struct reply_memo_entry {
+	uint64_t hash;
+	struct cidr *key;		/* service prefix, then the peers sorted */
+	size_t n_key;
+	int proto;
+	uint16_t lo, hi;
+	bool egress;			/* of the other direction */
+	struct reply_walk w;
+};
+
+struct reply_memo {
+	struct reply_memo_entry *e;
+	size_t cap, n;
+};
+
+void lint_reply_memo_free(struct lint *l)
+{
+	size_t i;
+
+	if (!l->memo)
+		return;
+	for (i = 0; i < l->memo->cap; i++)
+		free(l->memo->e[i].key);
+	free(l->memo->e);
+	free(l->memo);
+	l->memo = NULL;
+}
+
+static int cmp_cidr(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct cidr));
+}
+
+static uint64_t key_hash(const struct cidr *k, size_t n, int proto, uint16_t lo, uint16_t hi)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)(proto + 1) ^ (uint64_t)lo << 16 ^
+		     (uint64_t)hi << 32;
+	size_t i;
+
+	for (i = 0; i < n * sizeof(*k); i++)
+		h = (h ^ b[i]) * 1099511628211ull;	/* FNV-1a */
+	return h | 1;	/* 0: an empty slot */
+}
+
+static struct reply_memo_entry *memo_slot(struct reply_memo *m, const struct reply_memo_entry *q)
+{
+	size_t i = q->hash & (m->cap - 1);
+
+	for (;; i = (i + 1) & (m->cap - 1)) {
+		struct reply_memo_entry *e = &m->e[i];
+
+		if (!e->hash || (e->hash == q->hash && e->n_key == q->n_key &&
+				 e->proto == q->proto && e->lo == q->lo && e->hi == q->hi &&
+				 e->egress == q->egress &&
+				 !memcmp(e->key, q->key, q->n_key * sizeof(*q->key))))
+			return e;
+	}
+}
+
+static int memo_grow(struct reply_memo *m)
+{
+	struct reply_memo old = *m;
+	size_t i;
+
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->e = calloc(m->cap, sizeof(*m->e));
+	if (!m->e) {
+		*m = old;
+		return -1;
+	}
+	for (i = 0; i < old.cap; i++)
+		if (old.e[i].hash)
+			*memo_slot(m, &old.e[i]) = old.e[i];
+	free(old.e);
+	return 0;
+}
+
+/* The memo's key for a walk: the service's prefix, then the peers in order. NULL: ENOMEM. */
+static struct cidr *walk_key(const struct nacl_entry *svc, const struct lint_region *peers,
+			     size_t *n)
+{
+	struct cidr *k = calloc(peers->n + 1, sizeof(*k));
+	size_t i;
+
+	if (!k)
+		return NULL;
+	k[0] = svc->cidr;
+	for (i = 0; i < peers->n; i++)
+		k[i + 1] = peers->b[i].c;
+	qsort(k + 1, peers->n, sizeof(*k), cmp_cidr);
+	*n = peers->n + 1;
+	return k;
+}
+
+/* walk(), or its answer from an earlier walk of the same replies. */
+static int walk_once(struct lint *l, const struct nacl_dir *other, const struct nacl_entry *svc,
+		     struct lint_region *peers, uint16_t lo, uint16_t hi, struct reply_walk *w)
+{
+	struct reply_memo_entry q = { .proto = svc->proto, .lo = lo, .hi = hi,
+				      .egress = !svc->egress }, *e;
+
+	if ((!l->memo && !(l->memo = calloc(1, sizeof(*l->memo)))) ||
+	    (l->memo->n * 2 >= l->memo->cap && memo_grow(l->memo) < 0) ||
+	    !(q.key = walk_key(svc, peers, &q.n_key)))
+		return -1;
+	q.hash = key_hash(q.key, q.n_key, q.proto, lo, hi);
+	e = memo_slot(l->memo, &q);
+	if (e->hash) {
+		free(q.key);
+		*w = e->w;
+		return 0;
+	}
+	if (walk(l, other, svc, peers, w) < 0) {
+		free(q.key);
+		return -1;
+	}
+	q.w = *w;
+	*e = q;
+	l->memo->n++;
+	return 0;
+}
+
 /* How the replies of rule i to the peers' ports lo-hi fare; -1 on ENOMEM. */
-static int reply_status(const struct nacl_dir *own, size_t i,
+static int reply_status(struct lint *l, const struct nacl_dir *own, size_t i,
 			const struct nacl_dir *other, uint16_t lo, uint16_t hi,
 			struct reply_walk *w)
 {
@@ -95,9 +236,9 @@ static int reply_status(const struct nacl_dir *own, size_t i,
 	int rc;
 
 	region_init(&peers);
-	rc = decided_peers(own, i, lo, hi, &peers);
+	rc = decided_peers(l, own, i, lo, hi, &peers);
 	if (rc == 0)
-		rc = walk(other, own->v[i], &peers, w);
+		rc = walk_once(l, other, own->v[i], &peers, lo, hi, w);
 	region_free(&peers);
 	if (rc < 0)
 		return -1;
@@ -150,10 +291,10 @@ static int check_inbound(struct lint *l, const struct nacl_dir *own, size_t i,
 	struct reply_walk wl, ww;
 	int lin, win;
 
-	lin = reply_status(own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &wl);
+	lin = reply_status(l, own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &wl);
 	if (lin == RS_PASS || lin < 0)
 		return lin < 0 ? -1 : 0;
-	win = reply_status(own, i, other, EPH_WIN_LO, EPH_WIN_HI, &ww);
+	win = reply_status(l, own, i, other, EPH_WIN_LO, EPH_WIN_HI, &ww);
 	if (win < 0)
 		return -1;
 	clients_text(lin, win, clients, sizeof(clients));
@@ -177,7 +318,7 @@ static int check_outbound(struct lint *l, const struct nacl_dir *own, size_t i,
 	struct reply_walk w;
 	int st;
 
-	st = reply_status(own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &w);
+	st = reply_status(l, own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &w);
 	if (st == RS_PASS || st < 0)
 		return st < 0 ? -1 : 0;
 	below_text(&w, e, below, sizeof(below));

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "rules_lint_int.h"
@@ -30,30 +31,6 @@ static bool sg_valid(const struct sg_entry *e)
 	return e->cidr.family == AF_INET || e->cidr.family == AF_INET6;
 }
 
-/* Does s allow every protocol/port/type r does (peers aside)? */
-static bool sg_ports_cover(const struct sg_entry *s, const struct sg_entry *r)
-{
-	enum lint_kind k = sg_kind(s);
-
-	if (s->proto == PROTO_ALL)
-		return true;
-	if (s->proto != r->proto)
-		return false;
-	if (k == LK_ANY)
-		return true;
-	if (k == LK_ICMP)
-		return lint_icmp_covers(s->from, s->to, r->from, r->to);
-	if (sg_kind(r) == LK_ANY)
-		return s->from <= 0 && s->to >= 65535;
-	return s->from <= r->from && r->to <= s->to;
-}
-
-static bool sg_covers(const struct sg_entry *s, const struct sg_entry *r)
-{
-	return s->egress == r->egress && sg_valid(s) &&
-	       lint_cidr_has(&s->cidr, &r->cidr) && sg_ports_cover(s, r);
-}
-
 /* "sg-web inbound tcp 80 from 10.0.0.0/8", "... from 10.0.1.5/32 via sg-db". */
 static const char *sg_label(const struct ruleset *rs, const struct sg_entry *e,
 			    char *buf, size_t len)
@@ -68,35 +45,187 @@ static const char *sg_label(const struct ruleset *rs, const struct sg_entry *e,
 	return buf;
 }
 
-/* Is rule i covered by another? Of two equivalent rules only the later one is. */
-static bool sg_redundant(const struct ruleset *rs, size_t i)
+static void sg_shape(const struct sg_entry *e, struct cover_shape *s)
 {
-	const struct sg_entry *e = &rs->sg[i];
-	size_t j;
-
-	for (j = 0; j < rs->n_sg; j++) {
-		if (j == i || !sg_covers(&rs->sg[j], e))
-			continue;
-		if (j > i && sg_covers(e, &rs->sg[j]))
-			continue;
-		return true;
+	switch (sg_kind(e)) {
+	case LK_PORTS:
+		cover_shape_ports(s, e->proto, e->from, e->to);
+		break;
+	case LK_ICMP:
+		cover_shape_icmp(s, e->proto, e->from, e->to);
+		break;
+	default:	/* all traffic, TCP/UDP all ports (= 0-65535), other protocols */
+		cover_shape_any(s, e->proto);
+		break;
 	}
-	return false;
 }
 
-/* Coverage is transitive, so a redundant rule always has a coverer that is not. */
-static void check_redundant(struct lint *l, size_t i, const bool *redundant)
+/* The rules as items of cv (value: index, or minus it), those in `in` only. */
+static int sg_items(struct cover *cv, const struct ruleset *rs, const bool *in, int sign)
+{
+	struct cover_shape sh;
+	size_t i;
+
+	for (i = 0; i < rs->n_sg; i++) {
+		if (!in[i])
+			continue;
+		sg_shape(&rs->sg[i], &sh);
+		if (cover_add(cv, rs->sg[i].egress, &rs->sg[i].cidr, &sh, sign * (int32_t)i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int sg_asks(struct cover *cv, const struct ruleset *rs, const bool *ask)
+{
+	struct cover_shape sh;
+	size_t i;
+
+	for (i = 0; i < rs->n_sg; i++) {
+		if (!ask[i])
+			continue;
+		sg_shape(&rs->sg[i], &sh);
+		if (cover_ask(cv, rs->sg[i].egress, &rs->sg[i].cidr, &sh, (uint32_t)i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int32_t *best_new(size_t n)
+{
+	int32_t *b = malloc((n + 1) * sizeof(*b));
+	size_t i;
+
+	for (i = 0; b && i <= n; i++)
+		b[i] = INT32_MAX;
+	return b;
+}
+
+/* The least value among the covering items of each asked rule (INT32_MAX: none). */
+static int32_t *sg_cover(struct lint *l, const bool *items, int sign, const bool *ask)
+{
+	struct cover cv;
+	int32_t *best = best_new(l->rs->n_sg);
+
+	cover_init(&cv);
+	if (!best || sg_items(&cv, l->rs, items, sign) < 0 || sg_asks(&cv, l->rs, ask) < 0 ||
+	    cover_run(&cv, best) < 0) {
+		free(best);
+		best = NULL;
+	}
+	l->steps += cv.steps;
+	cover_free(&cv);
+	return best;
+}
+
+struct sg_class {
+	uint8_t k[COVER_KEY];
+	int32_t lo, hi;
+	size_t i;
+};
+
+static int by_class(const void *x, const void *y)
+{
+	const struct sg_class *a = x, *b = y;
+	int c = memcmp(a->k, b->k, COVER_KEY);
+
+	if (c)
+		return c;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * Of rules that cover each other (same direction, peer, protocol and ports)
+ * only the first is kept (in first[]); the others are redundant.
+ */
+static int sg_classes(const struct ruleset *rs, bool *first, bool *redundant)
+{
+	struct sg_class *c = calloc(rs->n_sg + 1, sizeof(*c));
+	struct cover_shape sh;
+	size_t i, n = 0;
+
+	if (!c)
+		return -1;
+	for (i = 0; i < rs->n_sg; i++) {
+		if (!sg_valid(&rs->sg[i]))
+			continue;
+		sg_shape(&rs->sg[i], &sh);
+		cover_key(c[n].k, rs->sg[i].egress, &rs->sg[i].cidr, &sh);
+		c[n].lo = sh.lo;
+		c[n].hi = sh.hi;
+		c[n++].i = i;
+	}
+	qsort(c, n, sizeof(*c), by_class);
+	for (i = 0; i < n; i++) {
+		first[c[i].i] = i == 0 || c[i].lo != c[i - 1].lo || c[i].hi != c[i - 1].hi ||
+				memcmp(c[i].k, c[i - 1].k, COVER_KEY);
+		redundant[c[i].i] = !first[c[i].i];
+	}
+	free(c);
+	return 0;
+}
+
+/*
+ * Which rules another rule covers. Of two equivalent rules only the later
+ * one is redundant; a first of its kind is when another first covers it,
+ * which the least and the greatest covering index tell (it covers itself).
+ */
+static int sg_redundant(struct lint *l, bool *redundant)
+{
+	size_t n = l->rs->n_sg, i;
+	bool *first = calloc(n + 1, sizeof(*first));
+	int32_t *lo = NULL, *hi = NULL;
+	int rc = -1;
+
+	if (!first || sg_classes(l->rs, first, redundant) < 0)
+		goto out;
+	lo = sg_cover(l, first, 1, first);
+	hi = lo ? sg_cover(l, first, -1, first) : NULL;
+	if (!hi)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (first[i] && (lo[i] != (int32_t)i || -hi[i] != (int32_t)i))
+			redundant[i] = true;
+	rc = 0;
+out:
+	free(first);
+	free(lo);
+	free(hi);
+	return rc;
+}
+
+/*
+ * For each redundant rule, the first rule that covers it and is not redundant
+ * itself (coverage is transitive, so there always is one).
+ */
+static int32_t *sg_coverers(struct lint *l, const bool *redundant)
+{
+	size_t n = l->rs->n_sg, i;
+	bool *keep = calloc(n + 1, sizeof(*keep));
+	int32_t *best = NULL;
+
+	if (!keep)
+		return NULL;
+	for (i = 0; i < n; i++)
+		keep[i] = sg_valid(&l->rs->sg[i]) && !redundant[i];
+	best = sg_cover(l, keep, 1, redundant);
+	free(keep);
+	return best;
+}
+
+static void check_redundant(struct lint *l, size_t i, int32_t by)
 {
 	const struct ruleset *rs = l->rs;
-	const struct sg_entry *e = &rs->sg[i], *s = NULL;
+	const struct sg_entry *e = &rs->sg[i], *s;
 	char self[32], ref[300], me[200], other[200];
-	size_t j;
 
-	for (j = 0; j < rs->n_sg && !s; j++)
-		if (j != i && !redundant[j] && sg_covers(&rs->sg[j], e))
-			s = &rs->sg[j];
-	if (!s)
+	if (by == INT32_MAX)
 		return;
+	s = &rs->sg[by];
 	lint_warn(l, &e->origin, "%s%s is already allowed by %s (%s); remove it",
 		  sg_label(rs, e, me, sizeof(me)), lint_self(&e->origin, self, sizeof(self)),
 		  sg_label(rs, s, other, sizeof(other)),
@@ -131,40 +260,77 @@ static bool check_admin(struct lint *l, const struct sg_entry *e)
 	return true;
 }
 
-static bool group_has_v6(const struct ruleset *rs, uint32_t g)
+/* Which groups have an IPv6 rule (indexed by group; out-of-range groups at n_groups). */
+static bool *groups_with_v6(const struct ruleset *rs)
 {
+	bool *v6 = calloc(rs->n_groups + 1, sizeof(*v6));
 	size_t i;
 
-	for (i = 0; i < rs->n_sg; i++)
-		if (rs->sg[i].group == g && rs->sg[i].cidr.family == AF_INET6)
-			return true;
-	return false;
+	for (i = 0; v6 && i < rs->n_sg; i++)
+		if (rs->sg[i].cidr.family == AF_INET6)
+			v6[rs->sg[i].group < rs->n_groups ? rs->sg[i].group : rs->n_groups] = true;
+	return v6;
 }
 
-/* An IPv6 rule of e's direction, any group, doing for IPv6 what e does for IPv4. */
-static bool has_v6_twin(const struct ruleset *rs, const struct sg_entry *e)
+/* An IPv4 /0 rule whose group has IPv6 rules: the ones check_v6 asks about. */
+static bool v6_candidate(const struct ruleset *rs, const struct sg_entry *e, const bool *v6)
 {
-	size_t j;
-
-	for (j = 0; j < rs->n_sg; j++) {
-		const struct sg_entry *f = &rs->sg[j];
-
-		if (f->egress != e->egress || f->cidr.family != AF_INET6)
-			continue;
-		if (e->proto == 1 && f->proto == 58)	/* type numbers differ */
-			return true;
-		if (sg_ports_cover(f, e))
-			return true;
-	}
-	return false;
+	return sg_valid(e) && e->cidr.family == AF_INET && cidr_is_any(&e->cidr) &&
+	       v6[e->group < rs->n_groups ? e->group : rs->n_groups];
 }
 
-static void check_v6(struct lint *l, const struct sg_entry *e)
+/*
+ * For each candidate: is there an IPv6 rule of its direction, any group and
+ * any peer, doing for IPv6 what it does for IPv4? (ICMP's twin is any
+ * ICMPv6 rule: the type numbers differ.) twin[i] < INT32_MAX when so.
+ */
+static int32_t *v6_twins(struct lint *l, const bool *v6)
+{
+	const struct ruleset *rs = l->rs;
+	const struct cidr any6 = { .family = AF_INET6, .plen = 0 };
+	bool has58[2] = { false, false };
+	struct cover_shape sh;
+	int32_t *twin = best_new(rs->n_sg);
+	struct cover cv;
+	size_t i;
+
+	cover_init(&cv);
+	for (i = 0; twin && i < rs->n_sg; i++) {
+		const struct sg_entry *f = &rs->sg[i];
+
+		if (f->cidr.family != AF_INET6)
+			continue;
+		has58[f->egress] |= f->proto == 58;
+		sg_shape(f, &sh);
+		if (cover_add(&cv, f->egress, &any6, &sh, 0) < 0)
+			goto fail;
+	}
+	for (i = 0; twin && i < rs->n_sg; i++) {
+		if (!v6_candidate(rs, &rs->sg[i], v6))
+			continue;
+		sg_shape(&rs->sg[i], &sh);
+		if (cover_ask(&cv, rs->sg[i].egress, &any6, &sh, (uint32_t)i) < 0)
+			goto fail;
+	}
+	if (!twin || cover_run(&cv, twin) < 0)
+		goto fail;
+	for (i = 0; i < rs->n_sg; i++)
+		if (rs->sg[i].proto == 1 && has58[rs->sg[i].egress])
+			twin[i] = 0;
+	l->steps += cv.steps;
+	cover_free(&cv);
+	return twin;
+fail:
+	cover_free(&cv);
+	free(twin);
+	return NULL;
+}
+
+static void check_v6(struct lint *l, const struct sg_entry *e, const bool *v6, int32_t twin)
 {
 	char self[32], me[200];
 
-	if (e->cidr.family != AF_INET || !cidr_is_any(&e->cidr) ||
-	    !group_has_v6(l->rs, e->group) || has_v6_twin(l->rs, e))
+	if (!v6_candidate(l->rs, e, v6) || twin != INT32_MAX)
 		return;
 	lint_warn(l, &e->origin,
 		  "%s%s covers IPv4 only, but this group has IPv6 rules: IPv6 traffic is dropped; add the same rule for ::/0",
@@ -174,30 +340,35 @@ static void check_v6(struct lint *l, const struct sg_entry *e)
 void lint_sg(struct lint *l)
 {
 	const struct ruleset *rs = l->rs;
-	bool *redundant;
+	bool *redundant, *v6 = NULL;
+	int32_t *by = NULL, *twin = NULL;
 	size_t i;
 
 	if (!rs->n_sg)
 		return;
 	redundant = calloc(rs->n_sg, sizeof(*redundant));
-	if (!redundant) {
+	if (!redundant || sg_redundant(l, redundant) < 0 ||
+	    !(by = sg_coverers(l, redundant)) || !(v6 = groups_with_v6(rs)) ||
+	    !(twin = v6_twins(l, v6))) {
 		lint_oom(l);
-		return;
+		goto out;
 	}
-	for (i = 0; i < rs->n_sg; i++)
-		redundant[i] = sg_valid(&rs->sg[i]) && sg_redundant(rs, i);
 	for (i = 0; i < rs->n_sg; i++) {
 		const struct sg_entry *e = &rs->sg[i];
 
 		if (!sg_valid(e))
 			continue;
 		if (redundant[i]) {
-			check_redundant(l, i, redundant);
+			check_redundant(l, i, by[i]);
 			continue;
 		}
 		/* Never advise copying a rule just flagged as too open. */
 		if (!check_admin(l, e))
-			check_v6(l, e);
+			check_v6(l, e, v6, twin[i]);
 	}
+out:
 	free(redundant);
+	free(by);
+	free(v6);
+	free(twin);
 }

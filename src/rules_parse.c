@@ -27,6 +27,9 @@ static const char *current_source(struct rparser *p)
 }
 
 static void rp_vreport(struct rparser *p, enum diag_level lvl, unsigned col,
+		       const char *fmt, va_list ap) PRINTF_FMT(4, 0);
+
+static void rp_vreport(struct rparser *p, enum diag_level lvl, unsigned col,
 		       const char *fmt, va_list ap)
 {
 	char msg[MSG_LEN];

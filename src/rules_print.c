@@ -4,6 +4,7 @@
  * the round-trip tests use.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rules.h"
@@ -21,8 +22,8 @@ static bool nacl_before(const struct ruleset *rs, const struct nacl_entry *a,
 
 /*
  * The entry of one direction that follows prev (NULL: the first) in
- * number order, or NULL. Quadratic, allocation-free: AWS allows a few
- * dozen rules per direction.
+ * number order, or NULL. Quadratic, allocation-free: for comparisons and
+ * when memory runs out; printing sorts (nacl_sorted).
  */
 static const struct nacl_entry *nacl_next(const struct ruleset *rs, bool egress,
 					  const struct nacl_entry *prev)
@@ -108,14 +109,40 @@ static void print_nacl_line(const char *num, const char *action, const char *pro
 	fprintf(out, "  %-6s %-6s %-7s %-11s %s\n", num, action, proto, range, cidr);
 }
 
+static int cmp_nacl(const void *x, const void *y)
+{
+	const struct nacl_entry *a = *(const struct nacl_entry *const *)x;
+	const struct nacl_entry *b = *(const struct nacl_entry *const *)y;
+
+	if (a->number != b->number)
+		return a->number < b->number ? -1 : 1;
+	return (a > b) - (a < b);	/* position: the same order as nacl_before */
+}
+
+/* One direction's entries in number order, NULL-terminated; NULL without memory. */
+static const struct nacl_entry **nacl_sorted(const struct ruleset *rs, bool egress)
+{
+	const struct nacl_entry **v = calloc(rs->n_nacl + 1, sizeof(*v));
+	size_t i, n = 0;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < rs->n_nacl; i++)
+		if (rs->nacl[i].egress == egress)
+			v[n++] = &rs->nacl[i];
+	qsort(v, n, sizeof(*v), cmp_nacl);
+	return v;
+}
+
 static void print_nacl_dir(const struct ruleset *rs, bool egress, FILE *out)
 {
-	const struct nacl_entry *e = NULL;
+	const struct nacl_entry **v = nacl_sorted(rs, egress), *e = NULL;
 	char num[12], proto[8], range[24], cidr[CIDR_STRLEN];
+	size_t k = 0;
 	bool icmp;
 
 	fprintf(out, "%s\n", egress ? "outbound" : "inbound");
-	while ((e = nacl_next(rs, egress, e))) {
+	while ((e = v ? v[k++] : nacl_next(rs, egress, e))) {
 		icmp = e->proto == 1 || e->proto == 58;
 		snprintf(num, sizeof(num), "%u", e->number);
 		print_nacl_line(num, e->allow ? "allow" : "deny",
@@ -126,6 +153,7 @@ static void print_nacl_dir(const struct ruleset *rs, bool egress, FILE *out)
 	}
 	print_nacl_line("*", "deny", "all", "", "0.0.0.0/0", out);
 	print_nacl_line("*", "deny", "all", "", "::/0", out);
+	free(v);
 }
 
 static void print_nacl(const struct ruleset *rs, FILE *out)
@@ -155,7 +183,7 @@ static void print_sg_rule(const struct sg_entry *e, FILE *out)
 	fputc('\n', out);
 }
 
-static void print_group(const struct ruleset *rs, size_t g, FILE *out)
+static void print_group(const struct ruleset *rs, size_t g, const size_t *by_group, FILE *out)
 {
 	const struct sg_entry *e;
 	size_t i;
@@ -169,22 +197,59 @@ static void print_group(const struct ruleset *rs, size_t g, FILE *out)
 	fputc('\n', out);
 	for (egress = 0; egress <= 1; egress++) {
 		fprintf(out, "%s\n", egress ? "outbound" : "inbound");
-		for (i = 0; (e = sg_next(rs, g, egress, &i));)
-			print_sg_rule(e, out);
+		if (!by_group) {
+			for (i = 0; (e = sg_next(rs, g, egress, &i));)
+				print_sg_rule(e, out);
+			continue;
+		}
+		for (i = 0; by_group[i] < rs->n_sg && rs->sg[by_group[i]].group == g; i++)
+			if (rs->sg[by_group[i]].egress == egress)
+				print_sg_rule(&rs->sg[by_group[i]], out);
 	}
+}
+
+static int cmp_group(const void *x, const void *y, void *ctx)
+{
+	const struct ruleset *rs = ctx;
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	uint32_t ga = rs->sg[a].group, gb = rs->sg[b].group;
+
+	if (ga != gb)
+		return ga < gb ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+/*
+ * The SG rules' indices by group, then position, ending with n_sg; NULL
+ * without memory (then each group is found by a scan of all rules).
+ */
+static size_t *sg_by_group(const struct ruleset *rs)
+{
+	size_t *v = calloc(rs->n_sg + 1, sizeof(*v)), i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i <= rs->n_sg; i++)
+		v[i] = i;
+	qsort_r(v, rs->n_sg, sizeof(*v), cmp_group, (void *)rs);
+	return v;
 }
 
 void rules_print(const struct ruleset *rs, FILE *out)
 {
-	size_t g;
+	size_t *by_group = sg_by_group(rs), at = 0, g;
 
 	if (rs->has_nacl)
 		print_nacl(rs, out);
 	for (g = 0; g < rs->n_groups; g++) {
 		if (rs->has_nacl || g)
 			fputc('\n', out);
-		print_group(rs, g, out);
+		/* Rules of groups out of range (none from the loaders) are not printed, as before. */
+		while (by_group && at < rs->n_sg && rs->sg[by_group[at]].group < g)
+			at++;
+		print_group(rs, g, by_group ? by_group + at : NULL, out);
 	}
+	free(by_group);
 }
 
 /* ---- comparison ----------------------------------------------------- */

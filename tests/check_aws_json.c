@@ -498,6 +498,42 @@ START_TEST(test_json_errors)
 }
 END_TEST
 
+/*
+ * What AWS refuses and the native language cannot write is refused on
+ * import, so that `convert` never prints a file `check` rejects (both found
+ * by the AWS JSON fuzzer: tests/fuzz/regressions/aws_json).
+ */
+START_TEST(test_unprintable_strings)
+{
+	static const struct {
+		enum aws_kind kind;
+		const char *text, *want;
+	} cases[] = {
+		{ AWS_KIND_NACL, "{\"NetworkAcls\": [{\"NetworkAclId\": \"acl-0ea1/E\", \"Entries\": []}]}",
+		  "NetworkAclId \"acl-0ea1/E\" is not a network ACL id" },
+		{ AWS_KIND_SG, "{\"SecurityGroups\": [{\"GroupId\": \"sg-0e5f>a7\", \"IpPermissions\": []}]}",
+		  "GroupId \"sg-0e5f>a7\" is not a security group id" },
+		{ AWS_KIND_SG, "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\", \"GroupName\": \"web\\u007fx\"}]}",
+		  "GroupName holds the control character 0x7f" },
+		{ AWS_KIND_SG, "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\", \"IpPermissions\": [{\"IpProtocol\": \"-1\","
+		  " \"IpRanges\": [{\"CidrIp\": \"10.0.0.0/8\", \"Description\": \"a\\tb\"}]}]}]}",
+		  "Description holds the control character 0x09" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text;
+
+		diag_free(d);
+		d = diag_new();
+		expect_failed(load_text(cases[i].kind, "x.json", cases[i].text));
+		text = tu_diag_text_nl(d);
+		ck_assert_msg(strstr(text, cases[i].want), "case %zu:%s", i, text);
+		free(text);
+	}
+}
+END_TEST
+
 START_TEST(test_read_error)
 {
 	const char *f = FIXTURE("no-such-file.json");
@@ -989,6 +1025,7 @@ static Suite *aws_json_suite(void)
 	tcase_add_loop_test(tc, test_file_errors, 0, N(file_cases));
 	tcase_add_test(tc, test_kind_of_fixture);
 	tcase_add_test(tc, test_json_errors);
+	tcase_add_test(tc, test_unprintable_strings);
 	tcase_add_test(tc, test_read_error);
 	tcase_add_test(tc, test_large_file);
 	tcase_add_test(tc, test_detect);

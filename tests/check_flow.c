@@ -1800,22 +1800,34 @@ static void stress_one(struct stress *s, uint64_t now)
 	stress_packet(s, &s->pk[key * STRESS_PKTS + i], key, now);
 }
 
+/*
+ * VPCFW_STRESS_OPS: fewer operations over the same table time, for the run
+ * under ThreadSanitizer (tests/run).
+ */
+static unsigned long stress_ops(void)
+{
+	const char *e = getenv("VPCFW_STRESS_OPS");
+	long n = e ? atol(e) : 0;
+
+	return n >= 6 ? (unsigned long)n : STRESS_OPS;
+}
+
 static void *stress_thread(void *arg)
 {
 	struct stress *s = arg;
-	unsigned long i;
+	unsigned long i, ops = stress_ops();
 
-	for (i = 0; i < STRESS_OPS; i++) {
+	for (i = 0; i < ops; i++) {
 		/*
 		 * One clock for every thread, as in the daemon: ~12.5 s of
 		 * table time whatever the scheduling (sanitizers serialise).
 		 */
 		unsigned long tick = atomic_fetch_add(s->clock, 1);
-		uint64_t now = 1 + tick / (16 * STRESS_THREADS);
+		uint64_t now = 1 + (uint64_t)tick * (STRESS_OPS / ops) / (16 * STRESS_THREADS);
 		unsigned r = xorshift(&s->seed) % 100000;
 		size_t n = 0;
 
-		if (s->flusher && i % (STRESS_OPS / 3) == STRESS_OPS / 6)
+		if (s->flusher && i % (ops / 3) == ops / 6)
 			flow_table_flush(s->t);		/* twice per run */
 		else if (r < 95000)
 			stress_one(s, now);

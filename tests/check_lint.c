@@ -1125,6 +1125,100 @@ START_TEST(test_sg_exact)
 }
 END_TEST
 
+/* ---- growth: no check compares every pair --------------------------------- */
+
+static uint32_t grow_seed;
+
+static uint32_t grow_rnd(uint32_t n)
+{
+	grow_seed = grow_seed * 1103515245u + 12345u;
+	return (grow_seed >> 8) % n;
+}
+
+/* A /32 (every tenth a /24) in 10.0.0.0/8, or 10.0.0.0/8 itself now and then. */
+static void grow_peer(unsigned k, struct cidr *c)
+{
+	char text[32];
+
+	if (k % 500 == 1)
+		snprintf(text, sizeof(text), "10.0.0.0/8");
+	else if (k % 10 == 0)
+		snprintf(text, sizeof(text), "10.%u.%u.0/24", grow_rnd(256), grow_rnd(256));
+	else
+		snprintf(text, sizeof(text), "10.%u.%u.%u/32", grow_rnd(256), grow_rnd(256),
+			 grow_rnd(256));
+	ck_assert_int_eq(cidr_parse(text, c), 0);
+}
+
+/*
+ * n SG rules in 8 groups and n/4 NACL entries per direction, as a large
+ * export holds them: many narrow peers, a few broad SG rules covering many.
+ * The NACL's peers are narrow: the ephemeral-reply check works on exact
+ * sets, whose size grows with the rules inside a service's prefix (a /0
+ * service above thousands of /32 rules costs the square of them).
+ */
+static struct ruleset *grow_ruleset(unsigned n)
+{
+	struct ruleset *rs = ruleset_new();
+	unsigned k, g;
+
+	grow_seed = 7;
+	ck_assert_ptr_nonnull(rs);
+	for (g = 0; g < 8; g++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "sg-%u", g + 1);
+		ck_assert_int_ge(ruleset_add_group(rs, id, NULL), 0);
+	}
+	for (k = 0; k < n; k++) {
+		struct sg_entry e = { .egress = k % 4 == 3, .proto = k % 3 ? 6 : 17,
+				      .group = k % 8, .origin = { NULL, 0, k } };
+
+		e.from = 1 + (int32_t)grow_rnd(60000);
+		e.to = k % 2 ? e.from : e.from + (int32_t)grow_rnd(2000);
+		grow_peer(k, &e.cidr);
+		ck_assert_int_eq(ruleset_add_sg(rs, &e), 0);
+	}
+	rs->has_nacl = true;
+	for (k = 0; k < n / 2; k++) {
+		struct nacl_entry e = { .number = k / 2 + 1, .egress = k % 2, .allow = k % 5 != 0,
+					.proto = 6, .icmp_type = -1, .icmp_code = -1,
+					.origin = { NULL, 0, k } };
+
+		e.port_from = (uint16_t)(1 + grow_rnd(30000));
+		e.port_to = (uint16_t)(e.port_from + (k % 3 ? 0 : grow_rnd(40000)));
+		grow_peer(k % 500 == 1 ? k + 1 : k, &e.cidr);	/* narrow peers only */
+		ck_assert_int_eq(ruleset_add_nacl(rs, &e), 0);
+	}
+	return rs;
+}
+
+/*
+ * Four times the rules may cost a little over four times the work (n log n),
+ * never sixteen (every pair): the work counted, not the time taken.
+ */
+START_TEST(test_growth)
+{
+	uint64_t work[2];
+	size_t warned[2];
+	unsigned i, n[2] = { 2000, 8000 };
+
+	for (i = 0; i < 2; i++) {
+		struct ruleset *rs = grow_ruleset(n[i]);
+		struct diag *d = diag_new();
+
+		warned[i] = rules_lint_work(rs, d, &work[i]);
+		ck_assert_uint_eq(diag_errors(d), 0);
+		diag_free(d);
+		ruleset_free(rs);
+	}
+	ck_assert_uint_gt(warned[0], 100);	/* the checks had things to find */
+	ck_assert_uint_gt(warned[1], 3 * warned[0]);
+	ck_assert_msg(work[1] < 7 * work[0], "work %llu for %u rules, %llu for %u",
+		      (unsigned long long)work[0], n[0], (unsigned long long)work[1], n[1]);
+}
+END_TEST
+
 static Suite *lint_suite(void)
 {
 	Suite *s = suite_create("lint");
@@ -1139,6 +1233,7 @@ static Suite *lint_suite(void)
 	tcase_add_test(tc, test_replies_exact);
 	tcase_add_test(tc, test_shadow_exact);
 	tcase_add_test(tc, test_sg_exact);
+	tcase_add_test(tc, test_growth);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "diag.h"
@@ -987,6 +988,80 @@ START_TEST(test_load_wrong_kind)
 }
 END_TEST
 
+/*
+ * `check` (policy_check) and `run`/`reload` (policy_load) agree on every
+ * file: check accepts a file exactly when run accepts it with some flags
+ * (--nacl, --sg or both). Each content is written to a file and put
+ * through both; `ok` is what both must say.
+ */
+static const struct agree_case {
+	const char *name, *text;
+	bool ok;
+} agree_cases[] = {
+	{ "empty", "", false },
+	{ "blank", " \n\t\n", false },
+	{ "comments", "# nothing but a comment\n\n", false },
+	{ "bom only", "\xef\xbb\xbf", false },
+	{ "empty object", "{}", false },
+	{ "unknown key", "{\"Vpcs\": []}", false },
+	{ "json array", "[]", false },
+	{ "json broken", "{\"SecurityGroups\": [", false },
+	{ "no nacl in NetworkAcls", "{\"NetworkAcls\": []}", false },
+	{ "no group in SecurityGroups", "{\"SecurityGroups\": []}", true },
+	{ "lists only", "list office = 10.0.0.0/8\n", false },
+	{ "nacl section", "nacl acl-1\ninbound\n 100 allow all 0.0.0.0/0\n", true },
+	{ "empty nacl section", "nacl acl-1\n", true },
+	{ "sg section", "sg sg-1 \"web\"\ninbound\n http 0.0.0.0/0\n", true },
+	{ "both sections", "nacl acl-1\nsg sg-1 \"web\"\n", true },
+	{ "duplicate number", "nacl acl-1\ninbound\n 100 allow all 0.0.0.0/0\n 100 deny all ::/0\n", false },
+};
+
+static char *agree_file(const char *text)
+{
+	char *path = strdup("/tmp/vpcfw-agree-XXXXXX");
+	int fd = path ? mkstemp(path) : -1;
+	size_t len = strlen(text);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* Does policy_load accept the file with these flags? */
+static bool run_accepts(const char *path, bool nacl, bool sg)
+{
+	const char *const files[] = { path };
+	struct policy_src src = { files, nacl, files, sg, NULL };
+	struct diag *d = diag_new();
+	struct policy *pol = policy_load(&src, d);
+	bool ok = pol != NULL;
+
+	policy_free(pol);
+	diag_free(d);
+	return ok;
+}
+
+START_TEST(test_check_agrees_with_run)
+{
+	const struct agree_case *c = &agree_cases[_i];
+	char *path = agree_file(c->text);
+	const char *const files[] = { path, path };
+	struct diag *d = diag_new();
+	struct policy *pol = policy_check(files, 2, NULL, d);	/* twice: counts once, as in run */
+	bool run = run_accepts(path, true, false) || run_accepts(path, false, true) ||
+		   run_accepts(path, true, true);
+
+	ck_assert_msg((pol != NULL) == c->ok, "%s: check says %s", c->name, pol ? "ok" : "bad");
+	ck_assert_msg(run == c->ok, "%s: run says %s", c->name, run ? "ok" : "bad");
+	ck_assert_msg(pol || diag_errors(d) > 0, "%s: refused without a reason", c->name);
+	policy_free(pol);
+	diag_free(d);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -1015,6 +1090,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_load_errors_collected);
 	tcase_add_test(tc, test_load_wrong_kind);
 	tcase_add_test(tc, test_load_duplicate_number);
+	tcase_add_loop_test(tc, test_check_agrees_with_run, 0,
+			    (int)(sizeof(agree_cases) / sizeof(agree_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,9 +1,5 @@
 /*
- * libFuzzer harness for the packet parser. Not built by default:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
- *	tests/fuzz_pkt.c src/pkt.c src/addr.c -o fuzz_pkt
- *   ./fuzz_pkt -max_len=1024 corpus/
+ * libFuzzer harness for the packet parser (`make fuzz`, tests/fuzz/).
  *
  * The first two input bytes choose how much longer than the capture the
  * packet claims to be (NFQA_CAP_LEN); the rest is the packet. It is copied

@@ -1,13 +1,6 @@
 /*
  * libFuzzer harness for the native rule language, with the round-trip
- * oracle. Not built by default:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
- *	tests/fuzz_rules.c src/rules_lex.c src/rules_parse.c src/rules_rule.c \
- *	src/rules_print.c src/ruleset.c src/diag.c src/addr.c src/fileio.c \
- *	src/aws_json.c src/aws_json_nacl.c src/aws_json_sg.c -ljansson -o fuzz_rules
- *   mkdir -p corpus && cp tests/rules/?*.in tests/rules/bad/?*.in corpus/
- *   ./fuzz_rules -max_len=4096 -dict=tests/rules/fuzz.dict corpus/
+ * oracle (`make fuzz`, tests/fuzz/; the dictionary is tests/rules/fuzz.dict).
  *
  * The input is a rule file, loaded as `vpcfw check` does (every section it
  * holds) with a fixed --map. When it has errors, the lines reported are

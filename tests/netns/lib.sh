@@ -187,7 +187,7 @@ finish() {
 	[ -n "$ENGINE_PID" ] && engine_stop
 	# With a sanitizer build (configure --enable-sanitizers) a report is a failure.
 	check_not "the engine log shows no sanitizer report" \
-		grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
+		grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|WARNING: ThreadSanitizer' \
 		"$ENGINE_LOG"
 	if [ "$FAILED" = 0 ]; then
 		echo "# $(basename "$0"): all $CHECKS checks passed"
