@@ -913,32 +913,63 @@ static struct flow_entry **flow_find_link(struct flow_table *t, size_t b,
 	return pp;
 }
 
-int flow_table_offload(struct flow_table *t, const struct pkt *p, uint64_t now)
+/* What flow_locked_op() hands an operation: p's flow, under its stripe's lock. */
+struct flow_op {
+	struct flow_table *t;
+	size_t s;			/* the stripe (locked) */
+	struct flow_entry **pp;		/* the link to the flow */
+	const struct flow_pkt *fp;	/* p, as the table keys it */
+	uint64_t now;
+	struct flow_entry *reaped;	/* entries to give back to the pool */
+	void *arg;
+};
+
+/*
+ * Run fn on p's tracked flow (only an offloaded one, with offloaded_only)
+ * under its stripe's lock: fn's result, or -1 with errno EINVAL when p
+ * cannot have a flow, ENOENT when it has none.
+ */
+static int flow_locked_op(struct flow_table *t, const struct pkt *p, uint64_t now,
+			  bool offloaded_only, int (*fn)(struct flow_op *op), void *arg)
 {
-	struct flow_entry **pp, *reaped = NULL;
+	struct flow_op op = { .t = t, .now = now, .arg = arg };
 	struct flow_pkt fp;
-	size_t b, s;
+	size_t b;
+	int ret = -1;
 
 	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
+	op.fp = &fp;
 	b = flow_bucket_of(t, &fp.key);
-	s = flow_stripe_of(t, b);
-	flow_lock(t, s);
-	pp = flow_find_link(t, b, &fp, now, &reaped);
-	if (pp) {
-		(*pp)->offloaded = 1;
-		/* Fresh: a resync in progress must not take it for gone. */
-		(*pp)->kseen = 1;
-		if (now > (*pp)->last_seen)
-			(*pp)->last_seen = now;
-	}
-	flow_unlock(t, s);
-	flow_pool_put(t, reaped);
-	if (!pp)
+	op.s = flow_stripe_of(t, b);
+	flow_lock(t, op.s);
+	op.pp = flow_find_link(t, b, &fp, now, &op.reaped);
+	if (op.pp && (!offloaded_only || (*op.pp)->offloaded))
+		ret = fn(&op);
+	flow_unlock(t, op.s);
+	flow_pool_put(t, op.reaped);
+	if (ret < 0)
 		errno = ENOENT;
-	return pp ? 0 : -1;
+	return ret;
+}
+
+static int op_offload(struct flow_op *op)
+{
+	struct flow_entry *e = *op->pp;
+
+	e->offloaded = 1;
+	/* Fresh: a resync in progress must not take it for gone. */
+	e->kseen = 1;
+	if (op->now > e->last_seen)
+		e->last_seen = op->now;
+	return 0;
+}
+
+int flow_table_offload(struct flow_table *t, const struct pkt *p, uint64_t now)
+{
+	return flow_locked_op(t, p, now, false, op_offload, NULL);
 }
 
 /* Raise e's counters to the kernel's (kc in, [0] = side `korig`); kc out: what was added. */
@@ -962,99 +993,70 @@ static bool flow_fold(struct flow_entry *e, unsigned korig, struct flow_kcount *
 	return more;
 }
 
+struct kernel_account {
+	bool end;
+	struct flow_kcount *kc;
+};
+
+static int op_kernel_account(struct flow_op *op)
+{
+	const struct kernel_account *ka = op->arg;
+	struct flow_entry *e = *op->pp;
+	bool reversed = op->fp->side != e->init_side;
+
+	/* The kernel's original direction is p's: side fp.side. */
+	if (flow_fold(e, reversed, ka->kc) && op->now > e->last_seen)
+		e->last_seen = op->now;
+	ka->kc->init_dir = (enum dir)e->init_dir;
+	ka->kc->reversed = reversed;
+	ka->kc->tag = e->tag;
+	e->kseen = 1;
+	if (ka->end) {
+		*op->pp = e->next;
+		flow_unlinked(op->t, op->s, e);
+		flow_inc(op->t, offload_ended);
+		e->next = op->reaped;
+		op->reaped = e;
+	}
+	return 0;
+}
+
 int flow_table_kernel_account(struct flow_table *t, const struct pkt *p,
 			      uint64_t now, bool end, struct flow_kcount *kc)
 {
-	struct flow_entry **pp, *e = NULL, *reaped = NULL;
-	struct flow_pkt fp;
-	size_t b, s;
+	struct kernel_account ka = { .end = end, .kc = kc };
 
-	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	b = flow_bucket_of(t, &fp.key);
-	s = flow_stripe_of(t, b);
-	flow_lock(t, s);
-	pp = flow_find_link(t, b, &fp, now, &reaped);
-	if (pp && (*pp)->offloaded) {
-		e = *pp;
-		/* The kernel's original direction is p's: side fp.side. */
-		if (flow_fold(e, fp.side != e->init_side, kc) && now > e->last_seen)
-			e->last_seen = now;
-		kc->init_dir = (enum dir)e->init_dir;
-		kc->reversed = fp.side != e->init_side;
-		kc->tag = e->tag;
-		e->kseen = 1;
-		if (end) {
-			*pp = e->next;
-			flow_unlinked(t, s, e);
-			flow_inc(t, offload_ended);
-			e->next = reaped;
-			reaped = e;
-		}
-	}
-	flow_unlock(t, s);
-	flow_pool_put(t, reaped);
-	if (!e)
-		errno = ENOENT;
-	return e ? 0 : -1;
+	return flow_locked_op(t, p, now, true, op_kernel_account, &ka);
+}
+
+static int op_kernel_established(struct flow_op *op)
+{
+	struct flow_entry *e = *op->pp;
+
+	if (e->state == FLOW_NEW || e->state == FLOW_SYN_RECV)
+		e->state = FLOW_ESTABLISHED;
+	e->kseen = 1;
+	return 0;
 }
 
 int flow_table_kernel_established(struct flow_table *t, const struct pkt *p,
 				  uint64_t now)
 {
-	struct flow_entry **pp, *reaped = NULL;
-	struct flow_pkt fp;
-	size_t b, s;
-	int ret = -1;
+	return flow_locked_op(t, p, now, true, op_kernel_established, NULL);
+}
 
-	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	b = flow_bucket_of(t, &fp.key);
-	s = flow_stripe_of(t, b);
-	flow_lock(t, s);
-	pp = flow_find_link(t, b, &fp, now, &reaped);
-	if (pp && (*pp)->offloaded) {
-		if ((*pp)->state == FLOW_NEW || (*pp)->state == FLOW_SYN_RECV)
-			(*pp)->state = FLOW_ESTABLISHED;
-		(*pp)->kseen = 1;
-		ret = 0;
-	}
-	flow_unlock(t, s);
-	flow_pool_put(t, reaped);
-	if (ret < 0)
-		errno = ENOENT;
-	return ret;
+static int op_kernel_fin(struct flow_op *op)
+{
+	struct flow_entry *e = *op->pp;
+
+	if (op->fp->tcp_flags & TCPF_FIN)
+		e->kfin |= (uint8_t)(1u << op->fp->side);
+	return (op->fp->tcp_flags & TCPF_RST) || e->kfin == 3;
 }
 
 int flow_table_kernel_fin(struct flow_table *t, const struct pkt *p, uint64_t now)
 {
-	struct flow_entry **pp, *reaped = NULL;
-	struct flow_pkt fp;
-	size_t b, s;
-	int ret = -1;
-
-	if (flow_pkt_build(&t->conf, p, &fp) < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	b = flow_bucket_of(t, &fp.key);
-	s = flow_stripe_of(t, b);
-	flow_lock(t, s);
-	pp = flow_find_link(t, b, &fp, now, &reaped);
-	if (pp && (*pp)->offloaded) {
-		if (fp.tcp_flags & TCPF_FIN)
-			(*pp)->kfin |= (uint8_t)(1u << fp.side);
-		ret = (fp.tcp_flags & TCPF_RST) || (*pp)->kfin == 3;
-	}
-	flow_unlock(t, s);
-	flow_pool_put(t, reaped);
-	if (ret < 0)
-		errno = ENOENT;
-	return ret;
+	return flow_locked_op(t, p, now, true, op_kernel_fin, NULL);
 }
 
 /* Apply fn to every offloaded entry of stripe s (locked); true from fn unlinks it. */

@@ -1032,7 +1032,9 @@ static char *agree_file(const char *text)
 static bool run_accepts(const char *path, bool nacl, bool sg)
 {
 	const char *const files[] = { path };
-	struct policy_src src = { files, nacl, files, sg, NULL };
+	struct policy_src src = {
+		.nacl_files = files, .n_nacl = nacl, .sg_files = files, .n_sg = sg,
+	};
 	struct diag *d = diag_new();
 	struct policy *pol = policy_load(&src, d);
 	bool ok = pol != NULL;
