@@ -115,17 +115,25 @@ static inline int nfqb_is_error(const struct nlmsghdr *nlh)
 
 /* One verdict message: VERDICT for one id, VERDICT_BATCH for every queued
  * id up to and including @id. */
-static inline int nfqb_verdict(struct mnl_socket *nl, uint16_t queue,
-			       int type, uint32_t id, int verdict)
+static inline int nfqb_verdict_mark(struct mnl_socket *nl, uint16_t queue, int type,
+				    uint32_t id, int verdict, const uint32_t *mark)
 {
 	char buf[NFQB_CTL_BUF];
 	struct nlmsghdr *nlh;
 
 	nlh = nfq_nlmsg_put(buf, type, queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (mark)
+		nfq_nlmsg_verdict_put_mark(nlh, *mark);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	return 0;
+}
+
+static inline int nfqb_verdict(struct mnl_socket *nl, uint16_t queue,
+			       int type, uint32_t id, int verdict)
+{
+	return nfqb_verdict_mark(nl, queue, type, id, verdict, NULL);
 }
 
 /*

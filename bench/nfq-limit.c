@@ -6,7 +6,12 @@
  * (accept, highest id) settles the whole burst. No rules, no flow table:
  * whatever vpcfw spends above this is the price of judging.
  *
- * Usage: nfq-limit QUEUE
+ * Usage: nfq-limit [--mark MARK] QUEUE
+ * With --mark, every burst goes back with NF_REPEAT and MARK set instead
+ * of NF_ACCEPT: the packets run the hook again and the steering's offload
+ * rules take their connection out of the queue. That is the least any
+ * offloading program can do (vpcfw --offload marks the same way, after
+ * judging), so it is the floor of the short-connection benchmark.
  * Runs until SIGTERM/SIGINT, then prints what it saw on stderr and exits 0.
  */
 #include "nfq-common.h"
@@ -87,7 +92,7 @@ static unsigned int limit_scan(const struct mmsghdr *mm, char *buf,
 }
 
 /* One burst: receive, find the highest id, one batch verdict for all. */
-static int limit_burst_run(struct mnl_socket *nl, uint16_t queue,
+static int limit_burst_run(struct mnl_socket *nl, uint16_t queue, const uint32_t *mark,
 			   struct limit_burst *b, struct limit_stats *st)
 {
 	int fd = mnl_socket_get_fd(nl);
@@ -106,7 +111,8 @@ static int limit_burst_run(struct mnl_socket *nl, uint16_t queue,
 	if (!got)
 		return 0;
 	st->packets += got;
-	if (nfqb_verdict(nl, queue, NFQNL_MSG_VERDICT_BATCH, hi, NF_ACCEPT) < 0)
+	if (nfqb_verdict_mark(nl, queue, NFQNL_MSG_VERDICT_BATCH, hi,
+			      mark ? NF_REPEAT : NF_ACCEPT, mark) < 0)
 		st->send_errors++;
 	else
 		st->batches++;
@@ -119,11 +125,27 @@ int main(int argc, char *argv[])
 	struct limit_burst *b;
 	struct mnl_socket *nl;
 	const char *step;
+	uint32_t mark, *markp = NULL;
 	uint16_t queue;
 	int ret = 0;
 
+	if (argc == 4 && !strcmp(argv[1], "--mark")) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(argv[2], &end, 0);
+		if (errno || end == argv[2] || *end || !v || v > UINT32_MAX) {
+			fprintf(stderr, "nfq-limit: --mark %s: not a 32-bit mark\n", argv[2]);
+			return 2;
+		}
+		mark = (uint32_t)v;
+		markp = &mark;
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 2 || nfqb_parse_queue(argv[1], &queue) < 0) {
-		fprintf(stderr, "usage: nfq-limit QUEUE\n");
+		fprintf(stderr, "usage: nfq-limit [--mark MARK] QUEUE\n");
 		return 2;
 	}
 	b = malloc(sizeof(*b));
@@ -139,7 +161,7 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	while (!nfqb_stop && ret == 0)
-		ret = limit_burst_run(nl, queue, b, &st);
+		ret = limit_burst_run(nl, queue, markp, b, &st);
 	if (ret < 0)
 		perror("nfq-limit: recvmmsg");
 	mnl_socket_close(nl);

@@ -17,6 +17,8 @@
 #define NACL_RULE_MAX	32766
 #define NACL_STAR_V4	32767		/* the '*' deny entries as the API numbers them */
 #define NACL_STAR_V6	32768
+/* AWS quota: rules per direction of a network ACL, raised to its maximum. */
+#define NACL_QUOTA_MAX	40
 
 /* Where a rule came from, for messages and traces. */
 struct rule_origin {

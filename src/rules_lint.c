@@ -123,13 +123,14 @@ const char *lint_admin_ports(unsigned bits)
 size_t rules_lint_work(const struct ruleset *rs, struct diag *d, uint64_t *work)
 {
 	struct lint l = { .rs = rs, .d = d };
-
 	uint64_t tests = lint_cidr_tests;
 
 	if (work)
 		*work = 0;
 	if (!rs || !d)
 		return 0;
+	l.reply_budget = LINT_REPLY_BUDGET_BASE +
+			 LINT_REPLY_BUDGET_PER_RULE * (uint64_t)(rs->n_nacl + rs->n_sg);
 	if (rs->has_nacl)
 		lint_nacl(&l);
 	lint_sg(&l);

@@ -32,7 +32,25 @@ struct lint {
 	uint64_t steps;		/* work done, for the tests' growth check */
 	struct reply_memo *memo;	/* walks of the reply checks already made */
 	bool oom;		/* a check was skipped: reported once, as an error */
+	/*
+	 * The reply checks work on exact peer sets, whose size can grow with
+	 * the square of the rules (a /0 service above thousands of /32 denies).
+	 * Past this many steps they stop (see lint_nacl_replies) and a note
+	 * says how many service rules went unchecked: `check` stays about as
+	 * fast as loading, for any file `run` accepts.
+	 */
+	uint64_t reply_budget;
+	size_t replies_cut, services;
+	const struct nacl_entry *cut_at;	/* the first service rule left unchecked */
 };
+
+/*
+ * The budget: a base, plus this much per rule, in steps (30-40 M a second
+ * on the development machine). An ACL within AWS's quotas needs a few
+ * thousand; the base alone is about 50 ms.
+ */
+#define LINT_REPLY_BUDGET_BASE		(2ull * 1000 * 1000)
+#define LINT_REPLY_BUDGET_PER_RULE	500ull
 
 void lint_warn(struct lint *l, const struct rule_origin *o, const char *fmt, ...)
 	PRINTF_FMT(3, 4);
@@ -169,6 +187,8 @@ size_t lint_nacl_near(struct lint *l, const struct nacl_dir *nd, const struct ci
 /* Ephemeral-port return checks for service rule i of own against the other direction. */
 void lint_nacl_replies(struct lint *l, const struct nacl_dir *own, size_t i,
 		       const struct nacl_dir *other);
+/* After the last lint_nacl_replies(): a note if the budget cut the checks short. */
+void lint_nacl_replies_done(struct lint *l);
 bool lint_nacl_box(const struct nacl_entry *e, int proto, struct lint_box *b);
 void lint_reply_memo_free(struct lint *l);
 /*

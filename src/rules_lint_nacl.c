@@ -472,6 +472,7 @@ void lint_nacl(struct lint *l)
 	lint_dir(l, dirs, DIR_IN, &nf);
 	nf = (struct nacl_facts){ NULL, first + dirs[DIR_IN].n, twin + dirs[DIR_IN].n, nf.has_v6 };
 	lint_dir(l, dirs, DIR_OUT, &nf);
+	lint_nacl_replies_done(l);
 	goto out;
 oom:
 	lint_oom(l);

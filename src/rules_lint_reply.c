@@ -16,7 +16,13 @@
 
 #include "rules_lint_int.h"
 
-enum reply_status { RS_PASS, RS_PARTLY, RS_DROP };
+enum reply_status { RS_PASS, RS_PARTLY, RS_DROP, RS_CUT };
+
+/* 1 when the reply checks have used up their budget. */
+static bool over_budget(const struct lint *l)
+{
+	return l->steps > l->reply_budget;
+}
 
 struct reply_walk {
 	bool allowed, dropped;
@@ -26,7 +32,7 @@ struct reply_walk {
 /*
  * The peers rule i of own is the first match for, each with ports lo-hi.
  * Only the rules near its prefix (containing it or inside it) can take
- * any of its packets: the others are not looked at.
+ * any of its packets: the others are not looked at. 1: over budget.
  */
 static int decided_peers(struct lint *l, const struct nacl_dir *own, size_t i,
 			 uint16_t lo, uint16_t hi, struct lint_region *peers)
@@ -45,6 +51,10 @@ static int decided_peers(struct lint *l, const struct nacl_dir *own, size_t i,
 	n = lint_nacl_near(l, own, &e->cidr);
 	for (k = 0; k < n && (j = own->near[k]) < i && r.n; k++) {
 		l->steps += r.n;
+		if (over_budget(l)) {
+			rc = 1;
+			goto out;
+		}
 		if (own->v[j]->number >= e->number ||
 		    !lint_nacl_box(own->v[j], e->proto, &b))
 			continue;
@@ -68,6 +78,7 @@ static bool blocklist(const struct nacl_entry *f, const struct lint_box *b,
 /*
  * First match over `other` for the replies in r (consumed) to peers of svc.
  * The peers lie inside svc's prefix: only the rules near it can match.
+ * 1: over budget, w undecided.
  */
 static int walk(struct lint *l, const struct nacl_dir *other, const struct nacl_entry *svc,
 		struct lint_region *r, struct reply_walk *w)
@@ -80,6 +91,8 @@ static int walk(struct lint *l, const struct nacl_dir *other, const struct nacl_
 		const struct nacl_entry *f = other->v[other->near[k]];
 
 		l->steps += r->n;
+		if (over_budget(l))
+			return 1;
 		if (!lint_nacl_box(f, svc->proto, &b) || !region_overlaps(r, &b))
 			continue;
 		if (f->allow) {
@@ -205,6 +218,7 @@ static int walk_once(struct lint *l, const struct nacl_dir *other, const struct 
 {
 	struct reply_memo_entry q = { .proto = svc->proto, .lo = lo, .hi = hi,
 				      .egress = !svc->egress }, *e;
+	int rc;
 
 	if ((!l->memo && !(l->memo = calloc(1, sizeof(*l->memo)))) ||
 	    (l->memo->n * 2 >= l->memo->cap && memo_grow(l->memo) < 0) ||
@@ -217,9 +231,10 @@ static int walk_once(struct lint *l, const struct nacl_dir *other, const struct 
 		*w = e->w;
 		return 0;
 	}
-	if (walk(l, other, svc, peers, w) < 0) {
-		free(q.key);
-		return -1;
+	rc = walk(l, other, svc, peers, w);
+	if (rc) {
+		free(q.key);	/* a walk cut short is not an answer to keep */
+		return rc;
 	}
 	q.w = *w;
 	*e = q;
@@ -227,7 +242,7 @@ static int walk_once(struct lint *l, const struct nacl_dir *other, const struct 
 	return 0;
 }
 
-/* How the replies of rule i to the peers' ports lo-hi fare; -1 on ENOMEM. */
+/* How the replies of rule i to the peers' ports lo-hi fare (RS_CUT: over budget); -1 on ENOMEM. */
 static int reply_status(struct lint *l, const struct nacl_dir *own, size_t i,
 			const struct nacl_dir *other, uint16_t lo, uint16_t hi,
 			struct reply_walk *w)
@@ -242,6 +257,8 @@ static int reply_status(struct lint *l, const struct nacl_dir *own, size_t i,
 	region_free(&peers);
 	if (rc < 0)
 		return -1;
+	if (rc > 0)
+		return RS_CUT;
 	if (!w->dropped)
 		return RS_PASS;
 	return w->allowed ? RS_PARTLY : RS_DROP;
@@ -292,11 +309,11 @@ static int check_inbound(struct lint *l, const struct nacl_dir *own, size_t i,
 	int lin, win;
 
 	lin = reply_status(l, own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &wl);
-	if (lin == RS_PASS || lin < 0)
-		return lin < 0 ? -1 : 0;
+	if (lin == RS_PASS || lin < 0 || lin == RS_CUT)
+		return lin;
 	win = reply_status(l, own, i, other, EPH_WIN_LO, EPH_WIN_HI, &ww);
-	if (win < 0)
-		return -1;
+	if (win < 0 || win == RS_CUT)
+		return win;
 	clients_text(lin, win, clients, sizeof(clients));
 	below_text(&wl, e, below, sizeof(below));
 	cidr_format(&e->cidr, cidr, sizeof(cidr));
@@ -319,8 +336,8 @@ static int check_outbound(struct lint *l, const struct nacl_dir *own, size_t i,
 	int st;
 
 	st = reply_status(l, own, i, other, EPH_LINUX_LO, EPH_LINUX_HI, &w);
-	if (st == RS_PASS || st < 0)
-		return st < 0 ? -1 : 0;
+	if (st == RS_PASS || st < 0 || st == RS_CUT)
+		return st;
 	below_text(&w, e, below, sizeof(below));
 	cidr_format(&e->cidr, cidr, sizeof(cidr));
 	lint_warn(l, &e->origin,
@@ -335,14 +352,32 @@ static int check_outbound(struct lint *l, const struct nacl_dir *own, size_t i,
 void lint_nacl_replies(struct lint *l, const struct nacl_dir *own, size_t i,
 		       const struct nacl_dir *other)
 {
-	int rc;
+	int rc = RS_CUT;
 
 	if (!lint_nacl_is_service(own->v[i]))
 		return;
-	if (own->v[i]->egress)
-		rc = check_outbound(l, own, i, other);
-	else
-		rc = check_inbound(l, own, i, other);
-	if (rc < 0)
+	l->services++;
+	if (!over_budget(l))
+		rc = own->v[i]->egress ? check_outbound(l, own, i, other) :
+					 check_inbound(l, own, i, other);
+	if (rc < 0) {
 		lint_oom(l);
+	} else if (rc == RS_CUT) {
+		if (!l->replies_cut++)
+			l->cut_at = own->v[i];
+	}
+}
+
+void lint_nacl_replies_done(struct lint *l)
+{
+	const struct nacl_entry *e = l->cut_at;
+	char self[32];
+
+	if (!l->replies_cut)
+		return;
+	diag_add(l->d, DIAG_NOTE, e->origin.file, e->origin.line, 0, NULL,
+		 "return-traffic checks stopped at %s rule %u%s: %zu of %zu service rules were not checked for replies their ACL drops, since the exact check of an ACL this large (%zu entries) would take far longer than loading it; AWS allows at most %d rules per direction",
+		 e->egress ? "outbound" : "inbound", e->number,
+		 lint_self(&e->origin, self, sizeof(self)),
+		 l->replies_cut, l->services, l->rs->n_nacl, NACL_QUOTA_MAX);
 }

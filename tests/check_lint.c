@@ -1202,6 +1202,7 @@ START_TEST(test_growth)
 	uint64_t work[2];
 	size_t warned[2];
 	unsigned i, n[2] = { 2000, 8000 };
+	char *text;
 
 	for (i = 0; i < 2; i++) {
 		struct ruleset *rs = grow_ruleset(n[i]);
@@ -1209,6 +1210,9 @@ START_TEST(test_growth)
 
 		warned[i] = rules_lint_work(rs, d, &work[i]);
 		ck_assert_uint_eq(diag_errors(d), 0);
+		text = tu_diag_text(d);
+		ck_assert_msg(!strstr(text, "checks stopped"), "%u rules: %s", n[i], text);
+		free(text);
 		diag_free(d);
 		ruleset_free(rs);
 	}
@@ -1216,6 +1220,67 @@ START_TEST(test_growth)
 	ck_assert_uint_gt(warned[1], 3 * warned[0]);
 	ck_assert_msg(work[1] < 7 * work[0], "work %llu for %u rules, %llu for %u",
 		      (unsigned long long)work[0], n[0], (unsigned long long)work[1], n[1]);
+}
+END_TEST
+
+/*
+ * The reply checks' worst case: /0 services above thousands of /32 denies,
+ * whose exact peer sets grow with the square of the rules. The work stops
+ * at the budget, the first services are still checked exactly, and a note
+ * names where the checks stopped and how many went unchecked.
+ */
+START_TEST(test_reply_budget)
+{
+	struct ruleset *rs = ruleset_new();
+	struct diag *d = diag_new();
+	unsigned k, n = 2000;
+	uint64_t work, budget;
+	char *text;
+
+	grow_seed = 11;
+	rs->has_nacl = true;
+	for (k = 0; k < n; k++) {
+		struct nacl_entry e = { .number = k + 1, .egress = false, .allow = k % 2,
+					.proto = 6, .icmp_type = -1, .icmp_code = -1,
+					.port_from = 1, .port_to = 65535,
+					.origin = { NULL, 0, k } };
+		char peer[32];
+
+		if (e.allow) {
+			e.port_from = e.port_to = (uint16_t)(k + 1);
+			snprintf(peer, sizeof(peer), "0.0.0.0/0");
+		} else {
+			snprintf(peer, sizeof(peer), "10.%u.%u.%u/32", grow_rnd(256),
+				 grow_rnd(256), grow_rnd(256));
+		}
+		ck_assert_int_eq(cidr_parse(peer, &e.cidr), 0);
+		ck_assert_int_eq(ruleset_add_nacl(rs, &e), 0);
+		/* Outbound: denies of single ephemeral ports for /24s, then allow all. */
+		e = (struct nacl_entry){ .number = k + 1, .egress = true, .allow = false,
+					 .proto = 6, .icmp_type = -1, .icmp_code = -1,
+					 .port_from = (uint16_t)(32768 + k % 1000),
+					 .port_to = (uint16_t)(32768 + k % 1000),
+					 .origin = { NULL, 0, n + k } };
+		snprintf(peer, sizeof(peer), "10.%u.%u.0/24", grow_rnd(256), grow_rnd(256));
+		ck_assert_int_eq(cidr_parse(peer, &e.cidr), 0);
+		ck_assert_int_eq(ruleset_add_nacl(rs, &e), 0);
+	}
+	budget = LINT_REPLY_BUDGET_BASE + LINT_REPLY_BUDGET_PER_RULE * rs->n_nacl;
+	rules_lint_work(rs, d, &work);
+	text = tu_diag_text(d);
+	ck_assert_uint_eq(diag_errors(d), 0);
+	/* One walk may overshoot by what a single region step costs: far below the budget. */
+	ck_assert_msg(work < 2 * budget, "work %llu, budget %llu", (unsigned long long)work,
+		      (unsigned long long)budget);
+	ck_assert_msg(strstr(text, "note: return-traffic checks stopped at inbound rule "),
+		      "%s", text);
+	ck_assert_msg(strstr(text, " of 1000 service rules were not checked"), "%s", text);
+	/* The first service was checked before the budget ran out, and warned. */
+	ck_assert_msg(strstr(text, "inbound rule 2 (entry 1) allows tcp 2 from 0.0.0.0/0 but not all its replies leave"),
+		      "%s", text);
+	free(text);
+	diag_free(d);
+	ruleset_free(rs);
 }
 END_TEST
 
@@ -1234,6 +1299,7 @@ static Suite *lint_suite(void)
 	tcase_add_test(tc, test_shadow_exact);
 	tcase_add_test(tc, test_sg_exact);
 	tcase_add_test(tc, test_growth);
+	tcase_add_test(tc, test_reply_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
