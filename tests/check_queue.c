@@ -1,5 +1,5 @@
 /*
- * Unit tests of the queue's message handling (white-box, src/queue_int.h):
+ * Unit tests of the queue's message handling (white-box, src/engine/queue_int.h):
  * nfqueue datagrams built byte by byte, the verdict messages staged for them
  * read back. One decided verdict per packet id: batch verdicts only over
  * consecutive ids the burst saw, the failure verdict for a packet cut short

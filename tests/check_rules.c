@@ -14,7 +14,7 @@
 
 #include "aws_json.h"
 #include "rules.h"
-#include "../src/rules_int.h"
+#include "rules_int.h"	/* white-box: the lexer and parser internals */
 #include "testutil.h"
 
 #ifndef TEST_SRCDIR

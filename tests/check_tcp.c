@@ -1,5 +1,5 @@
 /*
- * Unit tests for the flow table's TCP window tracking (src/flow_tcp.c):
+ * Unit tests for the flow table's TCP window tracking (src/lib/flow_tcp.c):
  * which segments belong to a tracked connection. A RST closes a flow only
  * with an exact number, a FIN moves it only in window, invalid flag
  * combinations belong to no flow, out-of-window segments change nothing

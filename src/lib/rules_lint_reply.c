@@ -21,7 +21,7 @@ enum reply_status { RS_PASS, RS_PARTLY, RS_DROP, RS_CUT };
 /* 1 when the reply checks have used up their budget. */
 static bool over_budget(const struct lint *l)
 {
-	return l->steps > l->reply_budget;
+	return l->steps + (lint_cidr_tests - l->tests0) > l->reply_budget;
 }
 
 struct reply_walk {

@@ -122,8 +122,8 @@ const char *lint_admin_ports(unsigned bits)
 
 size_t rules_lint_work(const struct ruleset *rs, struct diag *d, uint64_t *work)
 {
-	struct lint l = { .rs = rs, .d = d };
 	uint64_t tests = lint_cidr_tests;
+	struct lint l = { .rs = rs, .d = d, .tests0 = tests };
 
 	if (work)
 		*work = 0;

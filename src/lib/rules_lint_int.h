@@ -39,18 +39,19 @@ struct lint {
 	 * says how many service rules went unchecked: `check` stays about as
 	 * fast as loading, for any file `run` accepts.
 	 */
-	uint64_t reply_budget;
+	uint64_t reply_budget;		/* steps + containment tests */
+	uint64_t tests0;		/* lint_cidr_tests at the start */
 	size_t replies_cut, services;
 	const struct nacl_entry *cut_at;	/* the first service rule left unchecked */
 };
 
 /*
- * The budget: a base, plus this much per rule, in steps (30-40 M a second
- * on the development machine). An ACL within AWS's quotas needs a few
- * thousand; the base alone is about 50 ms.
+ * The budget, in steps and containment tests (30-40 M a second on the
+ * development machine): a base of about a quarter second, plus a little
+ * per rule. An ACL within AWS's quotas needs a few thousand.
  */
-#define LINT_REPLY_BUDGET_BASE		(2ull * 1000 * 1000)
-#define LINT_REPLY_BUDGET_PER_RULE	500ull
+#define LINT_REPLY_BUDGET_BASE		(8ull * 1000 * 1000)
+#define LINT_REPLY_BUDGET_PER_RULE	1000ull
 
 void lint_warn(struct lint *l, const struct rule_origin *o, const char *fmt, ...)
 	PRINTF_FMT(3, 4);
