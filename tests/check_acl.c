@@ -1,5 +1,5 @@
 /*
- * The compiled network ACL against aws-semantics.md 1.3, on raw packets:
+ * The compiled network ACL against doc/aws-semantics.md 1.3, on raw packets:
  * first match by number, destination port only, ICMP type/code with -1,
  * protocol -1, one '*' deny per family, source inbound / destination
  * outbound, later fragments, duplicate numbers.

@@ -1,6 +1,6 @@
 /*
- * The AWS CLI JSON importer against ecosystem.md 3.2/3.3 and
- * aws-semantics.md 1-2: the CLI documentation examples, the worked SG
+ * The AWS CLI JSON importer against doc/aws-semantics.md 8 and
+ * doc/aws-semantics.md 1-2: the CLI documentation examples, the worked SG
  * example, several groups, the flat SecurityGroupRules form, --map, and
  * every error with its exact text, file and entry path.
  */

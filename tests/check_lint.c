@@ -1,5 +1,5 @@
 /*
- * The lint against aws-semantics.md 1.3-1.6, 2.3 and 4.2: every classic
+ * The lint against doc/aws-semantics.md 1.3-1.6, 2.3 and 4.2: every classic
  * mistake with its exact warning text and location, the clean layouts that
  * must stay silent (the default NACL, the fixed web NACL, AWS's layered
  * example, a correct SG), rules imported from JSON ("entry N"), and random
@@ -158,7 +158,7 @@ struct lcase {
 
 static const char *const none[] = { NULL };
 
-/* aws-semantics 1.5: the default NACL of an IPv6 VPC. */
+/* doc/aws-semantics.md 1.5: the default NACL of an IPv6 VPC. */
 static const struct nspec default_nacl[] = {
 	NIN(100, 'a', -1, 0, 0, "0.0.0.0/0", 1),
 	NIN(101, 'a', -1, 0, 0, "::/0", 2),
@@ -433,7 +433,7 @@ static const char *const v6_replies_w[] = {
 	NULL,
 };
 
-/* aws-semantics 4.3: AWS's layered example, the SG's self-reference mapped. */
+/* doc/aws-semantics.md 4.3: AWS's layered example, the SG's self-reference mapped. */
 static const struct nspec layered_nacl[] = {
 	NIN(100, 'a', 6, 22, 22, "172.31.1.2/32", 1),
 	NOUT(100, 'a', 6, 1024, 65535, "172.31.1.2/32", 2),

@@ -1,5 +1,5 @@
 /*
- * The judge: both layers in AWS's order (aws-semantics.md 4.1) over a real
+ * The judge: both layers in AWS's order (doc/aws-semantics.md 4.1) over a real
  * flow table, on raw packets. Stateful replies, the stateless NACL dropping
  * them, ephemeral ports, rule removal with tracked and untracked flows,
  * infrastructure traffic, a full table, and policy_load on rule files.

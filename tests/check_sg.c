@@ -1,5 +1,5 @@
 /*
- * The compiled security groups against aws-semantics.md 2 and 3.3, on raw
+ * The compiled security groups against doc/aws-semantics.md 2 and 3.3, on raw
  * packets: allow-only union, no rule means deny, ports/types, and AWS's
  * tracked/untracked decision, per family, with its worked example.
  */

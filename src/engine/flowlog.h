@@ -2,7 +2,7 @@
  * VPC Flow Logs: every judged packet is counted into a record per flow,
  * direction, action and aggregation interval, and the records of an
  * interval are appended to a file once it has ended, in AWS's version 2
- * default format (aws-semantics.md section 5):
+ * default format (doc/aws-semantics.md section 5):
  *
  *   version account-id interface-id srcaddr dstaddr srcport dstport protocol
  *   packets bytes start end action log-status

@@ -1,5 +1,5 @@
 /*
- * The compiled network ACL (aws-semantics.md 1.3): per direction, the
+ * The compiled network ACL (doc/aws-semantics.md 1.3): per direction, the
  * entries sorted by number with the '*' denies last; per direction and
  * family, a compact copy for the packet path, so a packet only walks the
  * rules of its own family and each test is a mask and a compare.

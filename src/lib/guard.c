@@ -1,6 +1,6 @@
 /*
  * The lock-out guard: judge the SSH sessions this host is reached by against
- * a policy before it is put in force (ecosystem.md 6: ufw asks before it
+ * a policy before it is put in force (doc/safety.md 2: ufw asks before it
  * cuts the SSH session it was enabled from). The judging is the engine's
  * own: policy_judge over a scratch flow table, with the packets a live
  * session sends after the new rules load.

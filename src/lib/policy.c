@@ -1,7 +1,7 @@
 /*
  * The policy: one immutable snapshot of the rules (the ruleset and the
  * layers compiled from it) and the judge that walks the layers in AWS's
- * order (aws-semantics.md 4.1). Snapshots are built whole, checked whole,
+ * order (doc/aws-semantics.md 4.1). Snapshots are built whole, checked whole,
  * and swapped whole by the daemon; the flow table outlives them, which is
  * what lets tracked flows survive the removal of their rule (3.5).
  */
@@ -260,7 +260,7 @@ static struct policy *policy_compile_checked(struct ruleset *rs, const char *nac
 		return NULL;
 	}
 	/*
-	 * The loaders check numbers themselves (aws-semantics.md 6.4), so
+	 * The loaders check numbers themselves (doc/aws-semantics.md 6.4), so
 	 * EINVAL here means a loader let a duplicate or a bad number through.
 	 */
 	pol = policy_build(rs, nacl_file != NULL, sg_layer);

@@ -1,6 +1,6 @@
 /*
  * Lint: warnings for the classic NACL and security-group mistakes
- * (aws-semantics.md 4.2), found by exact set reasoning on the rule fields,
+ * (doc/aws-semantics.md 4.2), found by exact set reasoning on the rule fields,
  * never by guessing. `check` prints them; --werror makes them errors.
  */
 #ifndef VPCFW_RULES_LINT_H

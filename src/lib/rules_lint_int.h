@@ -14,7 +14,7 @@
 #include "diag.h"
 #include "ruleset.h"
 
-/* Ephemeral port ranges (aws-semantics.md 1.6). */
+/* Ephemeral port ranges (doc/aws-semantics.md 1.6). */
 #define EPH_LINUX_LO	32768
 #define EPH_LINUX_HI	60999
 #define EPH_WIN_LO	49152

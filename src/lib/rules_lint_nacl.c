@@ -1,5 +1,5 @@
 /*
- * NACL lint (aws-semantics.md 1.3-1.6, 4.2): per direction, the rules in
+ * NACL lint (doc/aws-semantics.md 1.3-1.6, 4.2): per direction, the rules in
  * number order as the ACL evaluates them. A rule one earlier rule already
  * covers never decides anything; SSH/RDP a /0 allow decides for; IPv4 /0
  * allows without an IPv6 twin. The ephemeral-return checks live in

@@ -1,5 +1,5 @@
 /*
- * Return traffic through a stateless NACL (aws-semantics.md 1.6, 4.2 #1-3).
+ * Return traffic through a stateless NACL (doc/aws-semantics.md 1.6, 4.2 #1-3).
  * A TCP/UDP service allowed one way needs its replies, addressed to the
  * client's ephemeral ports, allowed the other way. Exactly: take the peers
  * the service rule really decides for (its box minus every earlier rule),

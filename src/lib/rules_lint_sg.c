@@ -1,5 +1,5 @@
 /*
- * Security-group lint (aws-semantics.md 2.1, 2.3): the groups act as the
+ * Security-group lint (doc/aws-semantics.md 2.1, 2.3): the groups act as the
  * union of their rules, so a rule another rule of its direction covers
  * (any group) changes nothing, not even tracking (a covering rule of a /0
  * rule is /0 itself). Also SSH/RDP open to the world, and IPv4 /0 rules

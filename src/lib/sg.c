@@ -1,5 +1,5 @@
 /*
- * The compiled security groups (aws-semantics.md 2 and 3.3): the union of
+ * The compiled security groups (doc/aws-semantics.md 2 and 3.3): the union of
  * every rule of every group, split per direction and family into compact
  * rules, plus the per-family "open in the other direction" facts that decide
  * whether AWS leaves a TCP/UDP flow untracked. The sg points into the

@@ -132,7 +132,7 @@ setup_topology() {
 }
 
 # The kernel must offer NFQUEUE through iptables-nft (nft's own queue
-# expression is missing on some lab kernels, see reliability.md section 0).
+# expression is missing on some lab kernels, see doc/testing.md section 2).
 probe_nfqueue() {
 	if ! in_host iptables -N vpcfw-probe 2>/dev/null ||
 	   ! in_host iptables -A vpcfw-probe -j NFQUEUE --queue-num 9 --queue-bypass 2>/dev/null; then

@@ -1,6 +1,6 @@
 #!/bin/bash
 #
-# t-both-layers.sh - NACL and SG together (aws-semantics.md 4.1, classic
+# t-both-layers.sh - NACL and SG together (doc/aws-semantics.md 4.1, classic
 # mistake 4.2.1): inbound NACL then SG, outbound SG then NACL, and a packet
 # must pass both.
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 #
 # t-family.sh - IPv4 rules never match IPv6 traffic and the reverse
-# (aws-semantics.md 1.4, 2.3, classic mistake 4.2.11), for NACLs and SGs.
+# (doc/aws-semantics.md 1.4, 2.3, classic mistake 4.2.11), for NACLs and SGs.
 #
 #   peer 10.99.0.2 + fd99::2  --ping, TCP 80, UDP 5353-->  host 10.99.0.1 + fd99::1
 #

@@ -1,6 +1,6 @@
 #!/bin/bash
 #
-# t-flow-cap.sh - the connection-tracking allowance (aws-semantics.md 3.8):
+# t-flow-cap.sh - the connection-tracking allowance (doc/aws-semantics.md 3.8):
 # once the flow table is full, packets that would start a new tracked flow
 # are dropped and counted (conntrack_allowance_exceeded); flows already
 # tracked carry on, and untracked flows (rules open both ways) use none of

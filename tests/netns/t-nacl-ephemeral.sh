@@ -1,7 +1,7 @@
 #!/bin/bash
 #
 # t-nacl-ephemeral.sh - a stateless NACL needs an outbound rule for the
-# client's ephemeral ports (aws-semantics.md 1.6, classic mistakes 4.2.1/3).
+# client's ephemeral ports (doc/aws-semantics.md 1.6, classic mistakes 4.2.1/3).
 #
 #   peer (client, ports 32768-60999) --SYN--> host:80   inbound rule 100: ok
 #   peer <--SYN-ACK to the peer's ephemeral port-- host  outbound rule ?

@@ -1,7 +1,7 @@
 #!/bin/bash
 #
 # t-nacl-order.sh - NACL rules are tried by ascending number and the first
-# match decides (aws-semantics.md 1.3, classic mistake 4.2.4), whatever
+# match decides (doc/aws-semantics.md 1.3, classic mistake 4.2.4), whatever
 # their order in the file.
 #
 #   peer 10.99.0.2 / fd99::2  --TCP 80, TCP 8080, ping-->  host (vpcfw, NACL)

@@ -1,7 +1,7 @@
 #!/bin/bash
 #
 # t-queue-bypass.sh - the kernel side the engine relies on, then the engine
-# on it (reliability.md test 3, after nft_queue.sh's first two subtests):
+# on it (doc/testing.md test 3, after nft_queue.sh's first two subtests):
 #   1. NFQUEUE with --queue-bypass and no listener: traffic passes;
 #   2. NFQUEUE without bypass and no listener: traffic is dropped;
 #   3. the engine bound to that queue with an allow-all NACL: traffic passes,

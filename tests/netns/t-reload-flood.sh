@@ -1,6 +1,6 @@
 #!/bin/bash
 #
-# t-reload-flood.sh - reloads under traffic (reliability.md test 14, small):
+# t-reload-flood.sh - reloads under traffic (doc/testing.md test 14, small):
 # up to 40 reloads alternate two rule sets that share a deny while the peer
 # floods pings (allowed by both) and UDP to the denied port. Every reload
 # must take effect, no allowed packet may be lost to a swap, and no denied

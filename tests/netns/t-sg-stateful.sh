@@ -1,7 +1,7 @@
 #!/bin/bash
 #
 # t-sg-stateful.sh - a security group is stateful: the replies of a flow it
-# allowed pass whatever the other direction's rules say (aws-semantics.md
+# allowed pass whatever the other direction's rules say (doc/aws-semantics.md
 # 3.1), and nothing else does. No rule here has peer 0.0.0.0/0, so every
 # flow is tracked (3.3).
 #
@@ -14,7 +14,7 @@
 #
 # Also: a tracked flow is its 5-tuple (another source port is not a reply),
 # and ICMP errors about a tracked flow are not "related": they need a rule
-# of their own (aws-semantics.md 3.7).
+# of their own (doc/aws-semantics.md 3.7).
 . "$(dirname "$0")/lib.sh"
 
 setup_topology

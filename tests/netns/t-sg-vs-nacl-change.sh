@@ -1,7 +1,7 @@
 #!/bin/bash
 #
 # t-sg-vs-nacl-change.sh - rule changes and open sessions
-# (aws-semantics.md 3.5, 1.1, classic mistake 4.2.6):
+# (doc/aws-semantics.md 3.5, 1.1, classic mistake 4.2.6):
 #   - removing the SG rule that admitted a tracked session leaves the session
 #     open until it idles out; only new connections are refused;
 #   - a NACL deny cuts the same session at once;
