@@ -165,21 +165,22 @@ static void flow_log(struct qthread *t, const struct pkt *p, enum dir dir,
 /*
  * --offload: a tracked flow leaves the queue for good (the kernel keeps it
  * by its connmark) as soon as its verdict can no longer change: tracked
- * flows outlive rule changes, as in AWS, so once the responder answered
- * nothing the engine would see later could drop its packets. TCP from the
- * responder's SYN-ACK (or a mid-stream pick-up; the kernel then reports the
- * handshake's end), UDP from its first reply, ICMP queries from their
- * reply. Untracked flows are judged
- * per packet, and a NACL layer (refused with --offload) judges every packet.
- * The kernel then reports the flow's packets and end (daemon_offload.c).
+ * flows outlive rule changes, as in AWS. TCP from the SYN the rules allow
+ * (its replies are the flow's whatever the rules become; the kernel's
+ * window tracking then judges the segments, and reports the handshake's
+ * end), or from a mid-stream pick-up; UDP from its first reply (before it,
+ * a reply-less flow still times out as AWS's would); ICMP queries from
+ * their reply. Untracked flows are judged per packet, and a NACL layer
+ * (refused with --offload) judges every packet. The kernel then reports
+ * the flow's packets and end (daemon_offload.c).
  */
 static bool offload_state(const struct pkt *p, enum flow_state st)
 {
 	switch (p->proto) {
 	case IPPROTO_NUM_TCP:
 		/*
-		 * The SYN-ACK (SYN_RECV after it) answers a SYN the rules
-		 * allowed: nothing later can change the flow's verdict.
+		 * A SYN the rules allowed (NEW), its SYN-ACK (SYN_RECV), or
+		 * later: nothing later can change the flow's verdict.
 		 */
 		return st == FLOW_ESTABLISHED || st == FLOW_SYN_RECV || st == FLOW_NEW;
 	case IPPROTO_NUM_UDP:
