@@ -87,11 +87,7 @@ bool nacl_entry_matches(const struct nacl_entry *e, enum dir d, const struct pkt
 {
 	enum acl_kind k;
 
-	if (e->cidr.family != p->family)
-		return false;
-	if (!cidr_contains(&e->cidr, p->family, d == DIR_IN ? p->src : p->dst))
-		return false;
-	if (e->proto != PROTO_ALL && e->proto != p->proto)
+	if (!pkt_peer_matches(p, d, &e->cidr, e->proto))
 		return false;
 	k = entry_kind(e);
 	if (k == ACL_K_ANY)

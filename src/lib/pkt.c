@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "common.h"
 #include "pkt.h"
+#include "ruleset.h"	/* PROTO_ALL */
 
 #define IP4_HLEN	20
 #define IP6_HLEN	40
@@ -652,4 +653,11 @@ char *pkt_format(const struct pkt *p, char *buf, size_t len)
 	fmt_endpoint(&f, p, p->dst, p->dport, ports);
 	fmt_details(&f, p);
 	return buf;
+}
+
+bool pkt_peer_matches(const struct pkt *p, enum dir d, const struct cidr *peer, int proto)
+{
+	return peer->family == p->family &&
+	       cidr_contains(peer, p->family, d == DIR_IN ? p->src : p->dst) &&
+	       (proto == PROTO_ALL || proto == p->proto);
 }

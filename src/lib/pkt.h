@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
+struct cidr;
+
 #define IPPROTO_NUM_ICMP	1
 #define IPPROTO_NUM_TCP		6
 #define IPPROTO_NUM_UDP		17
@@ -95,6 +99,13 @@ int pkt_icmp_reply_type(uint8_t family, uint8_t type);
 
 /* Traffic a VPC never filters: IPv6 neighbour discovery (ICMPv6 133-137) and DHCP (v4 67/68, v6 546/547). */
 bool pkt_is_infrastructure(const struct pkt *p);
+
+/*
+ * A rule's peer and protocol against a packet, as NACL and SG entries
+ * both test them: peer holds the remote address (the source inbound, the
+ * destination outbound) in p's family, and proto is PROTO_ALL or p's.
+ */
+bool pkt_peer_matches(const struct pkt *p, enum dir d, const struct cidr *peer, int proto);
 
 /* One line describing the packet: "tcp 10.0.0.1:40000 -> 10.0.0.2:80 [S]". */
 char *pkt_format(const struct pkt *p, char *buf, size_t len);

@@ -99,11 +99,7 @@ bool sg_entry_matches(const struct sg_entry *e, enum dir d, const struct pkt *p)
 {
 	enum sg_kind k;
 
-	if (e->cidr.family != p->family)
-		return false;
-	if (!cidr_contains(&e->cidr, p->family, d == DIR_IN ? p->src : p->dst))
-		return false;
-	if (e->proto != PROTO_ALL && e->proto != p->proto)
+	if (!pkt_peer_matches(p, d, &e->cidr, e->proto))
 		return false;
 	k = entry_kind(e);
 	return kind_matches(k, entry_covers_all(e, k), e->from, e->to, p);
