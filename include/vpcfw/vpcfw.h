@@ -115,7 +115,10 @@ struct vpcfw_load {
 	 * The layers the text is loaded for, as `vpcfw run --nacl F --sg F`:
 	 * a native file contributes those sections only (a section it holds
 	 * beyond them is an error naming the flag to add), AUTO JSON is loaded
-	 * as each kind asked. 0: all the text holds, as `vpcfw check` loads.
+	 * as each kind asked. 0: all the text holds, as `vpcfw check` loads
+	 * (AUTO native text that holds no section is loaded for both, so that
+	 * the errors say what is missing; forced NATIVE takes exactly the
+	 * sections it holds, and a text of lists only loads clean, for none).
 	 */
 	unsigned layers;
 	const struct vpcfw_maps *maps;	/* NULL: no --map */

@@ -139,9 +139,9 @@ static unsigned load_text(struct ruleset *rs, const char *name, const char *buf,
 		aws_json_load_buffer(rs, AWS_KIND_SG, name, buf, len, map, d);
 		return VPCFW_LAYER_SG;
 	case VPCFW_FORMAT_NATIVE:
+		/* Exactly the sections it holds: a text of lists only loads clean, for no layer. */
 		if (!layers)
 			layers = rules_sections(buf, len);
-		layers = layers ? layers : VPCFW_LAYER_BOTH;
 		rules_load_buffer(rs, layers, name, buf, len, map, d);
 		return layers;
 	default:
