@@ -19,7 +19,8 @@
  *     reported in one call;
  *   - a NULL required argument is EINVAL; the library never exits, never
  *     prints but where it is given a FILE *, and keeps no global state but
- *     a counter of policy generations.
+ *     a counter of policy generations (and libsodium's initialisation, for
+ *     the flow tables' hash keys).
  * Ownership: whatever vpcfw_*_new() or a load returns, the caller frees with
  * the matching vpcfw_*_free() (which accepts NULL), except where a function
  * says it takes a handle over. Thread-safety: vpcfw_judge() may run in any
