@@ -1,80 +1,97 @@
 /*
- * libFuzzer harness for the AWS CLI JSON importer (`make fuzz`, tests/fuzz/).
+ * libFuzzer harness for the AWS CLI JSON importer (`make fuzz`, tests/fuzz/),
+ * through the public header alone.
  *
  * The input is a describe-network-acls or describe-security-groups output,
  * loaded as `vpcfw check` does (the kind from its top-level key) and also
- * as the other kind, with a fixed --map. A clean load is linted, printed in
- * the native language, and that print must parse back cleanly to the same
- * rules (rules_equal); then it is compiled as the engine would. Any
+ * as the other kind, with a fixed --map. A clean load is linted, written in
+ * the native language, and that text must load back cleanly to the same
+ * rules (vpcfw_rules_equal); then it is compiled as the engine would. Any
  * difference aborts.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_json.h"
-#include "policy.h"
-#include "rules.h"
-#include "rules_lint.h"
+#include <vpcfw/vpcfw.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void print_and_parse(const struct ruleset *rs, const struct aws_map *map)
+static void print_and_parse(const struct vpcfw_rules *r, const struct vpcfw_maps *maps)
 {
-	struct ruleset *back = ruleset_new();
-	struct diag *d = diag_new();
+	struct vpcfw_load how = { .format = VPCFW_FORMAT_NATIVE, .maps = maps };
+	struct vpcfw_rules *back = vpcfw_rules_new();
+	struct vpcfw_diag *d = vpcfw_diag_new();
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	if (!back || !d || !(f = open_memstream(&text, &len)))
 		abort();
-	rules_print(rs, f);
+	if (vpcfw_rules_write(r, VPCFW_FORMAT_NATIVE, f) < 0)
+		abort();
 	fclose(f);
-	if (rules_load_buffer(back, rules_sections(text, len), "printed", text, len, map, d) < 0 ||
-	    !rules_equal(rs, back)) {
-		diag_print(d, stderr);
+	if (vpcfw_rules_load_buffer(back, "printed", text, len, &how, d) < 0 ||
+	    !vpcfw_rules_equal(r, back)) {
+		vpcfw_diag_print(d, stderr);
 		fprintf(stderr, "the print does not parse back to the same rules:\n%s", text);
 		abort();
 	}
 	free(text);
-	diag_free(d);
-	ruleset_free(back);
+	vpcfw_diag_free(d);
+	vpcfw_rules_free(back);
 }
 
-static void load(const uint8_t *data, size_t size, enum aws_kind kind,
-		 const struct aws_map *map)
+/* Returns the layer the text was loaded for: the kind it was read as. */
+static unsigned load(const uint8_t *data, size_t size, enum vpcfw_format format,
+		     const struct vpcfw_maps *maps)
 {
-	struct ruleset *rs = ruleset_new();
-	struct diag *d = diag_new();
+	struct vpcfw_load how = { .format = format, .maps = maps };
+	struct vpcfw_rules *r = vpcfw_rules_new();
+	struct vpcfw_diag *d = vpcfw_diag_new();
+	unsigned layers;
+	int ret;
 
-	if (!rs || !d)
+	if (!r || !d)
 		abort();
-	if (aws_json_load_buffer(rs, kind, "fuzz", (const char *)data, size, map, d) == 0) {
-		rules_lint(rs, d);
-		print_and_parse(rs, map);
-		/* policy_from_ruleset owns rs, and frees it even when it fails. */
-		policy_free(policy_from_ruleset(rs, rs->has_nacl, kind == AWS_KIND_SG));
-		rs = NULL;
+	ret = vpcfw_rules_load_buffer(r, "fuzz", data, size, &how, d);
+	layers = vpcfw_rules_layers(r);
+	if (ret == 0) {
+		if (vpcfw_rules_lint(r, d) < 0)
+			abort();
+		print_and_parse(r, maps);
+		/* vpcfw_policy_compile takes r over, and frees it even when it fails. */
+		vpcfw_policy_free(vpcfw_policy_compile(r, 0, d));
+		r = NULL;
 	}
-	ruleset_free(rs);
-	diag_free(d);
+	vpcfw_rules_free(r);
+	vpcfw_diag_free(d);
+	return layers;
+}
+
+/* JSON, as the format detection sees it: a UTF-8 BOM, spaces, then '{'. */
+static bool is_json(const uint8_t *data, size_t size)
+{
+	size_t i = size >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
+
+	while (i < size && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+		i++;
+	return i < size && data[i] == '{';
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct aws_map map = { NULL, 0 };
-	enum aws_kind kind;
+	struct vpcfw_maps *maps = vpcfw_maps_new();
 
-	if (aws_map_add(&map, "sg-1=10.1.0.0/16,2001:db8::/32") < 0 ||
-	    aws_map_add(&map, "pl-1=192.0.2.0/24") < 0)
+	if (!maps || vpcfw_maps_add(maps, "sg-1=10.1.0.0/16,2001:db8::/32") < 0 ||
+	    vpcfw_maps_add(maps, "pl-1=192.0.2.0/24") < 0)
 		abort();
-	if (aws_json_detect((const char *)data, size)) {
-		kind = aws_json_kind((const char *)data, size);
-		load(data, size, kind, &map);
-		load(data, size, kind == AWS_KIND_NACL ? AWS_KIND_SG : AWS_KIND_NACL, &map);
-	}
-	aws_map_free(&map);
+	/* The kind its top-level key says, then the other kind. */
+	if (is_json(data, size))
+		load(data, size, load(data, size, VPCFW_FORMAT_AUTO, maps) == VPCFW_LAYER_NACL ?
+			  VPCFW_FORMAT_AWS_SG : VPCFW_FORMAT_AWS_NACL, maps);
+	vpcfw_maps_free(maps);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * libFuzzer harness for the native rule language, with the round-trip
- * oracle (`make fuzz`, tests/fuzz/; the dictionary is tests/rules/fuzz.dict).
+ * oracle (`make fuzz`, tests/fuzz/; the dictionary is tests/rules/fuzz.dict),
+ * through the public header alone.
  *
  * The input is a rule file, loaded as `vpcfw check` does (every section it
  * holds) with a fixed --map. When it has errors, the lines reported are
@@ -13,39 +14,47 @@
  * The input is also loaded with the sections chosen by its first byte,
  * for the take errors.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_json.h"
-#include "rules.h"
+#include <vpcfw/vpcfw.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *print(const struct ruleset *rs, size_t *len)
+static char *print(const struct vpcfw_rules *rs, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
 
-	if (!f)
+	if (!f || vpcfw_rules_write(rs, VPCFW_FORMAT_NATIVE, f) < 0)
 		abort();
-	rules_print(rs, f);
 	fclose(f);
 	return buf;
 }
 
-/* A clean parse of text into a new ruleset, or NULL (errors in d). */
-static struct ruleset *parse(const char *text, size_t len, const struct aws_map *map,
-			     struct diag *d)
+/* Native text, loaded for the sections it holds (`check`), or for `layers`. */
+static int load(struct vpcfw_rules *rs, unsigned layers, const char *text, size_t len,
+		const struct vpcfw_maps *map, struct vpcfw_diag *d)
 {
-	struct ruleset *rs = ruleset_new();
+	struct vpcfw_load how = { .format = VPCFW_FORMAT_NATIVE, .layers = layers, .maps = map };
+
+	return vpcfw_rules_load_buffer(rs, "fuzz", text, len, &how, d);
+}
+
+/* A clean parse of text into a new rule set, or NULL (errors in d). */
+static struct vpcfw_rules *parse(const char *text, size_t len, const struct vpcfw_maps *map,
+				 struct vpcfw_diag *d)
+{
+	struct vpcfw_rules *rs = vpcfw_rules_new();
 
 	if (!rs)
 		abort();
-	if (rules_load_buffer(rs, rules_sections(text, len), "fuzz", text, len, map, d) == 0)
+	if (load(rs, 0, text, len, map, d) == 0)
 		return rs;
-	ruleset_free(rs);
+	vpcfw_rules_free(rs);
 	return NULL;
 }
 
@@ -77,7 +86,7 @@ static bool blank_line(char *text, size_t len, unsigned no)
 }
 
 /* Blank every line d reports an error on; false if that changes nothing. */
-static bool blank_bad_lines(char *text, size_t len, struct diag *d)
+static bool blank_bad_lines(char *text, size_t len, struct vpcfw_diag *d)
 {
 	char *out = NULL, *p;
 	size_t outlen = 0;
@@ -87,7 +96,7 @@ static bool blank_bad_lines(char *text, size_t len, struct diag *d)
 
 	if (!f)
 		abort();
-	diag_print(d, f);
+	vpcfw_diag_print(d, f);
 	fclose(f);
 	for (p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		no = error_line(p);
@@ -98,11 +107,11 @@ static bool blank_bad_lines(char *text, size_t len, struct diag *d)
 	return any;
 }
 
-static void die(const char *why, const char *p1, const char *p2, struct diag *d)
+static void die(const char *why, const char *p1, const char *p2, struct vpcfw_diag *d)
 {
 	fprintf(stderr, "round trip: %s\n--- first print\n%s--- second print\n%s---\n", why,
 		p1, p2 ? p2 : "(none)\n");
-	diag_print(d, stderr);
+	vpcfw_diag_print(d, stderr);
 	abort();
 }
 
@@ -139,16 +148,17 @@ static bool prints_agree(const char *p1, const char *p2)
 	return !*p1 && !*p2;
 }
 
-static void round_trip(const struct ruleset *rs, const struct aws_map *map, struct diag *d)
+static void round_trip(const struct vpcfw_rules *rs, const struct vpcfw_maps *map,
+		       struct vpcfw_diag *d)
 {
-	struct ruleset *rs2, *rs3;
+	struct vpcfw_rules *rs2, *rs3;
 	size_t l1, l2, l3;
 	char *p1 = print(rs, &l1), *p2, *p3;
 
 	rs2 = parse(p1, l1, map, d);
 	if (!rs2)
 		die("the print does not parse", p1, NULL, d);
-	if (!rules_equal(rs, rs2))
+	if (!vpcfw_rules_equal(rs, rs2))
 		die("the print parses to other rules", p1, NULL, d);
 	p2 = print(rs2, &l2);
 	if (!prints_agree(p1, p2))
@@ -162,42 +172,42 @@ static void round_trip(const struct ruleset *rs, const struct aws_map *map, stru
 	free(p1);
 	free(p2);
 	free(p3);
-	ruleset_free(rs2);
-	ruleset_free(rs3);
+	vpcfw_rules_free(rs2);
+	vpcfw_rules_free(rs3);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct aws_map map = { NULL, 0 };
-	struct diag *d = diag_new();
-	struct ruleset *rs, *other;
+	struct vpcfw_maps *map = vpcfw_maps_new();
+	struct vpcfw_diag *d = vpcfw_diag_new();
+	struct vpcfw_rules *rs, *other;
 
 	char *text = malloc(size ? size : 1);
 	int tries;
 
-	if (!d || !text || aws_map_add(&map, "sg-1=10.1.0.0/16,2001:db8::/32") < 0 ||
-	    aws_map_add(&map, "pl-1=192.0.2.0/24") < 0)
+	if (!map || !d || !text || vpcfw_maps_add(map, "sg-1=10.1.0.0/16,2001:db8::/32") < 0 ||
+	    vpcfw_maps_add(map, "pl-1=192.0.2.0/24") < 0)
 		abort();
 	memcpy(text, data, size);
-	rs = parse(text, size, &map, d);
+	rs = parse(text, size, map, d);
 	for (tries = 0; !rs && tries < 4 && blank_bad_lines(text, size, d); tries++) {
-		diag_free(d);
-		d = diag_new();
+		vpcfw_diag_free(d);
+		d = vpcfw_diag_new();
 		if (!d)
 			abort();
-		rs = parse(text, size, &map, d);
+		rs = parse(text, size, map, d);
 	}
 	if (rs)
-		round_trip(rs, &map, d);
+		round_trip(rs, map, d);
 	free(text);
-	other = ruleset_new();
+	other = vpcfw_rules_new();
 	if (!other)
 		abort();
-	rules_load_buffer(other, size ? data[0] & 3 : 0, "fuzz", (const char *)data, size,
-			  &map, d);
-	ruleset_free(other);
-	ruleset_free(rs);
-	aws_map_free(&map);
-	diag_free(d);
+	/* 1: --nacl, 2: --sg, 3: both; 0 is the sections it holds, as above. */
+	load(other, size ? data[0] & 3 : 0, (const char *)data, size, map, d);
+	vpcfw_rules_free(other);
+	vpcfw_rules_free(rs);
+	vpcfw_maps_free(map);
+	vpcfw_diag_free(d);
 	return 0;
 }

@@ -1,0 +1,400 @@
+/*
+ * The public face, part two: policies, flow tables, the judge, and the
+ * names of what decided. A thin facade over policy.h, flow.h and pkt.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "pkt.h"
+#include "policy.h"
+#include "vpcfw_int.h"
+
+struct vpcfw_policy {
+	struct policy *pol;
+	unsigned layers;
+	struct vpcfw_rules view;	/* vpcfw_policy_rules(): the policy's own ruleset */
+};
+
+struct vpcfw_flows {
+	struct flow_table *ft;
+};
+
+/* ---- policies ------------------------------------------------------------- */
+
+/* Why the layers cannot be compiled from rs, in d; false when they can. */
+static bool layers_refused(const struct ruleset *rs, unsigned layers, struct diag *d)
+{
+	if (!layers) {
+		diag_error(d, NULL, "no rules: nothing was loaded for the NACL or the SG layer");
+		return true;
+	}
+	if ((layers & VPCFW_LAYER_NACL) && !rs->has_nacl) {
+		diag_error(d, NULL, "no network ACL found in the rules loaded for the NACL layer");
+		return true;
+	}
+	return false;
+}
+
+/* policy_from_ruleset() taking rs over, its failure said in d as `check` says it. */
+static struct policy *compile(struct ruleset *rs, unsigned layers, struct diag *d)
+{
+	struct policy *pol = policy_from_ruleset(rs, layers & VPCFW_LAYER_NACL,
+						 layers & VPCFW_LAYER_SG);
+
+	if (!pol && errno == EINVAL)
+		diag_error(d, NULL, "the network ACL does not compile: a rule number out of range or used twice in one direction");
+	else if (!pol)
+		diag_error(d, NULL, "cannot compile the rules: %s", strerror(errno));
+	return pol;
+}
+
+struct vpcfw_policy *vpcfw_policy_compile(struct vpcfw_rules *r, unsigned layers,
+					  struct vpcfw_diag *d)
+{
+	struct vpcfw_policy *p = NULL;
+	struct ruleset *rs;
+
+	if (!r || r->borrowed || !d) {
+		vpcfw_rules_free(r);
+		errno = EINVAL;
+		return NULL;
+	}
+	rs = r->rs;
+	layers = (layers ? layers : r->layers) & VPCFW_LAYER_BOTH;
+	free(r);
+	if (layers_refused(rs, layers, d->d)) {
+		ruleset_free(rs);
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		ruleset_free(rs);
+		diag_error(d->d, NULL, "cannot compile the rules: %s", strerror(ENOMEM));
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->pol = compile(rs, layers, d->d);
+	if (!p->pol) {
+		free(p);
+		return NULL;
+	}
+	p->layers = layers;
+	/* The view is read only: the cast gives the const ruleset a handle, never a writer. */
+	p->view.rs = (struct ruleset *)policy_ruleset(p->pol);
+	p->view.layers = layers;
+	p->view.borrowed = true;
+	return p;
+}
+
+void vpcfw_policy_free(struct vpcfw_policy *p)
+{
+	if (!p)
+		return;
+	policy_free(p->pol);
+	free(p);
+}
+
+unsigned vpcfw_policy_layers(const struct vpcfw_policy *p)
+{
+	return p ? p->layers : 0;
+}
+
+const struct vpcfw_rules *vpcfw_policy_rules(const struct vpcfw_policy *p)
+{
+	if (!p) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return &p->view;
+}
+
+/* ---- flow tables ---------------------------------------------------------- */
+
+static void set_if(uint32_t *field, uint32_t value)
+{
+	if (value)
+		*field = value;
+}
+
+struct vpcfw_flows *vpcfw_flows_new(const struct vpcfw_flow_limits *lim)
+{
+	struct vpcfw_flows *f = calloc(1, sizeof(*f));
+	struct flow_params fp;
+	int saved;
+
+	if (!f)
+		return NULL;
+	flow_params_default(&fp);
+	if (lim) {
+		if (lim->max_flows)
+			fp.max_flows = lim->max_flows;
+		set_if(&fp.tcp_established_s, lim->tcp_established_s);
+		set_if(&fp.udp_s, lim->udp_s);
+		set_if(&fp.udp_stream_s, lim->udp_stream_s);
+		set_if(&fp.icmp_s, lim->icmp_s);
+		set_if(&fp.other_s, lim->other_s);
+	}
+	f->ft = flow_table_new(&fp);
+	if (!f->ft) {
+		saved = errno;
+		free(f);
+		errno = saved;
+		return NULL;
+	}
+	return f;
+}
+
+void vpcfw_flows_free(struct vpcfw_flows *f)
+{
+	if (!f)
+		return;
+	flow_table_free(f->ft);
+	free(f);
+}
+
+size_t vpcfw_flows_count(struct vpcfw_flows *f, uint64_t now_ms)
+{
+	struct flow_stats s;
+
+	if (!f)
+		return 0;
+	flow_table_stats(f->ft, &s);
+	flow_table_expire(f->ft, now_ms, (size_t)s.buckets);
+	flow_table_stats(f->ft, &s);
+	return (size_t)s.count;
+}
+
+/* ---- packets and verdicts ---------------------------------------------------- */
+
+/*
+ * Parse, and hold the parser to what pkt.h promises: the transport header
+ * inside the packet, no transport fields on a later fragment. A broken
+ * promise is EPROTO rather than a judgement of a packet nobody described.
+ */
+static int parse(struct pkt *p, const void *data, size_t caplen, size_t wirelen,
+		 enum pkt_status *st)
+{
+	if (!data && caplen) {
+		memset(p, 0, sizeof(*p));
+		*st = PKT_ERR_SHORT;
+		errno = EINVAL;
+		return -1;
+	}
+	*st = pkt_parse(p, data, caplen, wirelen > caplen ? wirelen : caplen);
+	if (*st != PKT_OK) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (p->l4_off > p->len || ((p->flags & PKT_F_LATER_FRAG) && (p->flags & PKT_F_L4))) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned public_layer(enum verdict_layer l)
+{
+	switch (l) {
+	case VL_INFRA:
+		return VPCFW_LAYER_INFRA;
+	case VL_NACL:
+		return VPCFW_LAYER_NACL;
+	case VL_SG:
+		return VPCFW_LAYER_SG;
+	default:
+		return 0;
+	}
+}
+
+static enum vpcfw_sg_outcome public_outcome(enum sg_outcome o)
+{
+	static const enum vpcfw_sg_outcome map[] = {
+		[SGO_NONE] = VPCFW_SG_NONE,
+		[SGO_FLOW_ORIG] = VPCFW_SG_FLOW_ORIG,
+		[SGO_FLOW_REPLY] = VPCFW_SG_FLOW_REPLY,
+		[SGO_NEW_TRACKED] = VPCFW_SG_NEW_TRACKED,
+		[SGO_UNTRACKED] = VPCFW_SG_UNTRACKED,
+		[SGO_NO_RULE] = VPCFW_SG_NO_RULE,
+		[SGO_TABLE_FULL] = VPCFW_SG_TABLE_FULL,
+	};
+
+	return (size_t)o < ARRAY_SIZE(map) ? map[o] : VPCFW_SG_NONE;
+}
+
+static void publish(const struct policy *pol, const struct verdict *in,
+		    enum vpcfw_dir dir, struct vpcfw_verdict *v)
+{
+	v->accept = in->accept;
+	v->layer = public_layer(in->layer);
+	v->dir = dir;
+	v->nacl_rule = in->nacl ? in->nacl->number : 0;
+	v->nacl_allow = in->nacl && in->nacl->allow;
+	v->sg = public_outcome(in->sg_outcome);
+	v->sg_rule = in->sg ? (long)(in->sg - policy_ruleset(pol)->sg) : -1;
+	v->generation = policy_generation(pol);
+}
+
+int vpcfw_judge(const struct vpcfw_policy *p, struct vpcfw_flows *flows,
+		const void *pkt, size_t caplen, size_t wirelen,
+		enum vpcfw_dir dir, uint64_t now_ms, struct vpcfw_verdict *v)
+{
+	enum pkt_status st;
+	struct verdict in;
+	struct pkt pk;
+
+	if (!v || !p || (dir != VPCFW_IN && dir != VPCFW_OUT) ||
+	    (!flows && (p->layers & VPCFW_LAYER_SG))) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(v, 0, sizeof(*v));
+	v->dir = dir;
+	v->sg_rule = -1;
+	v->generation = policy_generation(p->pol);
+	if (parse(&pk, pkt, caplen, wirelen, &st) < 0)
+		return -1;
+	policy_judge(p->pol, flows ? flows->ft : NULL, &pk,
+		     dir == VPCFW_IN ? DIR_IN : DIR_OUT, now_ms, &in);
+	publish(p->pol, &in, dir, v);
+	return 0;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+/* A bounded line that still counts what did not fit (snprintf's contract). */
+struct line {
+	char *buf;
+	size_t len, need;
+};
+
+static void PRINTF_FMT(2, 3) put(struct line *l, const char *fmt, ...)
+{
+	bool room = l->need < l->len;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(room ? l->buf + l->need : NULL, room ? l->len - l->need : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->need += (size_t)n;
+}
+
+static const char *outcome_words(enum vpcfw_sg_outcome o)
+{
+	static const char *const words[] = {
+		[VPCFW_SG_NONE] = "",
+		[VPCFW_SG_FLOW_ORIG] = "packet of a tracked flow",
+		[VPCFW_SG_FLOW_REPLY] = "tracked reply",
+		[VPCFW_SG_NEW_TRACKED] = "new tracked flow",
+		[VPCFW_SG_UNTRACKED] = "untracked",
+		[VPCFW_SG_NO_RULE] = "no rule allows it",
+		[VPCFW_SG_TABLE_FULL] = "flow table full (conntrack_allowance_exceeded)",
+	};
+
+	return (size_t)o < ARRAY_SIZE(words) ? words[o] : "";
+}
+
+static void name_nacl(struct line *l, const struct vpcfw_verdict *v)
+{
+	const char *dir = dir_name(v->dir == VPCFW_IN ? DIR_IN : DIR_OUT);
+
+	if (v->nacl_rule > NACL_RULE_MAX)
+		put(l, "nacl %s * deny", dir);
+	else
+		put(l, "nacl %s #%u %s", dir, v->nacl_rule, v->nacl_allow ? "allow" : "deny");
+}
+
+static void name_sg(struct line *l, const struct policy *pol, const struct vpcfw_verdict *v)
+{
+	const struct ruleset *rs = pol ? policy_ruleset(pol) : NULL;
+	const char *words = outcome_words(v->sg);
+
+	if (v->sg_rule < 0)
+		put(l, "sg %s", words);
+	else if (rs && v->generation == policy_generation(pol) && (size_t)v->sg_rule < rs->n_sg)
+		put(l, "sg %s %s rule %ld (%s)", rs->groups[rs->sg[v->sg_rule].group].id,
+		    dir_name(v->dir == VPCFW_IN ? DIR_IN : DIR_OUT), v->sg_rule + 1, words);
+	else
+		put(l, "sg rule %ld of other rules (%s)", v->sg_rule + 1, words);
+}
+
+/*
+ * The one formatter of "what decided" in the facade, in the live trace's
+ * words (src/engine/trace.c put_layers); it gives way to the library's own
+ * rule-name formatter when there is one.
+ */
+static void name_verdict(struct line *l, const struct policy *pol,
+			 const struct vpcfw_verdict *v)
+{
+	bool nacl_first = v->dir == VPCFW_IN;
+	bool any = false;
+
+	if (v->layer == VPCFW_LAYER_INFRA) {
+		put(l, "neighbour discovery or DHCP: a VPC never filters it");
+		return;
+	}
+	if (nacl_first && v->nacl_rule) {
+		name_nacl(l, v);
+		any = true;
+	}
+	if (v->sg != VPCFW_SG_NONE) {
+		put(l, "%s", any ? ", then " : "");
+		name_sg(l, pol, v);
+		any = true;
+	}
+	if (!nacl_first && v->nacl_rule) {
+		put(l, "%s", any ? ", then " : "");
+		name_nacl(l, v);
+		any = true;
+	}
+	if (!any)
+		put(l, "no rule: the packet was not judged");
+}
+
+int vpcfw_verdict_rule(const struct vpcfw_policy *p, const struct vpcfw_verdict *v,
+		       char *buf, size_t len)
+{
+	struct line l = { buf, len, 0 };
+
+	if (!v || (!buf && len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len)
+		buf[0] = '\0';
+	name_verdict(&l, p ? p->pol : NULL, v);
+	return l.need > INT32_MAX ? INT32_MAX : (int)l.need;
+}
+
+int vpcfw_packet_format(const void *pkt, size_t caplen, size_t wirelen,
+			char *buf, size_t len)
+{
+	enum pkt_status st;
+	struct pkt pk;
+	char line[160];
+	int ret, saved;
+
+	if (!buf || !len) {
+		errno = EINVAL;
+		return -1;
+	}
+	ret = parse(&pk, pkt, caplen, wirelen, &st);
+	saved = errno;
+	/* As the trace: what was parsed of a malformed packet, then why it is. */
+	if (ret == 0)
+		snprintf(buf, len, "%s", pkt_format(&pk, line, sizeof(line)));
+	else
+		snprintf(buf, len, "%s malformed (%s)",
+			 pk.family ? pkt_format(&pk, line, sizeof(line)) : "(unparsed)",
+			 st == PKT_OK ? "inconsistent parse" : pkt_status_name(st));
+	if (ret < 0) {
+		errno = saved;
+		return -1;
+	}
+	return (int)strlen(buf);
+}
