@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "aws_json.h"
 #include "aws_json_write.h"
 #include "cmds.h"
 #include "diag.h"
+#include "load.h"
 #include "rules.h"
 #include "ruleset.h"
 
@@ -96,26 +96,19 @@ static int parse_args(struct convert *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Every section a file holds: convert, like check, takes all; a native file
+ * holding none loads nothing, and choose_target() says so.
+ */
 static void load_input(struct convert *c, const char *path)
 {
-	const char *name = strcmp(path, "-") ? path : STDIN_NAME;
-	char *buf;
-	size_t len;
+	const struct load_opts o = {
+		.map = &c->map, .name = strcmp(path, "-") ? path : STDIN_NAME,
+	};
+	struct load_info info;
 
-	if (file_read_all(path, &buf, &len) < 0) {
-		diag_error(c->d, name, "cannot read: %s", strerror(errno));
-		return;
-	}
-	if (aws_json_detect(buf, len)) {
-		aws_json_load_buffer(c->rs, aws_json_kind(buf, len), name, buf, len,
-				     &c->map, c->d);
-	} else {
-		/* Every section the file holds: convert, like check, takes all. */
-		c->native_input = true;
-		rules_load_buffer(c->rs, rules_sections(buf, len), name, buf, len,
-				  &c->map, c->d);
-	}
-	free(buf);
+	load_file(c->rs, path, &o, c->d, &info);
+	c->native_input |= info.native;
 }
 
 /* Never drop a section without saying so. */

@@ -14,10 +14,9 @@
 
 #include "daemon_int.h"
 #include "policy_rcu.h"
-#include "fileio.h"
-#include "num.h"
 #include "guard.h"
-#include "rules.h"
+#include "load.h"
+#include "num.h"
 #include "log.h"
 #include "notify.h"
 
@@ -244,21 +243,11 @@ static int push_path(char ***list, size_t *n, const char *path)
  */
 static int push_auto(struct file_set *fs, const char *path)
 {
-	unsigned take = 0;
-	size_t len;
-	char *buf;
+	unsigned take = load_probe(path, LOAD_REGULAR);
 
-	/* Unreadable: the loader says why, with the file's name. */
-	if (file_read_regular(path, &buf, &len) == 0) {
-		if (aws_json_detect(buf, len))
-			take = aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL :
-			       RULES_TAKE_SG;
-		else
-			take = rules_sections(buf, len);
-		free(buf);
-	}
+	/* Unreadable or empty: the loader says what is wrong with it, by name. */
 	if (!take)
-		take = RULES_TAKE_SG;	/* let the loader say what is wrong with it */
+		take = RULES_TAKE_SG;
 	if ((take & RULES_TAKE_NACL) && push_path(&fs->nacl, &fs->n_nacl, path) < 0)
 		return -1;
 	if ((take & RULES_TAKE_SG) && push_path(&fs->sg, &fs->n_sg, path) < 0)
