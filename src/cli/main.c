@@ -18,7 +18,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "diag.h"
-#include "fileio.h"
+#include "filter.h"
 #include "log.h"
 #include "num.h"
 #include "policy.h"
@@ -408,20 +408,18 @@ static int cmd_zero(int argc, char **argv)
 
 /*
  * A filter option of show flows or trace (--proto, --addr, --port) as a
- * request word, checked here with the engine's own parser so that a bad
- * one is a usage error before anything is sent.
+ * request word, checked here with the engine's own parser (filter.h) so
+ * that a bad one is a usage error before anything is sent.
  */
-static int filter_opt(const char *cmd, struct req *r, int opt, const char *arg,
-		      bool trace)
+static int filter_opt(const char *cmd, struct req *r, int opt, const char *arg)
 {
 	const char *key = opt == 'p' ? "proto" : opt == 'a' ? "addr" : "port";
-	struct show_flow_filter sf;
-	struct trace_filter tf;
+	struct filter f;
 	char word[128];
 	int n = snprintf(word, sizeof(word), "%s=%s", key, arg);
 
 	if (n < 0 || (size_t)n >= sizeof(word) || strchr(arg, ' ') ||
-	    (trace ? trace_filter_parse(&tf, word) : show_flow_filter_parse(&sf, word)) < 0)
+	    filter_parse(&f, word, 0, NULL, 0) < 0)
 		return usage_error(cmd, "bad --%s '%s' (%s)", key, arg,
 				   opt == 'p' ? "a protocol name such as tcp, or 0 to 255" :
 				   opt == 'a' ? "an address or a CIDR block" : "0 to 65535");
@@ -451,7 +449,7 @@ static int cmd_show(int argc, char **argv)
 		else if (opt == 'j')
 			json = true;
 		else if (opt == 'p' || opt == 'a' || opt == 'P')
-			ret = filter_opt("show", &filter, opt, optarg, false);
+			ret = filter_opt("show", &filter, opt, optarg);
 		else
 			ret = usage_error("show", "%s", "bad option");
 	}
@@ -505,7 +503,7 @@ static int cmd_trace(int argc, char **argv)
 		else if (opt == 'd')
 			ret = req_add(&r, "verdict=drop", NULL) < 0 ? EXIT_SYSTEM : 0;
 		else if (opt == 'p' || opt == 'a' || opt == 'P')
-			ret = filter_opt("trace", &r, opt, optarg, true);
+			ret = filter_opt("trace", &r, opt, optarg);
 		else if (opt != 'n')
 			ret = usage_error("trace", "%s", "bad option");
 		if (ret) {

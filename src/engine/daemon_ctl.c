@@ -446,25 +446,31 @@ static int ctl_status(void *ctx, char *const *argv, FILE *out)
 }
 
 /*
- * The filter words of a request as one string for the filter parser, which
- * splits on spaces: a word holding a space is no filter word.
+ * The filter words of a request, joined for the filter parser, which splits
+ * on spaces: a word holding a space is no filter word.
  */
-int daemon_filter_words(char *const *w, char *buf, size_t len)
+int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
+			char *err, size_t errlen)
 {
+	char buf[256];
 	size_t used = 0;
 
 	buf[0] = '\0';
 	for (; *w; w++) {
 		int n;
 
-		if (strchr(*w, ' '))
+		if (strchr(*w, ' ')) {
+			snprintf(err, errlen, "'%s': a filter word holds no space", *w);
 			return -1;
-		n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", *w);
-		if (n < 0 || (size_t)n >= len - used)
+		}
+		n = snprintf(buf + used, sizeof(buf) - used, "%s%s", used ? " " : "", *w);
+		if (n < 0 || (size_t)n >= sizeof(buf) - used) {
+			snprintf(err, errlen, "longer than %zu bytes", sizeof(buf) - 1);
 			return -1;
+		}
 		used += (size_t)n;
 	}
-	return 0;
+	return filter_parse(f, buf, keys, err, errlen);
 }
 
 /* "show stats|rules|flows|metrics [json] [flow filters...]" */
@@ -472,9 +478,9 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
 	enum show_format fmt = SHOW_TEXT;
-	struct show_flow_filter f;
 	const char *what = argv[1] ? argv[1] : "";
-	char filter[256];
+	struct filter f;
+	char err[160];
 	int ret = 0;
 
 	argv += argv[1] ? 2 : 1;
@@ -486,9 +492,8 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		return ctl_show_stats(d, fmt, out);
 	if (!strcmp(what, "metrics"))
 		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
-	if (!strcmp(what, "flows") && (daemon_filter_words(argv, filter, sizeof(filter)) < 0 ||
-				       show_flow_filter_parse(&f, filter) < 0)) {
-		fprintf(out, "bad flow filter (proto=P addr=A[/N] port=0-65535)\n");
+	if (!strcmp(what, "flows") && daemon_filter_parse(argv, 0, &f, err, sizeof(err)) < 0) {
+		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535)\n", err);
 		return -1;
 	}
 	if (!strcmp(what, "flows"))

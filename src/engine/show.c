@@ -589,54 +589,7 @@ void show_rules(const struct policy *pol, enum show_format fmt, FILE *out)
 
 /* ---- flows --------------------------------------------------------------- */
 
-int show_flow_filter_parse(struct show_flow_filter *f, const char *args)
-{
-	char buf[256], *save = NULL, *w;
-
-	memset(f, 0, sizeof(*f));
-	f->proto = -1;
-	f->port = -1;
-	if (!args || strlen(args) >= sizeof(buf))
-		return args ? -1 : 0;
-	strcpy(buf, args);
-	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		char *v = strchr(w, '=');
-		uint64_t n;
-
-		if (!v)
-			return -1;
-		*v++ = '\0';
-		if (!strcmp(w, "proto")) {
-			int i;
-
-			for (i = 0; i < 256 && f->proto < 0; i++)
-				if (proto_name(i) && !strcmp(proto_name(i), v))
-					f->proto = i;
-			if (f->proto < 0) {
-				if (num_parse(v, 0, 255, &n) < 0)
-					return -1;
-				f->proto = (int)n;
-			}
-		} else if (!strcmp(w, "port")) {
-			if (num_parse(v, 0, 65535, &n) < 0)
-				return -1;
-			f->port = (int)n;
-		} else if (!strcmp(w, "addr")) {
-			char cidr[64];
-
-			snprintf(cidr, sizeof(cidr), strchr(v, '/') ? "%s" :
-				 strchr(v, ':') ? "%s/128" : "%s/32", v);
-			if (cidr_parse(cidr, &f->addr) < 0)
-				return -1;
-			f->have_addr = true;
-		} else {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static bool flow_wanted(const struct flow_view *v, const struct show_flow_filter *f)
+static bool flow_wanted(const struct flow_view *v, const struct filter *f)
 {
 	if (f->proto >= 0 && v->proto != f->proto)
 		return false;
@@ -653,7 +606,7 @@ static bool flow_wanted(const struct flow_view *v, const struct show_flow_filter
 
 struct flow_listing {
 	const struct policy *pol;
-	const struct show_flow_filter *f;
+	const struct filter *f;
 	enum show_format fmt;
 	uint64_t now;
 	FILE *out;
@@ -730,7 +683,7 @@ static int list_flow(const struct flow_view *v, void *ctx)
 }
 
 int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
-	       const struct show_flow_filter *f, enum show_format fmt, FILE *out)
+	       const struct filter *f, enum show_format fmt, FILE *out)
 {
 	struct flow_listing l = { pol, f, fmt, now, out, NULL, 0 };
 	int ret;
