@@ -19,13 +19,10 @@
 #include "aws_json_write.h"
 #include "cmds.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "load.h"
 #include "rules.h"
 #include "ruleset.h"
-
-#define EXIT_BAD_INPUT	1
-#define EXIT_USAGE	2
-#define EXIT_SYSTEM	3
 
 #define ME		"vpcfw convert"
 #define STDIN_NAME	"<stdin>"
@@ -190,7 +187,7 @@ static int convert_run(struct convert *c, int nfiles, char **files)
 		return EXIT_BAD_INPUT;
 	errno = 0;
 	if (write_output(c, stdout) == 0)
-		return 0;
+		return EXIT_OK;
 	if (errno == EILSEQ) {
 		fprintf(stderr, ME ": error: a group name, description or id is not UTF-8, which JSON text must be\n");
 		return EXIT_BAD_INPUT;

@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "filter.h"
 #include "log.h"
 #include "num.h"
@@ -28,12 +29,6 @@
 #include "show.h"
 #include "steer.h"
 #include "trace.h"
-
-#define EXIT_BAD_INPUT 1
-#define EXIT_USAGE 2
-#define EXIT_SYSTEM 3
-/* The request reached the engine but no whole answer came back: it may have taken effect. */
-#define EXIT_UNKNOWN 4
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/vpcfw"
@@ -289,7 +284,7 @@ static int cmd_check(int argc, char **argv)
 	if (pol)
 		rules_lint(policy_ruleset(pol), d);
 	diag_print(d, stderr);
-	ret = !pol || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : 0;
+	ret = !pol || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : EXIT_OK;
 	if (pol)
 		rules_print(policy_ruleset(pol), stdout);
 	diag_free(d);
@@ -322,7 +317,7 @@ static int ctl_answer(const char *cmd, const char *path, struct req *r)
 	free(text);
 	switch (ret) {
 	case CTL_OK:
-		return 0;
+		return EXIT_OK;
 	case CTL_ERR:
 		return EXIT_BAD_INPUT;
 	case CTL_NO_ENGINE:
@@ -527,7 +522,7 @@ static int cmd_trace(int argc, char **argv)
 			strerror(errno));
 		return EXIT_UNKNOWN;
 	}
-	return ret ? EXIT_BAD_INPUT : 0;
+	return ret ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
 static int cmd_confirm(int argc, char **argv)
@@ -633,7 +628,7 @@ static int cmd_steer(int argc, char **argv)
 		fprintf(stderr, "vpcfw steer: %s\n", err);
 		return EXIT_SYSTEM;
 	}
-	return 0;
+	return EXIT_OK;
 }
 
 /* The directory this binary sits in, for finding its companions in a build tree. */
@@ -681,7 +676,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv)
 {
 	printf("vpcfw %s\n", PACKAGE_VERSION);
-	return 0;
+	return EXIT_OK;
 }
 
 static const struct subcmd subcmds[] = {
@@ -725,7 +720,7 @@ static int cmd_help(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(subcmds); i++)
 		printf("  vpcfw %s %s\n", subcmds[i].name, subcmds[i].usage);
 	printf("\nSee vpcfw(8).\n");
-	return 0;
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
