@@ -1,16 +1,19 @@
 /*
  * Unit tests of the filter grammar of `show flows` and `trace` (filter.h):
  * what it accepts, and that no number wraps, no value is empty, and no key
- * is guessed, each refusal saying why.
+ * is guessed, each refusal saying why; then what a filter matches.
  */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "common.h"
 #include "filter.h"
+#include "testutil.h"
 
 static char why[160];
 
@@ -127,23 +130,46 @@ START_TEST(test_too_long)
 }
 END_TEST
 
+/* 10.0.0.2:40000 -> 10.0.0.1:80, TCP unless proto says otherwise. */
+static bool matches(const char *filter, uint8_t family, uint8_t proto)
+{
+	static const uint8_t src[16] = { 10, 0, 0, 2 }, dst[16] = { 10, 0, 0, 1 };
+	const struct filter_tuple t = {
+		.family = family, .proto = proto, .src = src, .dst = dst,
+		.sport = 40000, .dport = 80,
+	};
+	struct filter f;
+
+	ck_assert_int_eq(parse(&f, filter, FILTER_VERDICT), 0);
+	return filter_match(&f, &t);
+}
+
+START_TEST(test_match)
+{
+	ck_assert(matches("", AF_INET, 6));
+	ck_assert(matches("proto=tcp port=80", AF_INET, 6));
+	ck_assert(matches("port=40000 addr=10.0.0.0/24", AF_INET, 6));
+	ck_assert(matches("addr=10.0.0.1", AF_INET, 6));
+	ck_assert(!matches("proto=udp", AF_INET, 6));
+	ck_assert(!matches("port=81", AF_INET, 6));
+	ck_assert(!matches("addr=10.0.1.0/24", AF_INET, 6));
+	ck_assert(!matches("addr=::/0", AF_INET, 6));
+	/* Ports are TCP's and UDP's: a port filter passes no ICMP. */
+	ck_assert(matches("port=80", AF_INET, 17));
+	ck_assert(!matches("port=80", AF_INET, 1));
+	/* Nothing parsed: no protocol to match, not even 0. */
+	ck_assert(!matches("proto=0", 0, 0));
+	/* The verdict is the caller's to match. */
+	ck_assert(matches("verdict=drop", AF_INET, 6));
+}
+END_TEST
+
 int main(void)
 {
-	Suite *s = suite_create("filter");
-	TCase *tc = tcase_create("filter");
-	SRunner *sr;
-	int failed;
+	const tu_test tests[] = {
+		test_empty_matches_all, test_accepts, test_numbers_range_checked,
+		test_empty_values, test_unknown_keys, test_too_long, test_match,
+	};
 
-	tcase_add_test(tc, test_empty_matches_all);
-	tcase_add_test(tc, test_accepts);
-	tcase_add_test(tc, test_numbers_range_checked);
-	tcase_add_test(tc, test_empty_values);
-	tcase_add_test(tc, test_unknown_keys);
-	tcase_add_test(tc, test_too_long);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_tests("filter", tests, ARRAY_SIZE(tests));
 }

@@ -4,8 +4,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common.h"
 #include "pktbuild.h"
 #include "policy.h"
+#include "testutil.h"
 #include "trace.h"
 
 static struct trace_rec rec_of(const uint8_t *buf, size_t n)
@@ -163,18 +165,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("trace");
-	TCase *tc = tcase_create("trace");
-	SRunner *sr;
-	int failed;
+	const tu_test tests[] = { test_ring_lossy, test_filter, test_format };
 
-	tcase_add_test(tc, test_ring_lossy);
-	tcase_add_test(tc, test_filter);
-	tcase_add_test(tc, test_format);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_tests("trace", tests, ARRAY_SIZE(tests));
 }

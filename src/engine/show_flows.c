@@ -11,17 +11,12 @@
 
 static bool flow_wanted(const struct flow_view *v, const struct filter *f)
 {
-	if (f->proto >= 0 && v->proto != f->proto)
-		return false;
-	if (f->port >= 0 && (v->proto == IPPROTO_NUM_TCP || v->proto == IPPROTO_NUM_UDP) &&
-	    v->init_sport != f->port && v->init_dport != f->port)
-		return false;
-	if (f->port >= 0 && v->proto != IPPROTO_NUM_TCP && v->proto != IPPROTO_NUM_UDP)
-		return false;
-	if (f->have_addr && !cidr_contains(&f->addr, v->family, v->init_src) &&
-	    !cidr_contains(&f->addr, v->family, v->init_dst))
-		return false;
-	return true;
+	const struct filter_tuple t = {
+		.family = v->family, .proto = v->proto, .src = v->init_src,
+		.dst = v->init_dst, .sport = v->init_sport, .dport = v->init_dport,
+	};
+
+	return filter_match(f, &t);
 }
 
 struct flow_listing {

@@ -70,18 +70,14 @@ uint64_t trace_ring_take_lost(struct trace_ring *r)
 bool trace_match(const struct trace_rec *r, const struct filter *f)
 {
 	const struct pkt *p = &r->p;
-	bool ports = p->proto == IPPROTO_NUM_TCP || p->proto == IPPROTO_NUM_UDP;
+	const struct filter_tuple t = {
+		.family = p->family, .proto = p->proto, .src = p->src, .dst = p->dst,
+		.sport = p->sport, .dport = p->dport,
+	};
 
 	if (f->verdict >= 0 && r->accept != f->verdict)
 		return false;
-	if (f->proto >= 0 && (!p->family || p->proto != f->proto))
-		return false;
-	if (f->port >= 0 && (!ports || (p->sport != f->port && p->dport != f->port)))
-		return false;
-	if (f->have_addr && !cidr_contains(&f->addr, p->family, p->src) &&
-	    !cidr_contains(&f->addr, p->family, p->dst))
-		return false;
-	return true;
+	return filter_match(f, &t);
 }
 
 struct line {

@@ -1,4 +1,4 @@
-/* The filter grammar of `show flows` and `trace`: a sorted keyword table. */
+/* The filter grammar of `show flows` and `trace` (a sorted keyword table), and its match. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include "common.h"
 #include "filter.h"
 #include "num.h"
+#include "pkt.h"
 #include "ruleset.h"
 
 /* Where a word's parser says why it failed. */
@@ -108,6 +109,20 @@ static int filter_word(struct filter *f, char *word, unsigned keys, struct why *
 	}
 	return fail(w, "unknown filter '%s' (proto, addr, port%s)", word,
 		    keys & FILTER_VERDICT ? ", verdict" : "");
+}
+
+bool filter_match(const struct filter *f, const struct filter_tuple *t)
+{
+	bool ports = t->proto == IPPROTO_NUM_TCP || t->proto == IPPROTO_NUM_UDP;
+
+	if (f->proto >= 0 && (!t->family || t->proto != f->proto))
+		return false;
+	if (f->port >= 0 && (!ports || (t->sport != f->port && t->dport != f->port)))
+		return false;
+	if (f->have_addr && !cidr_contains(&f->addr, t->family, t->src) &&
+	    !cidr_contains(&f->addr, t->family, t->dst))
+		return false;
+	return true;
 }
 
 int filter_parse(struct filter *f, const char *args, unsigned keys,

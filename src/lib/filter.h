@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 
@@ -32,5 +33,19 @@ struct filter {
  */
 int filter_parse(struct filter *f, const char *args, unsigned keys,
 		 char *err, size_t errlen);
+
+/* What a filter looks at in a packet or a flow. */
+struct filter_tuple {
+	uint8_t family;			/* 0: nothing parsed, which no proto= matches */
+	uint8_t proto;
+	const uint8_t *src, *dst;	/* 16 bytes each, IPv4 in the first 4 */
+	uint16_t sport, dport;		/* read for TCP and UDP only */
+};
+
+/*
+ * Does t pass f's proto, addr and port (either end for both; a port
+ * filter passes TCP and UDP only)? The verdict is the caller's to match.
+ */
+bool filter_match(const struct filter *f, const struct filter_tuple *t);
 
 #endif
