@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aws_json.h"
+#include "load.h"
 #include "testutil.h"
 
 #ifndef TEST_SRCDIR
@@ -78,9 +79,19 @@ static const char *fmt_cidr(const struct cidr *c)
 	return cidr_format(c, buf, sizeof(buf));
 }
 
+/* A file as `run --nacl` or `run --sg` loads it: through the one loader. */
+static int load_with(enum aws_kind kind, const char *path, const struct aws_map *m)
+{
+	const struct load_opts o = {
+		.take = kind == AWS_KIND_NACL ? RULES_TAKE_NACL : RULES_TAKE_SG, .map = m,
+	};
+
+	return load_file(rs, path, &o, d, NULL);
+}
+
 static int load(enum aws_kind kind, const char *path)
 {
-	return aws_json_load_file(rs, kind, path, &map, d);
+	return load_with(kind, path, &map);
 }
 
 static int load_text(enum aws_kind kind, const char *name, const char *text)
@@ -702,7 +713,7 @@ START_TEST(test_sg_null_map)
 {
 	const char *f = FIXTURE("sg-multi.json");
 
-	expect_failed(aws_json_load_file(rs, AWS_KIND_SG, f, NULL, d));
+	expect_failed(load_with(AWS_KIND_SG, f, NULL));
 	ck_assert_uint_eq(diag_errors(d), 4);
 }
 END_TEST

@@ -18,6 +18,7 @@
 #include "aws_json.h"
 #include "aws_json_write.h"
 #include "cmds.h"
+#include "load.h"
 #include "rules.h"
 #include "testutil.h"
 
@@ -166,7 +167,10 @@ static struct ruleset *load_json(enum aws_kind kind, const char *path)
 {
 	struct ruleset *r = ruleset_new();
 	struct diag *d = diag_new();
-	int ret = aws_json_load_file(r, kind, path, &map, d);
+	const struct load_opts o = {
+		.take = kind == AWS_KIND_NACL ? RULES_TAKE_NACL : RULES_TAKE_SG, .map = &map,
+	};
+	int ret = load_file(r, path, &o, d, NULL);
 
 	ck_assert_msg(ret == 0 && diag_errors(d) == 0, "%s does not load:\n%s", path,
 		      tu_diag_text(d));
@@ -1401,10 +1405,11 @@ START_TEST(test_examples_consistent)
 {
 	unsigned take = (consistent[_i].nacl ? RULES_TAKE_NACL : 0) |
 			(consistent[_i].sg ? RULES_TAKE_SG : 0);
+	const struct load_opts o = { .take = take, .map = &map };
 	struct ruleset *r = ruleset_new(), *j;
 	struct diag *d = diag_new();
 
-	ck_assert_msg(rules_load_file(r, take, consistent[_i].native, &map, d) == 0, "%s",
+	ck_assert_msg(load_file(r, consistent[_i].native, &o, d, NULL) == 0, "%s",
 		      tu_diag_text(d));
 	/* the addresses README gives for the JSON twin's references */
 	add_map("sg-0e5f6a7b8c9d0e1f2=10.0.1.0/24");

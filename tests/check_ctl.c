@@ -1,6 +1,6 @@
 /*
  * Unit tests of what the control socket stands on: the number parser every
- * request and option uses, the filters' range checks, the log summary of a
+ * request and option uses (the filters': check_filter), the log summary of a
  * failed load, the engine's file reading, and the server and client over a
  * real UNIX socket (framing, silent and greedy clients, deadlines).
  */
@@ -21,8 +21,6 @@
 #include "diag.h"
 #include "fileio.h"
 #include "num.h"
-#include "show.h"
-#include "trace.h"
 
 START_TEST(test_num_parse)
 {
@@ -61,29 +59,6 @@ START_TEST(test_num_parse)
 	ck_assert_int_eq(num_parse("0x10", 0, 65535, &v), -1);
 	ck_assert_int_eq(num_parse("8o", 0, 65535, &v), -1);
 	ck_assert_uint_eq(v, 7);		/* untouched by every failure */
-}
-END_TEST
-
-START_TEST(test_filters_range)
-{
-	struct show_flow_filter sf;
-	struct trace_filter tf;
-	static const char *const bad[] = {
-		"port=4294967376", "port=", "port=-1", "port=65536", "port=8o",
-		"proto=256", "proto=", "proto=4294967302", "addr=", "port",
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		ck_assert_msg(show_flow_filter_parse(&sf, bad[i]) < 0, "show: %s", bad[i]);
-		ck_assert_msg(trace_filter_parse(&tf, bad[i]) < 0, "trace: %s", bad[i]);
-	}
-	ck_assert_int_eq(show_flow_filter_parse(&sf, "port=65535 proto=6"), 0);
-	ck_assert_int_eq(sf.port, 65535);
-	ck_assert_int_eq(sf.proto, 6);
-	ck_assert_int_eq(trace_filter_parse(&tf, "port=0 proto=udp"), 0);
-	ck_assert_int_eq(tf.port, 0);
-	ck_assert_int_eq(tf.proto, 17);
 }
 END_TEST
 
@@ -366,7 +341,6 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_num_parse);
-	tcase_add_test(tc, test_filters_range);
 	tcase_add_test(tc, test_diag_summary);
 	tcase_add_test(tc, test_read_regular);
 	tcase_add_test(tc, test_ctl_framing);

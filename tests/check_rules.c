@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "aws_json.h"
+#include "load.h"
 #include "rules.h"
 #include "rules_int.h"	/* white-box: the lexer and parser internals */
 #include "testutil.h"
@@ -1396,8 +1397,9 @@ END_TEST
 
 START_TEST(test_load_file)
 {
-	expect_clean(rules_load_file(rs, RULES_TAKE_NACL | RULES_TAKE_SG,
-				     TEST_SRCDIR "/rules/web.in", &map, d));
+	const struct load_opts o = { .take = RULES_TAKE_NACL | RULES_TAKE_SG, .map = &map };
+
+	expect_clean(load_file(rs, TEST_SRCDIR "/rules/web.in", &o, d, NULL));
 	ck_assert(rs->has_nacl);
 	ck_assert_uint_eq(rs->n_groups, 1);
 	ck_assert_str_eq(rs->nacl[0].origin.file, TEST_SRCDIR "/rules/web.in");
@@ -1406,9 +1408,10 @@ END_TEST
 
 START_TEST(test_load_file_missing)
 {
+	const struct load_opts o = { .take = RULES_TAKE_NACL, .map = &map };
 	char *text;
 
-	ck_assert_int_eq(rules_load_file(rs, RULES_TAKE_NACL, "/nonexistent/x.rules", &map, d), -1);
+	ck_assert_int_eq(load_file(rs, "/nonexistent/x.rules", &o, d, NULL), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	text = tu_diag_text_nl(d);
 	ck_assert_str_eq(text, "\n/nonexistent/x.rules: error: cannot read: No such file or directory\n");

@@ -4,8 +4,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common.h"
 #include "pktbuild.h"
 #include "policy.h"
+#include "testutil.h"
 #include "trace.h"
 
 static struct trace_rec rec_of(const uint8_t *buf, size_t n)
@@ -53,34 +55,40 @@ START_TEST(test_ring_lossy)
 }
 END_TEST
 
+/* The trace's grammar: filter.h with verdict= (check_filter has the parser's own tests). */
+static int parse(struct filter *f, const char *s)
+{
+	return filter_parse(f, s, FILTER_VERDICT, NULL, 0);
+}
+
 START_TEST(test_filter)
 {
 	uint8_t buf[PB_MAX];
 	size_t n = pb_tcp(buf, "10.0.0.2", 40000, "10.0.0.1", 80, 0x02);
 	struct trace_rec r = rec_of(buf, n);
-	struct trace_filter f;
+	struct filter f;
 
 	r.accept = 0;
-	ck_assert_int_eq(trace_filter_parse(&f, ""), 0);
+	ck_assert_int_eq(parse(&f, ""), 0);
 	ck_assert(trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "proto=tcp port=80"), 0);
+	ck_assert_int_eq(parse(&f, "proto=tcp port=80"), 0);
 	ck_assert(trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "proto=udp"), 0);
+	ck_assert_int_eq(parse(&f, "proto=udp"), 0);
 	ck_assert(!trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "port=40000 addr=10.0.0.0/24"), 0);
+	ck_assert_int_eq(parse(&f, "port=40000 addr=10.0.0.0/24"), 0);
 	ck_assert(trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "addr=10.0.1.0/24"), 0);
+	ck_assert_int_eq(parse(&f, "addr=10.0.1.0/24"), 0);
 	ck_assert(!trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "addr=10.0.0.1"), 0);
+	ck_assert_int_eq(parse(&f, "addr=10.0.0.1"), 0);
 	ck_assert(trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "verdict=accept"), 0);
+	ck_assert_int_eq(parse(&f, "verdict=accept"), 0);
 	ck_assert(!trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "verdict=drop"), 0);
+	ck_assert_int_eq(parse(&f, "verdict=drop"), 0);
 	ck_assert(trace_match(&r, &f));
-	ck_assert_int_eq(trace_filter_parse(&f, "port=65536"), -1);
-	ck_assert_int_eq(trace_filter_parse(&f, "proto=nope"), -1);
-	ck_assert_int_eq(trace_filter_parse(&f, "colour=red"), -1);
-	ck_assert_int_eq(trace_filter_parse(&f, "port"), -1);
+	ck_assert_int_eq(parse(&f, "port=65536"), -1);
+	ck_assert_int_eq(parse(&f, "proto=nope"), -1);
+	ck_assert_int_eq(parse(&f, "colour=red"), -1);
+	ck_assert_int_eq(parse(&f, "port"), -1);
 }
 END_TEST
 
@@ -157,18 +165,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("trace");
-	TCase *tc = tcase_create("trace");
-	SRunner *sr;
-	int failed;
+	const tu_test tests[] = { test_ring_lossy, test_filter, test_format };
 
-	tcase_add_test(tc, test_ring_lossy);
-	tcase_add_test(tc, test_filter);
-	tcase_add_test(tc, test_format);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_tests("trace", tests, ARRAY_SIZE(tests));
 }

@@ -65,4 +65,11 @@ char *tu_diag_text(const struct diag *d);
 /* The same after a leading newline, so every line can be matched as "\n...\n". */
 char *tu_diag_text_nl(const struct diag *d);
 
+/*
+ * A program's main: one suite of one test case `name` holding tests[0..n),
+ * run; EXIT_SUCCESS when every test passed.
+ */
+typedef const struct TTest *tu_test;
+int tu_run_tests(const char *name, const tu_test *tests, size_t n);
+
 #endif

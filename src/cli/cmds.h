@@ -1,8 +1,7 @@
 /*
  * Subcommands that live outside main.c, one file each (wireguard-tools'
  * habit). Each takes the arguments from its own name on (argv[0] is the
- * subcommand) and returns the exit status: 0 success, 1 bad input, 2 usage
- * error, 3 system failure.
+ * subcommand) and returns the exit status (exitcode.h).
  */
 #ifndef VPCFW_CMDS_H
 #define VPCFW_CMDS_H

@@ -15,17 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "aws_json.h"
 #include "aws_json_write.h"
 #include "cmds.h"
 #include "diag.h"
+#include "exitcode.h"
+#include "load.h"
 #include "rules.h"
 #include "ruleset.h"
-
-#define EXIT_BAD_INPUT	1
-#define EXIT_USAGE	2
-#define EXIT_SYSTEM	3
 
 #define ME		"vpcfw convert"
 #define STDIN_NAME	"<stdin>"
@@ -96,26 +93,19 @@ static int parse_args(struct convert *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Every section a file holds: convert, like check, takes all; a native file
+ * holding none loads nothing, and choose_target() says so.
+ */
 static void load_input(struct convert *c, const char *path)
 {
-	const char *name = strcmp(path, "-") ? path : STDIN_NAME;
-	char *buf;
-	size_t len;
+	const struct load_opts o = {
+		.map = &c->map, .name = strcmp(path, "-") ? path : STDIN_NAME,
+	};
+	struct load_info info;
 
-	if (file_read_all(path, &buf, &len) < 0) {
-		diag_error(c->d, name, "cannot read: %s", strerror(errno));
-		return;
-	}
-	if (aws_json_detect(buf, len)) {
-		aws_json_load_buffer(c->rs, aws_json_kind(buf, len), name, buf, len,
-				     &c->map, c->d);
-	} else {
-		/* Every section the file holds: convert, like check, takes all. */
-		c->native_input = true;
-		rules_load_buffer(c->rs, rules_sections(buf, len), name, buf, len,
-				  &c->map, c->d);
-	}
-	free(buf);
+	load_file(c->rs, path, &o, c->d, &info);
+	c->native_input |= info.native;
 }
 
 /* Never drop a section without saying so. */
@@ -197,7 +187,7 @@ static int convert_run(struct convert *c, int nfiles, char **files)
 		return EXIT_BAD_INPUT;
 	errno = 0;
 	if (write_output(c, stdout) == 0)
-		return 0;
+		return EXIT_OK;
 	if (errno == EILSEQ) {
 		fprintf(stderr, ME ": error: a group name, description or id is not UTF-8, which JSON text must be\n");
 		return EXIT_BAD_INPUT;

@@ -18,7 +18,8 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "diag.h"
-#include "fileio.h"
+#include "exitcode.h"
+#include "filter.h"
 #include "log.h"
 #include "num.h"
 #include "policy.h"
@@ -28,12 +29,6 @@
 #include "show.h"
 #include "steer.h"
 #include "trace.h"
-
-#define EXIT_BAD_INPUT 1
-#define EXIT_USAGE 2
-#define EXIT_SYSTEM 3
-/* The request reached the engine but no whole answer came back: it may have taken effect. */
-#define EXIT_UNKNOWN 4
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/vpcfw"
@@ -289,7 +284,7 @@ static int cmd_check(int argc, char **argv)
 	if (pol)
 		rules_lint(policy_ruleset(pol), d);
 	diag_print(d, stderr);
-	ret = !pol || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : 0;
+	ret = !pol || (werror && diag_warnings(d)) ? EXIT_BAD_INPUT : EXIT_OK;
 	if (pol)
 		rules_print(policy_ruleset(pol), stdout);
 	diag_free(d);
@@ -322,7 +317,7 @@ static int ctl_answer(const char *cmd, const char *path, struct req *r)
 	free(text);
 	switch (ret) {
 	case CTL_OK:
-		return 0;
+		return EXIT_OK;
 	case CTL_ERR:
 		return EXIT_BAD_INPUT;
 	case CTL_NO_ENGINE:
@@ -408,20 +403,18 @@ static int cmd_zero(int argc, char **argv)
 
 /*
  * A filter option of show flows or trace (--proto, --addr, --port) as a
- * request word, checked here with the engine's own parser so that a bad
- * one is a usage error before anything is sent.
+ * request word, checked here with the engine's own parser (filter.h) so
+ * that a bad one is a usage error before anything is sent.
  */
-static int filter_opt(const char *cmd, struct req *r, int opt, const char *arg,
-		      bool trace)
+static int filter_opt(const char *cmd, struct req *r, int opt, const char *arg)
 {
 	const char *key = opt == 'p' ? "proto" : opt == 'a' ? "addr" : "port";
-	struct show_flow_filter sf;
-	struct trace_filter tf;
+	struct filter f;
 	char word[128];
 	int n = snprintf(word, sizeof(word), "%s=%s", key, arg);
 
 	if (n < 0 || (size_t)n >= sizeof(word) || strchr(arg, ' ') ||
-	    (trace ? trace_filter_parse(&tf, word) : show_flow_filter_parse(&sf, word)) < 0)
+	    filter_parse(&f, word, 0, NULL, 0) < 0)
 		return usage_error(cmd, "bad --%s '%s' (%s)", key, arg,
 				   opt == 'p' ? "a protocol name such as tcp, or 0 to 255" :
 				   opt == 'a' ? "an address or a CIDR block" : "0 to 65535");
@@ -451,7 +444,7 @@ static int cmd_show(int argc, char **argv)
 		else if (opt == 'j')
 			json = true;
 		else if (opt == 'p' || opt == 'a' || opt == 'P')
-			ret = filter_opt("show", &filter, opt, optarg, false);
+			ret = filter_opt("show", &filter, opt, optarg);
 		else
 			ret = usage_error("show", "%s", "bad option");
 	}
@@ -505,7 +498,7 @@ static int cmd_trace(int argc, char **argv)
 		else if (opt == 'd')
 			ret = req_add(&r, "verdict=drop", NULL) < 0 ? EXIT_SYSTEM : 0;
 		else if (opt == 'p' || opt == 'a' || opt == 'P')
-			ret = filter_opt("trace", &r, opt, optarg, true);
+			ret = filter_opt("trace", &r, opt, optarg);
 		else if (opt != 'n')
 			ret = usage_error("trace", "%s", "bad option");
 		if (ret) {
@@ -529,7 +522,7 @@ static int cmd_trace(int argc, char **argv)
 			strerror(errno));
 		return EXIT_UNKNOWN;
 	}
-	return ret ? EXIT_BAD_INPUT : 0;
+	return ret ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
 static int cmd_confirm(int argc, char **argv)
@@ -635,7 +628,7 @@ static int cmd_steer(int argc, char **argv)
 		fprintf(stderr, "vpcfw steer: %s\n", err);
 		return EXIT_SYSTEM;
 	}
-	return 0;
+	return EXIT_OK;
 }
 
 /* The directory this binary sits in, for finding its companions in a build tree. */
@@ -683,7 +676,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv)
 {
 	printf("vpcfw %s\n", PACKAGE_VERSION);
-	return 0;
+	return EXIT_OK;
 }
 
 static const struct subcmd subcmds[] = {
@@ -727,7 +720,7 @@ static int cmd_help(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(subcmds); i++)
 		printf("  vpcfw %s %s\n", subcmds[i].name, subcmds[i].usage);
 	printf("\nSee vpcfw(8).\n");
-	return 0;
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)

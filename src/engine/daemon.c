@@ -239,7 +239,7 @@ static void on_event(struct daemon *d, int fd, uint32_t events)
 	else if (fd == d->timer_fd)
 		on_timer(d);
 	else if (fd == d->fail_fd)
-		d->exit_code = 3;
+		d->exit_code = EXIT_SYSTEM;
 	else if (fd == d->trace_timer_fd)
 		daemon_on_trace_timer(d);
 	else if (fd == d->apply_timer_fd)
@@ -267,7 +267,7 @@ static void control_loop(struct daemon *d)
 			       ctl_server_timeout(d->ctl, now_ms()));
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll: %s", strerror(errno));
-			d->exit_code = 3;
+			d->exit_code = EXIT_SYSTEM;
 			break;
 		}
 		for (i = 0; i < n && !d->exit_code &&
@@ -380,22 +380,22 @@ static int setup(struct daemon *d)
 	struct diag *dg = diag_new();
 
 	if (!dg)
-		return 3;
+		return EXIT_SYSTEM;
 	if (file_set_from_cfg(&d->files, c) < 0) {
 		diag_free(dg);
-		return 3;
+		return EXIT_SYSTEM;
 	}
 	d->policy = daemon_load_policy(d, &d->files, dg);
 	diag_print(dg, stderr);
 	diag_free(dg);
 	if (!d->policy)
-		return 1;
+		return EXIT_BAD_INPUT;
 	/* Never start with rules that cut the SSH session we were started from. */
 	if (daemon_guard(d->policy, getenv("SSH_CONNECTION"), c->force, stderr))
-		return 1;
+		return EXIT_BAD_INPUT;
 	if (c->inside && !(d->inside_ifindex = if_nametoindex(c->inside))) {
 		log_err("--inside %s: no such interface", c->inside);
-		return 1;
+		return EXIT_BAD_INPUT;
 	}
 	if (c->flow_log) {
 		struct flowlog_opts fo = {
@@ -406,7 +406,7 @@ static int setup(struct daemon *d)
 		d->flowlog = flowlog_open(&fo);
 		if (!d->flowlog) {
 			log_err("--flow-log %s: %s", c->flow_log, strerror(errno));
-			return 1;
+			return EXIT_BAD_INPUT;
 		}
 	}
 	flow_params_default(&fp);
@@ -414,30 +414,30 @@ static int setup(struct daemon *d)
 	d->flows = flow_table_new(&fp);
 	if (!d->flows || setup_events(d) < 0) {
 		log_err("cannot set up the engine: %s", strerror(errno));
-		return 3;
+		return EXIT_SYSTEM;
 	}
 	d->ctl_fd = ctl_listen(c->ctl_path);
 	if (d->ctl_fd < 0) {
 		log_err("control socket %s: %s", c->ctl_path, errno == EADDRINUSE ?
 			"another vpcfw answers there (use --ctl PATH)" : strerror(errno));
-		return 1;
+		return EXIT_BAD_INPUT;
 	}
 	/* The steering's count so far, before any packet can reach us. */
 	daemon_unjudged(d);
 	if (daemon_offload_open(d, &fp) < 0)
-		return 1;
+		return EXIT_BAD_INPUT;
 	if (open_queues(d) < 0)
-		return 1;
+		return EXIT_BAD_INPUT;
 	if (d->ctev && epoll_add(d->ep_fd, daemon_offload_fd(d)))
-		return 3;
+		return EXIT_SYSTEM;
 	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||
 	    epoll_add(d->ep_fd, d->fail_fd) ||
 	    epoll_add(d->ep_fd, d->trace_timer_fd) || epoll_add(d->ep_fd, d->apply_timer_fd))
-		return 3;
+		return EXIT_SYSTEM;
 	d->ctl = ctl_server_new(d->ctl_fd, d->ep_fd, daemon_ctl_cmds, daemon_n_ctl_cmds, d);
 	if (!d->ctl)
-		return 3;
-	return start_threads(d) < 0 ? 3 : 0;
+		return EXIT_SYSTEM;
+	return start_threads(d) < 0 ? EXIT_SYSTEM : EXIT_OK;
 }
 
 void daemon_cfg_init(struct daemon_cfg *c)

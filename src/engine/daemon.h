@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "aws_json.h"
+#include "exitcode.h"
 #include "log.h"
 #include "flowlog.h"
 
@@ -40,8 +41,9 @@ void daemon_cfg_init(struct daemon_cfg *c);
 
 /*
  * Run the engine in the foreground until SIGTERM/SIGINT. Returns the process
- * exit code: 0 after a clean shutdown, 1 when the rules or the request were
- * refused (bad rule file, queue in use), 3 on a system failure.
+ * exit status (exitcode.h): EXIT_OK after a clean shutdown, EXIT_BAD_INPUT
+ * when the rules or the request were refused (bad rule file, queue in use),
+ * EXIT_SYSTEM on a system failure.
  */
 int daemon_run(const struct daemon_cfg *c);
 

@@ -14,10 +14,9 @@
 
 #include "daemon_int.h"
 #include "policy_rcu.h"
-#include "fileio.h"
-#include "num.h"
 #include "guard.h"
-#include "rules.h"
+#include "load.h"
+#include "num.h"
 #include "log.h"
 #include "notify.h"
 
@@ -244,21 +243,11 @@ static int push_path(char ***list, size_t *n, const char *path)
  */
 static int push_auto(struct file_set *fs, const char *path)
 {
-	unsigned take = 0;
-	size_t len;
-	char *buf;
+	unsigned take = load_probe(path, LOAD_REGULAR);
 
-	/* Unreadable: the loader says why, with the file's name. */
-	if (file_read_regular(path, &buf, &len) == 0) {
-		if (aws_json_detect(buf, len))
-			take = aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL :
-			       RULES_TAKE_SG;
-		else
-			take = rules_sections(buf, len);
-		free(buf);
-	}
+	/* Unreadable or empty: the loader says what is wrong with it, by name. */
 	if (!take)
-		take = RULES_TAKE_SG;	/* let the loader say what is wrong with it */
+		take = RULES_TAKE_SG;
 	if ((take & RULES_TAKE_NACL) && push_path(&fs->nacl, &fs->n_nacl, path) < 0)
 		return -1;
 	if ((take & RULES_TAKE_SG) && push_path(&fs->sg, &fs->n_sg, path) < 0)
@@ -457,25 +446,31 @@ static int ctl_status(void *ctx, char *const *argv, FILE *out)
 }
 
 /*
- * The filter words of a request as one string for the filter parser, which
- * splits on spaces: a word holding a space is no filter word.
+ * The filter words of a request, joined for the filter parser, which splits
+ * on spaces: a word holding a space is no filter word.
  */
-int daemon_filter_words(char *const *w, char *buf, size_t len)
+int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
+			char *err, size_t errlen)
 {
+	char buf[256];
 	size_t used = 0;
 
 	buf[0] = '\0';
 	for (; *w; w++) {
 		int n;
 
-		if (strchr(*w, ' '))
+		if (strchr(*w, ' ')) {
+			snprintf(err, errlen, "'%s': a filter word holds no space", *w);
 			return -1;
-		n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", *w);
-		if (n < 0 || (size_t)n >= len - used)
+		}
+		n = snprintf(buf + used, sizeof(buf) - used, "%s%s", used ? " " : "", *w);
+		if (n < 0 || (size_t)n >= sizeof(buf) - used) {
+			snprintf(err, errlen, "longer than %zu bytes", sizeof(buf) - 1);
 			return -1;
+		}
 		used += (size_t)n;
 	}
-	return 0;
+	return filter_parse(f, buf, keys, err, errlen);
 }
 
 /* "show stats|rules|flows|metrics [json] [flow filters...]" */
@@ -483,9 +478,9 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
 	enum show_format fmt = SHOW_TEXT;
-	struct show_flow_filter f;
 	const char *what = argv[1] ? argv[1] : "";
-	char filter[256];
+	struct filter f;
+	char err[160];
 	int ret = 0;
 
 	argv += argv[1] ? 2 : 1;
@@ -497,9 +492,8 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		return ctl_show_stats(d, fmt, out);
 	if (!strcmp(what, "metrics"))
 		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
-	if (!strcmp(what, "flows") && (daemon_filter_words(argv, filter, sizeof(filter)) < 0 ||
-				       show_flow_filter_parse(&f, filter) < 0)) {
-		fprintf(out, "bad flow filter (proto=P addr=A[/N] port=0-65535)\n");
+	if (!strcmp(what, "flows") && daemon_filter_parse(argv, 0, &f, err, sizeof(err)) < 0) {
+		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535)\n", err);
 		return -1;
 	}
 	if (!strcmp(what, "flows"))

@@ -33,7 +33,7 @@
 
 struct tracer {
 	int fd;
-	struct trace_filter f;
+	struct filter f;
 	uint64_t lost;			/* lines this listener missed */
 };
 
@@ -143,8 +143,12 @@ void daemon_reload_logged(struct daemon *d);
 bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *out);
 void daemon_on_apply_timer(struct daemon *d);
 
-/* Filter words joined for the filter parsers; -1 when one holds a space or too long. */
-int daemon_filter_words(char *const *w, char *buf, size_t len);
+/*
+ * The filter words of a request (filter.h; keys: FILTER_*) into f. -1 with
+ * why in err when one is bad, holds a space, or they are too long.
+ */
+int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
+			char *err, size_t errlen);
 /* daemon_offload.c: --offload (a no-op without it) */
 int daemon_offload_open(struct daemon *d, const struct flow_params *fp);
 int daemon_offload_fd(const struct daemon *d);	/* -1 without --offload */

@@ -55,15 +55,16 @@ void daemon_ctl_trace(void *ctx, char *const *argv, int fd)
 {
 	struct daemon *d = ctx;
 	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = fd };
-	struct trace_filter f;
+	char err[160], bad[256];
 	const char *why = NULL;
-	char filter[256];
+	struct filter f;
 	size_t i;
 
-	if (daemon_filter_words(argv + 1, filter, sizeof(filter)) < 0 ||
-	    trace_filter_parse(&f, filter) < 0)
-		why = "ERR\nbad trace filter (proto=P addr=A[/N] port=0-65535 verdict=accept|drop)\n";
-	else if (d->n_tracers == MAX_TRACERS)
+	if (daemon_filter_parse(argv + 1, FILTER_VERDICT, &f, err, sizeof(err)) < 0) {
+		snprintf(bad, sizeof(bad), "ERR\nbad trace filter: %s (proto=P addr=A[/N] "
+			 "port=0-65535 verdict=accept|drop)\n", err);
+		why = bad;
+	} else if (d->n_tracers == MAX_TRACERS)
 		why = "ERR\ntoo many trace listeners\n";
 	else if (epoll_ctl(d->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		why = "ERR\ncannot follow the connection\n";

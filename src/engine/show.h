@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "addr.h"
+#include "filter.h"
 #include "flow.h"
 #include "pkt.h"
 #include "policy.h"
@@ -51,21 +52,11 @@ struct show_engine {
 
 enum show_format { SHOW_TEXT, SHOW_JSON, SHOW_PROMETHEUS };
 
-/* A filter for the flow listing; zero fields match everything. */
-struct show_flow_filter {
-	int proto;		/* -1: any */
-	bool have_addr;
-	struct cidr addr;	/* either end inside it */
-	int port;		/* -1: any; either end */
-};
-
-/* Parse "proto=tcp addr=10.0.0.0/8 port=80" (the words after `show flows`). -1 on a bad word. */
-int show_flow_filter_parse(struct show_flow_filter *f, const char *args);
-
 void show_stats(const struct show_engine *e, const struct policy *pol,
 		enum show_format fmt, FILE *out);
 void show_rules(const struct policy *pol, enum show_format fmt, FILE *out);
+/* The flows f lets through (filter.h: proto, addr, port; its verdict is ignored). */
 int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
-	       const struct show_flow_filter *f, enum show_format fmt, FILE *out);
+	       const struct filter *f, enum show_format fmt, FILE *out);
 
 #endif

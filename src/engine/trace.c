@@ -1,4 +1,4 @@
-/* The live trace: lossy per-thread rings, filters, and the line format. */
+/* The live trace: lossy per-thread rings, the filter match, and the line format. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "num.h"
 #include "trace.h"
 
 struct trace_ring {
@@ -68,83 +67,17 @@ uint64_t trace_ring_take_lost(struct trace_ring *r)
 	return __atomic_exchange_n(&r->lost, 0, __ATOMIC_RELAXED);
 }
 
-static int parse_proto(const char *v)
-{
-	uint64_t n;
-	int i;
-
-	for (i = 0; i < 256; i++)
-		if (proto_name(i) && !strcmp(proto_name(i), v))
-			return i;
-	return num_parse(v, 0, 255, &n) < 0 ? -2 : (int)n;
-}
-
-static int filter_word(struct trace_filter *f, const char *k, const char *v)
-{
-	char cidr[64];
-	uint64_t n;
-
-	if (!strcmp(k, "proto"))
-		return (f->proto = parse_proto(v)) < -1 ? -1 : 0;
-	if (!strcmp(k, "port")) {
-		if (num_parse(v, 0, 65535, &n) < 0)
-			return -1;
-		f->port = (int)n;
-		return 0;
-	}
-	if (!strcmp(k, "verdict")) {
-		f->verdict = !strcmp(v, "accept") ? 1 : !strcmp(v, "drop") ? 0 : -2;
-		return f->verdict < -1 ? -1 : 0;
-	}
-	if (!strcmp(k, "addr")) {
-		snprintf(cidr, sizeof(cidr), strchr(v, '/') ? "%s" :
-			 strchr(v, ':') ? "%s/128" : "%s/32", v);
-		f->have_addr = true;
-		return cidr_parse(cidr, &f->addr);
-	}
-	return -1;
-}
-
-int trace_filter_parse(struct trace_filter *f, const char *args)
-{
-	char buf[256], *save = NULL, *w;
-
-	memset(f, 0, sizeof(*f));
-	f->proto = -1;
-	f->port = -1;
-	f->verdict = -1;
-	if (!args)
-		return 0;
-	if (strlen(args) >= sizeof(buf))
-		return -1;
-	strcpy(buf, args);
-	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		char *v = strchr(w, '=');
-
-		if (!v)
-			return -1;
-		*v++ = '\0';
-		if (filter_word(f, w, v) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-bool trace_match(const struct trace_rec *r, const struct trace_filter *f)
+bool trace_match(const struct trace_rec *r, const struct filter *f)
 {
 	const struct pkt *p = &r->p;
-	bool ports = p->proto == IPPROTO_NUM_TCP || p->proto == IPPROTO_NUM_UDP;
+	const struct filter_tuple t = {
+		.family = p->family, .proto = p->proto, .src = p->src, .dst = p->dst,
+		.sport = p->sport, .dport = p->dport,
+	};
 
 	if (f->verdict >= 0 && r->accept != f->verdict)
 		return false;
-	if (f->proto >= 0 && (!p->family || p->proto != f->proto))
-		return false;
-	if (f->port >= 0 && (!ports || (p->sport != f->port && p->dport != f->port)))
-		return false;
-	if (f->have_addr && !cidr_contains(&f->addr, p->family, p->src) &&
-	    !cidr_contains(&f->addr, p->family, p->dst))
-		return false;
-	return true;
+	return filter_match(f, &t);
 }
 
 struct line {

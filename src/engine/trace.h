@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
+#include "filter.h"
 #include "pkt.h"
 #include "policy.h"
 
@@ -52,17 +53,8 @@ size_t trace_ring_pop(struct trace_ring *r, struct trace_rec *out, size_t max);
 /* Records lost because the ring was full, since the last call (resets). */
 uint64_t trace_ring_take_lost(struct trace_ring *r);
 
-struct trace_filter {
-	int proto;		/* -1: any */
-	bool have_addr;
-	struct cidr addr;	/* either end */
-	int port;		/* -1: any; either end */
-	int verdict;		/* -1: any, 0: drops only, 1: accepts only */
-};
-
-/* Parse "proto=tcp addr=10.0.0.0/8 port=80 verdict=drop". -1 on a bad word. */
-int trace_filter_parse(struct trace_filter *f, const char *args);
-bool trace_match(const struct trace_rec *r, const struct trace_filter *f);
+/* Does the record pass a trace filter (filter.h, with FILTER_VERDICT)? */
+bool trace_match(const struct trace_rec *r, const struct filter *f);
 
 /*
  * One line (with its newline): time, queue, direction, packet, verdict and

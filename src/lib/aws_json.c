@@ -19,7 +19,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "aws_json_int.h"
 #include "rules.h"
 
@@ -433,27 +432,6 @@ int aws_json_load_buffer(struct ruleset *rs, enum aws_kind kind, const char *nam
 		return 0;
 	errno = l.oom ? ENOMEM : EINVAL;
 	return -1;
-}
-
-int aws_json_load_file(struct ruleset *rs, enum aws_kind kind, const char *path,
-		       const struct aws_map *map, struct diag *d)
-{
-	size_t len;
-	char *buf;
-	int r, saved;
-
-	if (file_read_all(path, &buf, &len) < 0) {
-		saved = errno;
-		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s",
-			 strerror(saved));
-		errno = saved;
-		return -1;
-	}
-	r = aws_json_load_buffer(rs, kind, path, buf, len, map, d);
-	saved = errno;
-	free(buf);
-	errno = saved;
-	return r;
 }
 
 /* ------------------------------------------------------------------ */

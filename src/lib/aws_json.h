@@ -45,14 +45,13 @@ bool aws_json_detect(const char *buf, size_t len);
 enum aws_kind aws_json_kind(const char *buf, size_t len);
 
 /*
- * Load one file's rules into rs. Every problem found is added to d with the
- * file name and the entry (e.g. "NetworkAcls[0].Entries[3]"); returns 0 when
- * the file was clean, -1 otherwise (rs may then hold a partial load).
- * The '*' entries 32767/32768 are checked and skipped: compilers add them.
- * A second network ACL (in this file or added earlier to rs) is an error.
+ * Load one document's rules into rs (files: load.h). Every problem found is
+ * added to d with the name and the entry (e.g. "NetworkAcls[0].Entries[3]");
+ * returns 0 when the text was clean, -1 otherwise (rs may then hold a
+ * partial load). The '*' entries 32767/32768 are checked and skipped:
+ * compilers add them. A second network ACL (in this text or added earlier
+ * to rs) is an error.
  */
-int aws_json_load_file(struct ruleset *rs, enum aws_kind kind, const char *path,
-		       const struct aws_map *map, struct diag *d);
 int aws_json_load_buffer(struct ruleset *rs, enum aws_kind kind, const char *name,
 			 const char *buf, size_t len, const struct aws_map *map,
 			 struct diag *d);

@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "load.h"
 #include "policy.h"
-#include "rules.h"
 
 
 struct policy {
@@ -159,60 +158,19 @@ uint64_t policy_generation(const struct policy *pol)
 	return pol->generation;
 }
 
-/*
- * Load one file. A native rule file contributes the sections of the flags it
- * was given with (`take`: --nacl its ACL, --sg its groups, both when given
- * with both); a JSON file holds one kind, which must match each flag.
- */
-static void load_buffer(struct ruleset *rs, unsigned take, const char *path,
-			const char *buf, size_t len, const struct aws_map *map,
-			struct diag *d)
-{
-	if (!aws_json_detect(buf, len))
-		rules_load_buffer(rs, take, path, buf, len, map, d);
-	else {
-		if (take & RULES_TAKE_NACL)
-			aws_json_load_buffer(rs, AWS_KIND_NACL, path, buf, len, map, d);
-		if (take & RULES_TAKE_SG)
-			aws_json_load_buffer(rs, AWS_KIND_SG, path, buf, len, map, d);
-	}
-}
-
-/*
- * The flags `run` needs to load all of a file: its sections, or its JSON
- * kind. A file that holds neither is asked for both, so that the loader's
- * own errors say what is missing.
- */
-static unsigned take_whole(const char *buf, size_t len)
-{
-	unsigned take;
-
-	if (aws_json_detect(buf, len))
-		return aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL : RULES_TAKE_SG;
-	take = rules_sections(buf, len);
-	return take ? take : RULES_TAKE_NACL | RULES_TAKE_SG;
-}
-
-/*
- * take: RULES_TAKE_*, or 0 for take_whole(); returns the flags used.
- * regular_only: the engine's reads (policy_src.regular_only).
- */
-static unsigned load_one(struct ruleset *rs, unsigned take, const char *path,
+/* One file of a policy, through the loader; returns the sections asked of it. */
+static unsigned load_one(struct ruleset *rs, const char *path, unsigned take,
 			 const struct aws_map *map, bool regular_only, struct diag *d)
 {
-	size_t len = 0;
-	char *buf;
+	/* A file holding nothing is asked for both, so that its errors say what is missing. */
+	const struct load_opts o = {
+		.take = take, .take_none = RULES_TAKE_NACL | RULES_TAKE_SG,
+		.flags = regular_only ? LOAD_REGULAR : 0, .map = map,
+	};
+	struct load_info info;
 
-	if ((regular_only ? file_read_regular(path, &buf, &len) :
-	     file_read_all(path, &buf, &len)) < 0) {
-		diag_error(d, path, "cannot read: %s", file_read_error(errno));
-		return take;
-	}
-	if (!take)
-		take = take_whole(buf, len);
-	load_buffer(rs, take, path, buf, len, map, d);
-	free(buf);
-	return take;
+	load_file(rs, path, &o, d, &info);
+	return info.take;
 }
 
 /* The flags a file was given with, over both lists. */
@@ -289,12 +247,12 @@ struct policy *policy_load(const struct policy_src *src, struct diag *d)
 	/* Every file is read even after an error: all problems in one pass. */
 	for (i = 0; i < src->n_nacl; i++)
 		if (!seen_before(src, false, i, src->nacl_files[i]))
-			load_one(rs, take_of(src, src->nacl_files[i]),
-				 src->nacl_files[i], src->map, src->regular_only, d);
+			load_one(rs, src->nacl_files[i], take_of(src, src->nacl_files[i]),
+				 src->map, src->regular_only, d);
 	for (i = 0; i < src->n_sg; i++)
 		if (!seen_before(src, true, i, src->sg_files[i]))
-			load_one(rs, take_of(src, src->sg_files[i]),
-				 src->sg_files[i], src->map, src->regular_only, d);
+			load_one(rs, src->sg_files[i], take_of(src, src->sg_files[i]),
+				 src->map, src->regular_only, d);
 	return policy_compile_checked(rs, src->n_nacl ? src->nacl_files[0] : NULL,
 				      src->n_sg > 0, d);
 }
@@ -318,7 +276,7 @@ struct policy *policy_check(const char *const *files, size_t n,
 			;
 		if (j < i)
 			continue;	/* as policy_load: a file counts once */
-		take = load_one(rs, 0, files[i], map, false, d);
+		take = load_one(rs, files[i], 0, map, false, d);
 		if ((take & RULES_TAKE_NACL) && !nacl_file)
 			nacl_file = files[i];
 		sg_layer |= (take & RULES_TAKE_SG) != 0;

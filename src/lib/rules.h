@@ -3,8 +3,8 @@
  * console tables show them. A file holds at most one network ACL and any
  * number of security groups, each named, plus named address lists.
  *
- * The parser is reentrant and fuzzable (no globals, no exit(), no I/O but
- * in rules_load_file); it fills struct ruleset exactly as the AWS JSON
+ * The parser is reentrant and fuzzable (no globals, no exit(), no I/O:
+ * files come through load.h); it fills struct ruleset exactly as the AWS JSON
  * importer does, and reports every bad line in one pass as
  * "file:line:col: error: message", the source line and a caret.
  */
@@ -39,10 +39,6 @@ struct aws_map;		/* aws_json.h: --map ID=CIDR,... */
 int rules_load_buffer(struct ruleset *rs, unsigned take, const char *name,
 		      const char *buf, size_t len, const struct aws_map *map,
 		      struct diag *d);
-
-/* The same for a file ("cannot read: ..." when it cannot be read). */
-int rules_load_file(struct ruleset *rs, unsigned take, const char *path,
-		    const struct aws_map *map, struct diag *d);
 
 /*
  * Can the language name a network ACL or a security group so (a name:

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
 #include "rules_int.h"
 
 #define MSG_LEN		512
@@ -498,24 +497,4 @@ int rules_load_buffer(struct ruleset *rs, unsigned take, const char *name,
 		return 0;
 	errno = p.oom ? ENOMEM : EINVAL;
 	return -1;
-}
-
-int rules_load_file(struct ruleset *rs, unsigned take, const char *path,
-		    const struct aws_map *map, struct diag *d)
-{
-	size_t len;
-	char *buf;
-	int r, saved;
-
-	if (file_read_all(path, &buf, &len) < 0) {
-		saved = errno;
-		diag_add(d, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", strerror(saved));
-		errno = saved;
-		return -1;
-	}
-	r = rules_load_buffer(rs, take, path, buf, len, map, d);
-	saved = errno;
-	free(buf);
-	errno = saved;
-	return r;
 }

@@ -1,0 +1,119 @@
+/*
+ * `vpcfw show flows`: the flow table, filtered (filter.h), each flow with
+ * its state, counters and the rule that opened it; as text or JSON.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "show_int.h"
+
+static bool flow_wanted(const struct flow_view *v, const struct filter *f)
+{
+	const struct filter_tuple t = {
+		.family = v->family, .proto = v->proto, .src = v->init_src,
+		.dst = v->init_dst, .sport = v->init_sport, .dport = v->init_dport,
+	};
+
+	return filter_match(f, &t);
+}
+
+struct flow_listing {
+	const struct policy *pol;
+	const struct filter *f;
+	enum show_format fmt;
+	uint64_t now;
+	FILE *out;
+	json_t *arr;
+	size_t n;
+};
+
+static char *endpoint(const struct flow_view *v, const uint8_t *a, uint16_t port,
+		      char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+	bool ports = v->proto == IPPROTO_NUM_TCP || v->proto == IPPROTO_NUM_UDP;
+
+	addr_format(v->family, a, s, sizeof(s));
+	if (!ports)
+		snprintf(buf, len, "%s", s);
+	else if (v->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", s, port);
+	else
+		snprintf(buf, len, "%s:%u", s, port);
+	return buf;
+}
+
+/* "sg-0abc inbound #2 (tcp 80 from 10.0.0.0/24)", or why it cannot be named. */
+static char *opener(const struct flow_listing *l, uint32_t tag, char *buf, size_t len)
+{
+	const struct sg_entry *e = policy_flow_rule(l->pol, tag);
+	const struct ruleset *rs = policy_ruleset(l->pol);
+	char pr[12], m[32], cidr[CIDR_STRLEN];
+
+	if (!e) {
+		snprintf(buf, len, "a rule since reloaded");
+		return buf;
+	}
+	snprintf(buf, len, "%s %s #%zu (%s %s %s %s)", rs->groups[e->group].id,
+		 e->egress ? "outbound" : "inbound", (size_t)(e - rs->sg) + 1,
+		 show_proto_text(e->proto, pr, sizeof(pr)),
+		 show_match_text(e->proto, e->from, e->to, m, sizeof(m)),
+		 e->egress ? "to" : "from", cidr_format(&e->cidr, cidr, sizeof(cidr)));
+	return buf;
+}
+
+static int list_flow(const struct flow_view *v, void *ctx)
+{
+	struct flow_listing *l = ctx;
+	char src[64], dst[64], pr[12], rule[160];
+	uint64_t age = (l->now - v->created) / 1000;
+	uint64_t left = v->expires > l->now ? (v->expires - l->now) / 1000 : 0;
+
+	if (!flow_wanted(v, l->f))
+		return 0;
+	l->n++;
+	endpoint(v, v->init_src, v->init_sport, src, sizeof(src));
+	endpoint(v, v->init_dst, v->init_dport, dst, sizeof(dst));
+	show_proto_text(v->proto, pr, sizeof(pr));
+	opener(l, v->tag, rule, sizeof(rule));
+	if (l->fmt == SHOW_JSON) {
+		json_array_append_new(l->arr, json_pack(
+			"{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:s}",
+			"protocol", pr, "protocol_number", (int)v->proto, "src", src, "dst", dst,
+			"direction", dir_name(v->init_dir), "state", flow_state_name(v->state),
+			"tracked", !v->untracked, "age_s", (json_int_t)age, "timeout_left_s", (json_int_t)left,
+			"original", "packets", (json_int_t)v->packets[0], "bytes", (json_int_t)v->bytes[0],
+			"reply", "packets", (json_int_t)v->packets[1], "bytes", (json_int_t)v->bytes[1],
+			"rule", rule));
+		return 0;
+	}
+	fprintf(l->out, "%-6s %-12s %s -> %s %s %s age %llus timeout %llus "
+		"orig %llu pkts %llu B reply %llu pkts %llu B rule %s\n",
+		pr, flow_state_name(v->state), src, dst, dir_name(v->init_dir),
+		v->untracked ? "untracked" : "tracked", U(age), U(left),
+		U(v->packets[0]), U(v->bytes[0]), U(v->packets[1]), U(v->bytes[1]), rule);
+	return 0;
+}
+
+int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
+	       const struct filter *f, enum show_format fmt, FILE *out)
+{
+	struct flow_listing l = { pol, f, fmt, now, out, NULL, 0 };
+	int ret;
+
+	if (fmt == SHOW_JSON)
+		l.arr = json_array();
+	ret = flow_table_foreach(ft, now, list_flow, &l);
+	if (fmt == SHOW_JSON) {
+		json_dumpf(l.arr, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', out);
+		json_decref(l.arr);
+	} else {
+		fprintf(out, "%zu flow%s listed (untracked flows are only listed: the rules "
+			"judge each of their packets; new ones are not listed while the table "
+			"is full)\n", l.n, l.n == 1 ? "" : "s");
+	}
+	return ret;
+}
