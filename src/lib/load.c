@@ -53,36 +53,46 @@ static int load_json(struct ruleset *rs, unsigned take, const char *name,
 	return ret;
 }
 
-int load_file(struct ruleset *rs, const char *path, const struct load_opts *o,
-	      struct diag *d, struct load_info *info)
+int load_buffer(struct ruleset *rs, const char *name, const char *buf, size_t len,
+		const struct load_opts *o, struct diag *d, struct load_info *info)
 {
-	const char *name = o->name ? o->name : path;
 	struct load_info dummy;
 	unsigned take = o->take;
 	bool json;
-	size_t len;
-	char *buf;
-	int ret, saved;
 
 	if (!info)
 		info = &dummy;
-	info->take = take;
-	info->native = false;
-	if (read_file(path, o->flags, &buf, &len) < 0) {
-		saved = errno;
-		diag_error(d, name, "cannot read: %s", file_read_error(saved));
-		errno = saved;
-		return -1;
-	}
-	json = aws_json_detect(buf, len);
+	json = o->flags & LOAD_NATIVE ? false :
+	       o->flags & LOAD_JSON ? true : aws_json_detect(buf, len);
 	if (!take)
 		take = load_holds(buf, len);
 	if (!take)
 		take = o->take_none;
 	info->take = take;
 	info->native = !json;
-	ret = json ? load_json(rs, take, name, buf, len, o->map, d) :
-	      rules_load_buffer(rs, take, name, buf, len, o->map, d);
+	return json ? load_json(rs, take, name, buf, len, o->map, d) :
+	       rules_load_buffer(rs, take, name, buf, len, o->map, d);
+}
+
+int load_file(struct ruleset *rs, const char *path, const struct load_opts *o,
+	      struct diag *d, struct load_info *info)
+{
+	const char *name = o->name ? o->name : path;
+	size_t len;
+	char *buf;
+	int ret, saved;
+
+	if (info) {
+		info->take = o->take;
+		info->native = false;
+	}
+	if (read_file(path, o->flags, &buf, &len) < 0) {
+		saved = errno;
+		diag_error(d, name, "cannot read: %s", file_read_error(saved));
+		errno = saved;
+		return -1;
+	}
+	ret = load_buffer(rs, name, buf, len, o, d, info);
 	saved = errno;
 	free(buf);
 	errno = saved;

@@ -18,6 +18,8 @@
 
 /* load_opts.flags */
 #define LOAD_REGULAR	0x1	/* regular files only, never waiting (file_read_regular): the engine */
+#define LOAD_NATIVE	0x2	/* native rules, whatever the text looks like */
+#define LOAD_JSON	0x4	/* AWS CLI JSON, whatever the text looks like */
 
 struct load_opts {
 	unsigned take;		/* RULES_TAKE_*: the sections to load; 0: what the file holds */
@@ -50,6 +52,13 @@ struct load_info {
  */
 int load_file(struct ruleset *rs, const char *path, const struct load_opts *o,
 	      struct diag *d, struct load_info *info);
+
+/*
+ * load_file() of a text in memory, named name in messages (LOAD_REGULAR
+ * does not apply). The same detection, dispatch and return.
+ */
+int load_buffer(struct ruleset *rs, const char *name, const char *buf, size_t len,
+		const struct load_opts *o, struct diag *d, struct load_info *info);
 
 /*
  * What a text holds, as RULES_TAKE_* bits: a JSON document its one kind,

@@ -1,14 +1,14 @@
 /*
  * The public face, part one: diagnostics, address maps and rule sets
  * (load, lint, write). A thin facade over the internal modules; every load
- * goes through load_text(), the one place that detects a format and
- * dispatches to a loader.
+ * goes through the one loader (load.c) that run, check and convert use.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "aws_json_write.h"
 #include "fileio.h"
+#include "load.h"
 #include "rules.h"
 #include "rules_lint.h"
 #include "vpcfw_int.h"
@@ -108,57 +108,41 @@ void vpcfw_rules_free(struct vpcfw_rules *r)
 }
 
 /* What `check` loads of a text given without flags: its sections, or its JSON kind. */
-static unsigned layers_held(const char *buf, size_t len)
-{
-	unsigned take;
-
-	if (aws_json_detect(buf, len))
-		return aws_json_kind(buf, len) == AWS_KIND_NACL ? VPCFW_LAYER_NACL : VPCFW_LAYER_SG;
-	take = rules_sections(buf, len);
-	/* Neither: ask for both, so that the parser's errors say what is missing. */
-	return take ? take : VPCFW_LAYER_BOTH;
-}
-
 /*
- * The one loader of the facade: detect the format, dispatch, and return the
- * layers the text was loaded for. It follows policy.c's load_buffer() and
- * take_whole(), which `run` and `check` use; when the loaders become one
- * (src/lib/load.c), this function calls it and nothing else changes.
+ * The facade's loads go through the one loader (load.c), as run, check and
+ * convert do; the layers the text was loaded for are returned. A forced
+ * format is the loader's LOAD_NATIVE or LOAD_JSON with the kind's layer.
  */
 static unsigned load_text(struct ruleset *rs, const char *name, const char *buf,
 			  size_t len, const struct vpcfw_load *how, struct diag *d)
 {
-	const struct aws_map *map = how->maps ? &how->maps->m : NULL;
-	unsigned layers = how->layers & VPCFW_LAYER_BOTH;
+	struct load_opts o = {
+		.take = how->layers & VPCFW_LAYER_BOTH,
+		/* A text that holds nothing: ask for both, so the parser says what is missing. */
+		.take_none = VPCFW_LAYER_BOTH,
+		.map = how->maps ? &how->maps->m : NULL,
+	};
+	struct load_info info;
 
 	switch (how->format) {
 	case VPCFW_FORMAT_AWS_NACL:
-		aws_json_load_buffer(rs, AWS_KIND_NACL, name, buf, len, map, d);
-		return VPCFW_LAYER_NACL;
+		o.flags = LOAD_JSON;
+		o.take = VPCFW_LAYER_NACL;
+		break;
 	case VPCFW_FORMAT_AWS_SG:
-		aws_json_load_buffer(rs, AWS_KIND_SG, name, buf, len, map, d);
-		return VPCFW_LAYER_SG;
+		o.flags = LOAD_JSON;
+		o.take = VPCFW_LAYER_SG;
+		break;
 	case VPCFW_FORMAT_NATIVE:
 		/* Exactly the sections it holds: a text of lists only loads clean, for no layer. */
-		if (!layers)
-			layers = rules_sections(buf, len);
-		rules_load_buffer(rs, layers, name, buf, len, map, d);
-		return layers;
+		o.flags = LOAD_NATIVE;
+		o.take_none = 0;
+		break;
 	default:
 		break;
 	}
-	if (!layers)
-		layers = layers_held(buf, len);
-	if (!aws_json_detect(buf, len)) {
-		rules_load_buffer(rs, layers, name, buf, len, map, d);
-		return layers;
-	}
-	/* JSON holds one kind: loading it for the other layer is the loader's error to report. */
-	if (layers & VPCFW_LAYER_NACL)
-		aws_json_load_buffer(rs, AWS_KIND_NACL, name, buf, len, map, d);
-	if (layers & VPCFW_LAYER_SG)
-		aws_json_load_buffer(rs, AWS_KIND_SG, name, buf, len, map, d);
-	return layers;
+	load_buffer(rs, name, buf, len, &o, d, &info);
+	return info.take;
 }
 
 static bool load_args_ok(const struct vpcfw_rules *r, const struct vpcfw_load *how,
