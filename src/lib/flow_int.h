@@ -1,8 +1,9 @@
 /*
- * Private to the flow table: what flow.c (the table: buckets, stripes, pool,
- * lookup, insert, expiry, listing) and flow_state.c (the normalised key, its
- * hash, the per-protocol state machine and timeouts) share. Not for other
- * modules.
+ * Private to the flow table: what the table's files (flow.c and its
+ * siblings, see flow_table_int.h: buckets, stripes, pool, lookup, insert,
+ * expiry, listing, offload) and flow_state.c and flow_tcp.c (the normalised
+ * key, its hash, the per-protocol state machine, timeouts and TCP windows)
+ * share. Not for other modules.
  */
 #ifndef VPCFW_FLOW_INT_H
 #define VPCFW_FLOW_INT_H
