@@ -366,7 +366,7 @@ START_TEST(test_ephemeral_server_side)
 
 	RUN(p1, ft, before);
 	p2 = tu_policy_of(fixed, sg);
-	ck_assert_uint_gt(policy_generation(p2), policy_generation(p1));
+	ck_assert_uint_gt(policy_serial(p2), policy_serial(p1));
 	RUN(p2, ft, after);
 	flow_table_free(ft);
 	policy_free(p1);

@@ -124,7 +124,7 @@ START_TEST(test_format)
 	r.nacl_number = 100;
 	r.nacl_allow = 1;
 	r.sg_rule = 0;
-	r.generation = policy_generation(pol);
+	r.serial = policy_serial(pol);
 	trace_format(&r, pol, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " q0 in  tcp 198.51.100.7:40000 -> 10.0.0.5:80 [S] ACCEPT: "
 				     "nacl inbound #100 allow, then sg sg-web inbound rule 1 (new tracked flow)\n"));
@@ -140,7 +140,7 @@ START_TEST(test_format)
 	/* A record from older rules names its SG rule by number only. */
 	r.sg_rule = 0;
 	r.sg_outcome = SGO_NEW_TRACKED;
-	r.generation = policy_generation(pol) + 1;
+	r.serial = policy_serial(pol) + 1;
 	trace_format(&r, pol, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, "sg rule 1 of rules since reloaded (new tracked flow)"));
 	r.kind = TRACE_MALFORMED;

@@ -205,7 +205,7 @@ static void put_sg(struct line *l, const struct trace_rec *r, const struct polic
 		return;
 	if (r->sg_rule < 0)
 		put(l, "sg %s", outcome_words((enum sg_outcome)r->sg_outcome));
-	else if (r->generation == policy_generation(pol) && (size_t)r->sg_rule < rs->n_sg)
+	else if (r->serial == policy_serial(pol) && (size_t)r->sg_rule < rs->n_sg)
 		put(l, "sg %s %s rule %d (%s)", rs->groups[rs->sg[r->sg_rule].group].id,
 		    dir_name((enum dir)r->dir), r->sg_rule + 1,
 		    outcome_words((enum sg_outcome)r->sg_outcome));

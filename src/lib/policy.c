@@ -20,13 +20,13 @@ struct policy {
 	struct ruleset *rs;
 	struct acl *acl;	/* NULL without the NACL layer */
 	struct sg *sg;		/* NULL without the SG layer */
-	uint64_t generation;
+	uint64_t serial;	/* policy_serial() */
 	/* Mutable through a const policy: the packet path counts into them. */
 	struct rule_hits *nacl_hits[DIR_MAX];	/* acl_rule() order */
 	struct rule_hits *sg_hits;		/* rs->sg order */
 };
 
-static atomic_uint_fast64_t policy_generations;
+static atomic_uint_fast64_t policy_serials;
 
 static int policy_alloc_hits(struct policy *pol)
 {
@@ -104,7 +104,7 @@ static struct policy *policy_build(struct ruleset *rs, bool nacl_layer,
 		goto fail;
 	if (policy_alloc_hits(pol) < 0)
 		goto fail;
-	pol->generation = atomic_fetch_add(&policy_generations, 1) + 1;
+	pol->serial = atomic_fetch_add(&policy_serials, 1) + 1;
 	return pol;
 fail:
 	saved = errno;
@@ -154,9 +154,9 @@ const struct sg *policy_sg(const struct policy *pol)
 	return pol->sg;
 }
 
-uint64_t policy_generation(const struct policy *pol)
+uint64_t policy_serial(const struct policy *pol)
 {
-	return pol->generation;
+	return pol->serial;
 }
 
 /*
@@ -359,14 +359,14 @@ static enum flow_state new_flow_state(const struct pkt *p)
 
 uint32_t policy_flow_tag(const struct policy *pol, size_t rule)
 {
-	return (uint32_t)((pol->generation & 0xffff) << 16) | (uint32_t)(rule & 0xffff);
+	return (uint32_t)((pol->serial & 0xffff) << 16) | (uint32_t)(rule & 0xffff);
 }
 
 const struct sg_entry *policy_flow_rule(const struct policy *pol, uint32_t tag)
 {
 	size_t i = tag & 0xffff;
 
-	if ((tag >> 16) != (pol->generation & 0xffff) || i >= pol->rs->n_sg)
+	if ((tag >> 16) != (pol->serial & 0xffff) || i >= pol->rs->n_sg)
 		return NULL;
 	return &pol->rs->sg[i];
 }

@@ -63,12 +63,14 @@ const struct acl *policy_acl(const struct policy *pol);	/* NULL without the NACL
 const struct sg *policy_sg(const struct policy *pol);		/* NULL without the SG layer */
 
 /*
- * The policy's generation: 1 for the first policy built in this process, and
- * one more for each later one (a global atomic counter), so status and traces
- * can say which snapshot judged a packet and reload can tell when a new one
- * is in force.
+ * The policy's serial number: 1 for the first policy built in this process,
+ * and one more for each later one (a process-wide atomic counter, also
+ * moved by policies that never go in force: `check`, a reload the guard
+ * refuses). It tells snapshots apart: a flow tag or a trace record names a
+ * rule only under the snapshot it was made under. Not the rules'
+ * generation, which the engine counts (show.h: the rules put in force).
  */
-uint64_t policy_generation(const struct policy *pol);
+uint64_t policy_serial(const struct policy *pol);
 
 /* The layer whose decision ended evaluation (a drop), or the last one passed. */
 enum verdict_layer {
@@ -131,7 +133,7 @@ void policy_zero_hits(const struct policy *pol);
 
 /*
  * The tag a new flow carries: the opening rule's index in the ruleset and
- * the policy's generation, so a listing can name the rule while the rules
+ * the policy's serial, so a listing can name the rule while the rules
  * that opened the flow are still in force. policy_flow_rule() gives that
  * rule, or NULL when the flow was opened under other rules (since reloaded).
  */
