@@ -678,7 +678,7 @@ static char *endpoint(const struct flow_view *v, const uint8_t *a, uint16_t port
 }
 
 /* "sg-0abc inbound #2 (tcp 80 from 10.0.0.0/24)", or why it cannot be named. */
-static char *opener(const struct flow_listing *l, uint32_t tag, char *buf, size_t len)
+static char *opener(const struct flow_listing *l, uint64_t tag, char *buf, size_t len)
 {
 	const struct sg_entry *e = policy_flow_rule(l->pol, tag);
 	const struct ruleset *rs = policy_ruleset(l->pol);

@@ -20,7 +20,7 @@ struct flow_ins {
 	int state;		/* initial state */
 	enum dir d;
 	uint64_t now;
-	uint32_t tag;
+	uint64_t tag;
 	size_t b;
 	struct flow_entry *reaped;
 	struct flow_entry *spare;	/* an untracked entry reclaimed */
@@ -276,7 +276,7 @@ static int flow_insert_run(struct flow_table *t, struct flow_ins *in)
 }
 
 int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
-		      uint64_t now, uint32_t tag)
+		      uint64_t now, uint64_t tag)
 {
 	struct flow_ins in = { .d = d, .now = now, .tag = tag };
 	int r, err;
@@ -308,7 +308,7 @@ int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
  */
 static bool flow_note_new(struct flow_table *t, size_t b,
 			  const struct flow_pkt *fp, enum dir d, uint64_t now,
-			  uint32_t tag, size_t len, struct flow_entry **reaped)
+			  uint64_t tag, size_t len, struct flow_entry **reaped)
 {
 	struct flow_entry *e;
 
@@ -330,7 +330,7 @@ static bool flow_note_new(struct flow_table *t, size_t b,
 }
 
 void flow_table_note_untracked(struct flow_table *t, const struct pkt *p,
-			       enum dir d, uint64_t now, uint32_t tag)
+			       enum dir d, uint64_t now, uint64_t tag)
 {
 	struct flow_entry *e, *reaped = NULL;
 	struct flow_pkt fp;

@@ -68,7 +68,7 @@ const struct sg *policy_sg(const struct policy *pol);		/* NULL without the SG la
  * moved by policies that never go in force: `check`, a reload the guard
  * refuses). It tells snapshots apart: a flow tag or a trace record names a
  * rule only under the snapshot it was made under. Not the rules'
- * generation, which the engine counts (show.h: the rules put in force).
+ * generation, which the engine counts (the rules it put in force).
  */
 uint64_t policy_serial(const struct policy *pol);
 
@@ -133,12 +133,17 @@ void policy_zero_hits(const struct policy *pol);
 
 /*
  * The tag a new flow carries: the opening rule's index in the ruleset and
- * the policy's serial, so a listing can name the rule while the rules
- * that opened the flow are still in force. policy_flow_rule() gives that
- * rule, or NULL when the flow was opened under other rules (since reloaded).
+ * the policy's serial, both whole (32 bits each: a policy with more SG
+ * rules, or the 2^32-th policy of a process, is refused with EOVERFLOW), so
+ * a listing can name the rule while the rules that opened the flow are
+ * still in force, for any number of rules and of reloads.
+ * policy_flow_rule() gives that rule, or NULL when the flow was opened
+ * under another snapshot (since reloaded); policy_flow_tag_rule() the
+ * rule's index, whatever the snapshot.
  */
-uint32_t policy_flow_tag(const struct policy *pol, size_t rule);
-const struct sg_entry *policy_flow_rule(const struct policy *pol, uint32_t tag);
+uint64_t policy_flow_tag(const struct policy *pol, size_t rule);
+const struct sg_entry *policy_flow_rule(const struct policy *pol, uint64_t tag);
+size_t policy_flow_tag_rule(uint64_t tag);
 
 /* Names for logs and traces. */
 const char *verdict_layer_name(enum verdict_layer l);
