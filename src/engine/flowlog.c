@@ -26,15 +26,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "flowlog_int.h"
-#include "policy.h"
+#include "rulename.h"
 
 /* ---- the packet path ---------------------------------------------------- */
 
@@ -467,88 +465,8 @@ void flowlog_stats(struct flowlog *fl, struct flowlog_stats *st)
 
 /* ---- the decided-by text ------------------------------------------------ */
 
-struct fl_text {
-	char *buf;
-	size_t len, used;
-};
-
-static void PRINTF_FMT(2, 3) fl_text_put(struct fl_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->used + 1 >= t->len)
-		return;
-	if (t->used)
-		t->buf[t->used++] = ',';
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		t->used += (size_t)n < t->len - t->used ? (size_t)n : t->len - t->used - 1;
-	t->buf[t->used] = '\0';
-}
-
-static void fl_text_nacl(struct fl_text *t, const struct verdict *v, const char *dn)
-{
-	if (!v->nacl)
-		return;
-	if (v->nacl->number > NACL_RULE_MAX)
-		fl_text_put(t, "nacl-%s:*", dn);
-	else
-		fl_text_put(t, "nacl-%s:%u", dn, v->nacl->number);
-}
-
-static void fl_text_sg(struct fl_text *t, const struct policy *pol,
-		       const struct verdict *v, const char *dn)
-{
-	const struct ruleset *rs = pol ? policy_ruleset(pol) : NULL;
-
-	switch (v->sg_outcome) {
-	case SGO_FLOW_ORIG:
-	case SGO_FLOW_REPLY:
-		fl_text_put(t, "sg:flow");
-		break;
-	case SGO_NEW_TRACKED:
-	case SGO_UNTRACKED:
-		if (v->sg && rs && v->sg >= rs->sg && v->sg < rs->sg + rs->n_sg)
-			fl_text_put(t, "sg-%s:%s#%zu", dn, rs->groups[v->sg->group].id,
-				    (size_t)(v->sg - rs->sg) + 1);
-		else
-			fl_text_put(t, "sg-%s:rule", dn);
-		break;
-	case SGO_NO_RULE:
-		fl_text_put(t, "sg-%s:none", dn);
-		break;
-	case SGO_TABLE_FULL:
-		fl_text_put(t, "sg-%s:full", dn);
-		break;
-	default:
-		break;
-	}
-}
-
 const char *flowlog_rule_text(const struct policy *pol, const struct verdict *v,
 			      enum dir d, char *buf, size_t len)
 {
-	struct fl_text t = { buf, len, 0 };
-	const char *dn = d == DIR_IN ? "in" : "out";
-
-	if (!len)
-		return buf;
-	buf[0] = '\0';
-	if (v->layer == VL_INFRA)
-		fl_text_put(&t, "infra");
-	else if (!v->accept && v->layer == VL_NACL)
-		fl_text_nacl(&t, v, dn);
-	else if (!v->accept)
-		fl_text_sg(&t, pol, v, dn);
-	else if (d == DIR_IN) {
-		fl_text_nacl(&t, v, dn);
-		fl_text_sg(&t, pol, v, dn);
-	} else {
-		fl_text_sg(&t, pol, v, dn);
-		fl_text_nacl(&t, v, dn);
-	}
-	return buf;
+	return rulename_verdict(pol, v, d, 0, buf, len);
 }
