@@ -239,8 +239,6 @@ int main(void)
 {
 	Suite *s = suite_create("rulename");
 	TCase *tc = tcase_create("rulename");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_chain);
@@ -249,9 +247,5 @@ int main(void)
 	tcase_add_test(tc, test_cut);
 	tcase_add_test(tc, test_judged);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(s);
 }

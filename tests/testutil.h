@@ -65,4 +65,8 @@ char *tu_diag_text(const struct diag *d);
 /* The same after a leading newline, so every line can be matched as "\n...\n". */
 char *tu_diag_text_nl(const struct diag *d);
 
+/* Run suite s (and free it): EXIT_SUCCESS when every test passed. For main(). */
+struct Suite;
+int tu_run_suite(struct Suite *s);
+
 #endif

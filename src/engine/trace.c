@@ -1,6 +1,5 @@
 /* The live trace: lossy per-thread rings, filters, and the line format. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 
 #include "num.h"
 #include "rulename.h"
+#include "textbuf.h"
 #include "trace.h"
 
 struct trace_ring {
@@ -148,25 +148,6 @@ bool trace_match(const struct trace_rec *r, const struct trace_filter *f)
 	return true;
 }
 
-struct line {
-	char *buf;
-	size_t len, used;
-};
-
-static void PRINTF_FMT(2, 3) put(struct line *l, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (l->used >= l->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(l->buf + l->used, l->len - l->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		l->used += (size_t)n < l->len - l->used ? (size_t)n : l->len - l->used - 1;
-}
-
 /* What the record keeps of the decision; its SG rule named only under its own policy. */
 static void rec_decision(const struct trace_rec *r, const struct policy *pol,
 			 struct rule_decision *rd)
@@ -185,29 +166,30 @@ static void rec_decision(const struct trace_rec *r, const struct policy *pol,
 void trace_format(const struct trace_rec *r, const struct policy *pol,
 		  char *buf, size_t len)
 {
-	struct line l = { buf, len, 0 };
+	struct textbuf l;
 	char pk[160];
 	time_t secs = (time_t)(r->wall_ms / 1000);
 	struct tm tm;
 
+	textbuf_init(&l, buf, len);
 	localtime_r(&secs, &tm);
-	put(&l, "%02d:%02d:%02d.%03u q%u %-3s %s %s: ", tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (unsigned)(r->wall_ms % 1000), r->queue,
-	    r->dir == DIR_IN ? "in" : "out",
-	    r->p.family ? pkt_format(&r->p, pk, sizeof(pk)) : "(unparsed)",
-	    r->accept ? "ACCEPT" : "DROP");
+	textbuf_put(&l, "%02d:%02d:%02d.%03u q%u %-3s %s %s: ", tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, (unsigned)(r->wall_ms % 1000), r->queue,
+		    r->dir == DIR_IN ? "in" : "out",
+		    r->p.family ? pkt_format(&r->p, pk, sizeof(pk)) : "(unparsed)",
+		    r->accept ? "ACCEPT" : "DROP");
 	if (r->kind == TRACE_MALFORMED)
-		put(&l, "malformed (%s)", pkt_status_name((enum pkt_status)r->status));
+		textbuf_put(&l, "malformed (%s)", pkt_status_name((enum pkt_status)r->status));
 	else if (r->kind == TRACE_UNJUDGED)
-		put(&l, "unjudged: no direction for hook %u, failure policy applied", r->hook);
+		textbuf_put(&l, "unjudged: no direction for hook %u, failure policy applied", r->hook);
 	else {
 		struct rule_decision rd;
 		char why[256];
 
 		rec_decision(r, pol, &rd);
-		put(&l, "%s", rulename_decision(&rd, RULENAME_PROSE, why, sizeof(why)));
+		textbuf_put(&l, "%s", rulename_decision(&rd, RULENAME_PROSE, why, sizeof(why)));
 	}
-	put(&l, "\n");
+	textbuf_put(&l, "\n");
 	if (l.used + 1 >= len && len > 1)
 		buf[len - 2] = '\n';
 }

@@ -3,76 +3,54 @@
  * says which rule decided a packet spells it here, so a name seen in a trace
  * can be searched for in a flow log and matched to `show rules`.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "rulename.h"
-
-/* A buffer that is appended to and cut, never overrun. */
-struct rn_out {
-	char *buf;
-	size_t len, used;
-};
-
-static void PRINTF_FMT(2, 3) rn_put(struct rn_out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->used + 1 >= o->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->used += (size_t)n < o->len - o->used ? (size_t)n : o->len - o->used - 1;
-}
+#include "textbuf.h"
 
 static const char *rn_dir(enum dir d)
 {
 	return d == DIR_IN ? "in" : "out";
 }
 
-static void rn_origin(struct rn_out *o, const struct rule_origin *at)
+static void rn_origin(struct textbuf *o, const struct rule_origin *at)
 {
 	if (!at->file)
 		return;
 	if (at->line)
-		rn_put(o, " (%s:%u)", at->file, at->line);
+		textbuf_put(o, " (%s:%u)", at->file, at->line);
 	else
-		rn_put(o, " (%s, entry %u)", at->file, at->index);
+		textbuf_put(o, " (%s, entry %u)", at->file, at->index);
 }
 
-static void rn_sg_rule(struct rn_out *o, const struct ruleset *rs, enum dir d,
+static void rn_sg_rule(struct textbuf *o, const struct ruleset *rs, enum dir d,
 		       size_t i)
 {
 	if (rs && i < rs->n_sg)
-		rn_put(o, "sg-%s:%s#%zu", rn_dir(d), rs->groups[rs->sg[i].group].id, i + 1);
+		textbuf_put(o, "sg-%s:%s#%zu", rn_dir(d), rs->groups[rs->sg[i].group].id, i + 1);
 	else
-		rn_put(o, "sg-%s:#%zu", rn_dir(d), i + 1);
+		textbuf_put(o, "sg-%s:#%zu", rn_dir(d), i + 1);
 }
 
 const char *rulename_sg(const struct ruleset *rs, enum dir d, size_t i,
 			char *buf, size_t len)
 {
-	struct rn_out o = { buf, len, 0 };
+	struct textbuf o;
 
-	if (len)
-		buf[0] = '\0';
+	textbuf_init(&o, buf, len);
 	rn_sg_rule(&o, rs, d, i);
 	return buf;
 }
 
-static void rn_nacl(struct rn_out *o, const struct rule_decision *rd, unsigned flags)
+static void rn_nacl(struct textbuf *o, const struct rule_decision *rd, unsigned flags)
 {
 	if (rd->nacl_number > NACL_RULE_MAX)
-		rn_put(o, "nacl-%s:*", rn_dir(rd->dir));
+		textbuf_put(o, "nacl-%s:*", rn_dir(rd->dir));
 	else
-		rn_put(o, "nacl-%s:%u", rn_dir(rd->dir), rd->nacl_number);
+		textbuf_put(o, "nacl-%s:%u", rn_dir(rd->dir), rd->nacl_number);
 	if (!(flags & RULENAME_PROSE))
 		return;
-	rn_put(o, " %s", rd->nacl_allow ? "allow" : "deny");
+	textbuf_put(o, " %s", rd->nacl_allow ? "allow" : "deny");
 	if ((flags & RULENAME_ORIGIN) && rd->nacl)
 		rn_origin(o, &rd->nacl->origin);
 }
@@ -99,42 +77,42 @@ static const struct sg_entry *rn_sg_entry(const struct rule_decision *rd)
 	return &rd->rs->sg[rd->sg_rule];
 }
 
-static void rn_sg_prose(struct rn_out *o, const struct rule_decision *rd, unsigned flags)
+static void rn_sg_prose(struct textbuf *o, const struct rule_decision *rd, unsigned flags)
 {
 	const struct sg_entry *e = rn_sg_entry(rd);
 
 	if (rd->sg_outcome == SGO_TABLE_FULL && rd->sg_rule >= 0) {
-		rn_put(o, " (");
+		textbuf_put(o, " (");
 		rn_sg_rule(o, rd->rs, rd->dir, (size_t)rd->sg_rule);
-		rn_put(o, " allows it but the flow table is full: conntrack_allowance_exceeded)");
+		textbuf_put(o, " allows it but the flow table is full: conntrack_allowance_exceeded)");
 	} else {
 		if (rd->sg_rule >= 0 && !e)
-			rn_put(o, " of rules since reloaded");
-		rn_put(o, " (%s)", rn_outcome_words(rd->sg_outcome));
+			textbuf_put(o, " of rules since reloaded");
+		textbuf_put(o, " (%s)", rn_outcome_words(rd->sg_outcome));
 	}
 	if ((flags & RULENAME_ORIGIN) && e)
 		rn_origin(o, &e->origin);
 }
 
-static void rn_sg(struct rn_out *o, const struct rule_decision *rd, unsigned flags)
+static void rn_sg(struct textbuf *o, const struct rule_decision *rd, unsigned flags)
 {
 	switch (rd->sg_outcome) {
 	case SGO_FLOW_ORIG:
 	case SGO_FLOW_REPLY:
-		rn_put(o, "sg:flow");
+		textbuf_put(o, "sg:flow");
 		break;
 	case SGO_NEW_TRACKED:
 	case SGO_UNTRACKED:
 		if (rd->sg_rule >= 0)
 			rn_sg_rule(o, rd->rs, rd->dir, (size_t)rd->sg_rule);
 		else
-			rn_put(o, "sg-%s:rule", rn_dir(rd->dir));	/* no policy to ask */
+			textbuf_put(o, "sg-%s:rule", rn_dir(rd->dir));	/* no policy to ask */
 		break;
 	case SGO_NO_RULE:
-		rn_put(o, "sg-%s:none", rn_dir(rd->dir));
+		textbuf_put(o, "sg-%s:none", rn_dir(rd->dir));
 		break;
 	case SGO_TABLE_FULL:
-		rn_put(o, "sg-%s:full", rn_dir(rd->dir));
+		textbuf_put(o, "sg-%s:full", rn_dir(rd->dir));
 		break;
 	default:
 		return;
@@ -144,7 +122,7 @@ static void rn_sg(struct rn_out *o, const struct rule_decision *rd, unsigned fla
 }
 
 /* The layers in the order the packet met them: AWS's order for its direction. */
-static void rn_layers(struct rn_out *o, const struct rule_decision *rd, unsigned flags)
+static void rn_layers(struct textbuf *o, const struct rule_decision *rd, unsigned flags)
 {
 	const char *sep = flags & RULENAME_PROSE ? ", then " : ",";
 	bool nacl = rd->nacl_number != 0, sg = rd->sg_outcome != SGO_NONE;
@@ -159,12 +137,12 @@ static void rn_layers(struct rn_out *o, const struct rule_decision *rd, unsigned
 		rn_nacl(o, rd, flags);
 	if (sg) {
 		if (nacl_first && nacl)
-			rn_put(o, "%s", sep);
+			textbuf_put(o, "%s", sep);
 		rn_sg(o, rd, flags);
 	}
 	if (!nacl_first && nacl) {
 		if (sg)
-			rn_put(o, "%s", sep);
+			textbuf_put(o, "%s", sep);
 		rn_nacl(o, rd, flags);
 	}
 }
@@ -172,13 +150,11 @@ static void rn_layers(struct rn_out *o, const struct rule_decision *rd, unsigned
 const char *rulename_decision(const struct rule_decision *rd, unsigned flags,
 			      char *buf, size_t len)
 {
-	struct rn_out o = { buf, len, 0 };
+	struct textbuf o;
 
-	if (!len)
-		return buf;
-	buf[0] = '\0';
+	textbuf_init(&o, buf, len);
 	if (rd->layer == VL_INFRA)
-		rn_put(&o, flags & RULENAME_PROSE ?
+		textbuf_put(&o, flags & RULENAME_PROSE ?
 		       "infra (neighbour discovery or DHCP: a VPC never filters it)" : "infra");
 	else
 		rn_layers(&o, rd, flags);
