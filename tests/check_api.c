@@ -322,8 +322,8 @@ START_TEST(test_judge_http_and_reply)
 	ck_assert_uint_eq(v.layer, VPCFW_LAYER_SG);
 	ck_assert_uint_eq(v.nacl_rule, 100);
 	ck_assert_int_eq(v.sg, VPCFW_SG_NEW_TRACKED);
-	ck_assert_str_eq(rule_name(p, &v), "nacl inbound #100 allow, then "
-			 "sg sg-0e5f6a7b8c9d0e1f2 inbound rule 1 (new tracked flow)");
+	ck_assert_str_eq(rule_name(p, &v), "nacl-in:100 allow, then "
+			 "sg-in:sg-0e5f6a7b8c9d0e1f2#1 (new tracked flow)");
 	ck_assert_uint_eq(vpcfw_flows_count(f, 1000), 1);
 
 	/* No outbound SG rule: the SYN-ACK passes as the tracked flow's reply. */
@@ -333,14 +333,14 @@ START_TEST(test_judge_http_and_reply)
 	ck_assert_int_eq(v.sg, VPCFW_SG_FLOW_REPLY);
 	ck_assert_uint_eq(v.layer, VPCFW_LAYER_NACL);
 	ck_assert_uint_eq(v.nacl_rule, 140);
-	ck_assert_str_eq(rule_name(p, &v), "sg tracked reply, then nacl outbound #140 allow");
+	ck_assert_str_eq(rule_name(p, &v), "sg:flow (tracked reply), then nacl-out:140 allow");
 
 	/* The host opening a connection of its own: no SG rule allows it. */
 	len = pb_tcp(pkt, HOST, 50000, PEER, 80, 0x02);
 	judge(p, f, len, VPCFW_OUT, 1002, &v);
 	ck_assert(!v.accept);
 	ck_assert_int_eq(v.sg, VPCFW_SG_NO_RULE);
-	ck_assert_str_eq(rule_name(p, &v), "sg no rule allows it");
+	ck_assert_str_eq(rule_name(p, &v), "sg-out:none (no rule allows it)");
 	vpcfw_flows_free(f);
 	vpcfw_policy_free(p);
 }
@@ -361,7 +361,7 @@ START_TEST(test_judge_star_deny)
 	ck_assert_uint_eq(v.layer, VPCFW_LAYER_NACL);
 	ck_assert_uint_eq(v.nacl_rule, 32767);
 	ck_assert_int_eq(v.sg, VPCFW_SG_NONE);
-	ck_assert_str_eq(rule_name(p, &v), "nacl inbound * deny");
+	ck_assert_str_eq(rule_name(p, &v), "nacl-in:* deny");
 	/* IPv6 has its own '*' rule. */
 	len = pb_tcp(pkt, "2001:db8::7", 40000, "2001:db8:1::10", 22, 0x02);
 	judge(p, f, len, VPCFW_IN, 1000, &v);
@@ -372,14 +372,14 @@ START_TEST(test_judge_star_deny)
 	judge(p, f, len, VPCFW_IN, 1000, &v);
 	ck_assert(v.accept);
 	ck_assert_uint_eq(v.nacl_rule, 120);
-	ck_assert_str_eq(rule_name(p, &v), "nacl inbound #120 allow, then "
-			 "sg sg-0e5f6a7b8c9d0e1f2 inbound rule 5 (new tracked flow)");
+	ck_assert_str_eq(rule_name(p, &v), "nacl-in:120 allow, then "
+			 "sg-in:sg-0e5f6a7b8c9d0e1f2#5 (new tracked flow)");
 	/* A port the NACL lets in (1024-65535) but no SG rule allows. */
 	len = pb_tcp(pkt, PEER, 40000, HOST, 3306, 0x02);
 	judge(p, f, len, VPCFW_IN, 1000, &v);
 	ck_assert(!v.accept);
 	ck_assert_uint_eq(v.layer, VPCFW_LAYER_SG);
-	ck_assert_str_eq(rule_name(p, &v), "nacl inbound #140 allow, then sg no rule allows it");
+	ck_assert_str_eq(rule_name(p, &v), "nacl-in:140 allow, then sg-in:none (no rule allows it)");
 	vpcfw_flows_free(f);
 	vpcfw_policy_free(p);
 }
@@ -411,18 +411,18 @@ START_TEST(test_judge_denied_port)
 	ck_assert_int_eq(vpcfw_judge(p, NULL, pkt, len, 0, VPCFW_IN, 1, &v), 0);
 	ck_assert(!v.accept);
 	ck_assert_uint_eq(v.nacl_rule, 50);
-	ck_assert_str_eq(rule_name(p, &v), "nacl inbound #50 deny");
+	ck_assert_str_eq(rule_name(p, &v), "nacl-in:50 deny");
 	len = pb_udp(pkt, PEER, 40000, HOST, 25, 10);
 	ck_assert_int_eq(vpcfw_judge(p, NULL, pkt, len, 0, VPCFW_IN, 1, &v), 0);
 	ck_assert(v.accept);
-	ck_assert_str_eq(rule_name(p, &v), "nacl inbound #100 allow");
+	ck_assert_str_eq(rule_name(p, &v), "nacl-in:100 allow");
 	vpcfw_policy_free(p);
 
 	p = compile(blocklist, 1, 0);
 	len = pb_tcp(pkt, CLIENT, 40000, HOST, 443, 0x02);
 	ck_assert_int_eq(vpcfw_judge(p, NULL, pkt, len, 0, VPCFW_IN, 1, &v), 0);
 	ck_assert(!v.accept);
-	ck_assert_str_eq(rule_name(p, &v), "nacl inbound #90 deny");
+	ck_assert_str_eq(rule_name(p, &v), "nacl-in:90 deny");
 	vpcfw_policy_free(p);
 }
 END_TEST
@@ -453,7 +453,7 @@ START_TEST(test_judge_flow_cap)
 	judge(p, f, len, VPCFW_IN, 4, &v);
 	ck_assert(!v.accept);
 	ck_assert_int_eq(v.sg, VPCFW_SG_TABLE_FULL);
-	ck_assert_ptr_nonnull(strstr(rule_name(p, &v), "flow table full"));
+	ck_assert_ptr_nonnull(strstr(rule_name(p, &v), "sg-in:full"));
 	/* An SG layer needs a flow table. */
 	ck_assert_int_eq(vpcfw_judge(p, NULL, pkt, len, 0, VPCFW_IN, 3, &v), -1);
 	ck_assert_int_eq(errno, EINVAL);
@@ -497,9 +497,9 @@ START_TEST(test_rule_name_truncated)
 
 	ck_assert_int_eq(vpcfw_judge(p, NULL, pkt, len, 0, VPCFW_IN, 1, &v), 0);
 	ck_assert_int_eq(vpcfw_verdict_rule(p, &v, small, sizeof(small)),
-			 (int)strlen("nacl inbound * deny"));
-	ck_assert_str_eq(small, "nacl in");
-	ck_assert_int_eq(vpcfw_verdict_rule(p, &v, NULL, 0), (int)strlen("nacl inbound * deny"));
+			 (int)strlen("nacl-in:* deny"));
+	ck_assert_str_eq(small, "nacl-in");
+	ck_assert_int_eq(vpcfw_verdict_rule(p, &v, NULL, 0), (int)strlen("nacl-in:* deny"));
 	vpcfw_policy_free(p);
 }
 END_TEST

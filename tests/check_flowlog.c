@@ -252,7 +252,7 @@ static const char *const ping_extended[] = {
 	"3 " ACCT " " ENI " " HOME " " INST " 0 0 1 4 336 1432917027 1432917142 "
 	"ACCEPT OK 0 nacl-in:100,sg:flow",
 	"3 " ACCT " " ENI " " INST " " HOME " 0 0 1 4 336 1432917094 1432917142 "
-	"REJECT OK 0 nacl-out:*",
+	"REJECT OK 0 sg:flow,nacl-out:*",
 	NULL
 };
 
@@ -941,7 +941,7 @@ START_TEST(test_rule_text)
 		{ TCP("198.51.100.7", 40001, "10.0.1.10", 23, TCPF_SYN), DIR_IN,
 		  "nacl-in:*" },
 		{ TCP("198.51.100.7", 40001, "10.0.1.10", 80, TCPF_SYN), DIR_IN,
-		  "sg-in:none" },
+		  "nacl-in:120,sg-in:none" },
 		{ TCP("10.0.1.10", 40002, "198.51.100.7", 443, TCPF_SYN), DIR_OUT,
 		  "sg-out:none" },
 		{ UDP("198.51.100.7", 5353, "10.0.1.10", 53, 10), DIR_IN,
@@ -950,7 +950,7 @@ START_TEST(test_rule_text)
 		  "sg:flow,nacl-out:110" },
 		/* Two established flows fill the table of 2. */
 		{ TCP("198.51.100.9", 40000, "10.0.1.10", 22, TCPF_SYN), DIR_IN,
-		  "sg-in:full" },
+		  "nacl-in:100,sg-in:full" },
 		{ ICMP("fe80::1", "ff02::1", 134), DIR_IN, "infra" },
 	};
 	struct policy *pol = policy_of(nacl, sg);

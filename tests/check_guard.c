@@ -132,36 +132,36 @@ static const struct jcase jcases[] = {
 	{ "sg allows ssh from the client", NULL, sg_ssh_from_client, false, false, NULL },
 	{ "sg allows ssh from the world, untracked", NULL, sg_ssh_world_untracked, false, false, NULL },
 	{ "sg without ssh from the client", NULL, sg_without_ssh, false, true,
-	  CUT4 "its inbound packets are dropped by the security groups: no inbound rule allows tcp 22 from 203.0.113.5" },
+	  CUT4 "its inbound packets are dropped by sg-in:none (no rule allows it)" },
 	{ "sg with no rules", NULL, sg_empty, false, true,
-	  CUT4 "its inbound packets are dropped by the security groups: no inbound rule allows tcp 22 from 203.0.113.5" },
+	  CUT4 "its inbound packets are dropped by sg-in:none (no rule allows it)" },
 	{ "nacl with the ephemeral return rule", nacl_ssh_ephemeral, NULL, false, false, NULL },
 	{ "nacl without the ephemeral return rule", nacl_no_ephemeral, NULL, false, true,
-	  CUT4 "its outbound packets are dropped by nacl outbound rule * (deny)" },
+	  CUT4 "its outbound packets are dropped by nacl-out:* deny" },
 	{ "nacl deny at a lower number", nacl_deny_client_first, NULL, false, true,
-	  CUT4 "its inbound packets are dropped by nacl inbound rule 50 (deny)" },
+	  CUT4 "its inbound packets are dropped by nacl-in:50 deny" },
 	{ "nacl deny of another client", nacl_deny_other_client, NULL, false, false, NULL },
 	{ "nacl outbound deny at a lower number", nacl_out_deny_first, NULL, false, true,
-	  CUT4 "its outbound packets are dropped by nacl outbound rule 90 (deny)" },
+	  CUT4 "its outbound packets are dropped by nacl-out:90 deny" },
 	{ "nacl with no rules", nacl_deny_all, NULL, false, true,
-	  CUT4 "its inbound packets are dropped by nacl inbound rule * (deny)" },
+	  CUT4 "its inbound packets are dropped by nacl-in:* deny" },
 	{ "both layers allow", nacl_ssh_ephemeral, sg_ssh_from_client, false, false, NULL },
 	{ "nacl allows, sg does not", nacl_ssh_ephemeral, sg_without_ssh, false, true,
-	  CUT4 "its inbound packets are dropped by the security groups: no inbound rule allows tcp 22 from 203.0.113.5" },
+	  CUT4 "its inbound packets are dropped by sg-in:none (no rule allows it)" },
 	{ "sg allows, nacl misses the return", nacl_no_ephemeral, sg_ssh_from_client, false, true,
-	  CUT4 "its outbound packets are dropped by nacl outbound rule * (deny)" },
+	  CUT4 "its outbound packets are dropped by nacl-out:* deny" },
 	{ "nacl judges inbound before sg", nacl_deny_client_first, sg_without_ssh, false, true,
-	  CUT4 "its inbound packets are dropped by nacl inbound rule 50 (deny)" },
+	  CUT4 "its inbound packets are dropped by nacl-in:50 deny" },
 	{ "ipv6: sg allows ssh from ::/0", NULL, sg_ssh_v6, true, false, NULL },
 	{ "ipv6: sg allows ssh from 0.0.0.0/0 only", NULL, sg_ssh_v4_only, true, true,
-	  CUT6 "its inbound packets are dropped by the security groups: no inbound rule allows tcp 22 from 2001:db8::5" },
+	  CUT6 "its inbound packets are dropped by sg-in:none (no rule allows it)" },
 	{ "ipv6: nacl with IPv4 rules only", nacl_ssh_ephemeral, NULL, true, true,
-	  CUT6 "its inbound packets are dropped by nacl inbound rule * (deny)" },
+	  CUT6 "its inbound packets are dropped by nacl-in:* deny" },
 	{ "ipv6: nacl with IPv6 rules", nacl_v6_ssh_ephemeral, sg_ssh_v6, true, false, NULL },
 	{ "ipv6: nacl without the IPv6 return rule", nacl_v6_no_ephemeral, sg_ssh_v6, true, true,
-	  CUT6 "its outbound packets are dropped by nacl outbound rule * (deny)" },
+	  CUT6 "its outbound packets are dropped by nacl-out:* deny" },
 	{ "ipv4 session, IPv6-only rules", nacl_v6_no_ephemeral, NULL, false, true,
-	  CUT4 "its inbound packets are dropped by nacl inbound rule * (deny)" },
+	  CUT4 "its inbound packets are dropped by nacl-in:* deny" },
 };
 
 #define UNTOUCHED "untouched"
@@ -269,7 +269,7 @@ START_TEST(test_env_session_judged)
 
 	ck_assert_int_eq(guard_session_from_env("203.0.113.5 50514 10.0.1.10 22", &s), 0);
 	ck_assert(guard_would_cut(pol, &s, why, sizeof(why)));
-	ck_assert_str_eq(why, CUT4 "its outbound packets are dropped by nacl outbound rule 90 (deny)");
+	ck_assert_str_eq(why, CUT4 "its outbound packets are dropped by nacl-out:90 deny");
 	ck_assert_int_eq(guard_session_from_env("203.0.113.5 49999 10.0.1.10 22", &s), 0);
 	ck_assert(!guard_would_cut(pol, &s, why, sizeof(why)));
 	policy_free(pol);
@@ -540,7 +540,7 @@ START_TEST(test_proc_sessions_judged)
 		if (guard_would_cut(pol, &out[i], why, sizeof(why))) {
 			cut++;
 			ck_assert_str_eq(why, "would cut the SSH session 198.51.100.7:60000 -> 10.0.1.10:22: "
-				"its inbound packets are dropped by nacl inbound rule 50 (deny)");
+				"its inbound packets are dropped by nacl-in:50 deny");
 		}
 	ck_assert_int_eq(cut, 1);
 	policy_free(pol);

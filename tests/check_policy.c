@@ -366,7 +366,7 @@ START_TEST(test_ephemeral_server_side)
 
 	RUN(p1, ft, before);
 	p2 = tu_policy_of(fixed, sg);
-	ck_assert_uint_gt(policy_generation(p2), policy_generation(p1));
+	ck_assert_uint_gt(policy_serial(p2), policy_serial(p1));
 	RUN(p2, ft, after);
 	flow_table_free(ft);
 	policy_free(p1);
@@ -410,7 +410,7 @@ END_TEST
 /* ---- rule changes -------------------------------------------------------- */
 
 struct tag_find {
-	uint32_t tag;
+	uint64_t tag;
 	int found;
 };
 
@@ -422,6 +422,74 @@ static int find_tag(const struct flow_view *v, void *ctx)
 	t->found++;
 	return 0;
 }
+
+/*
+ * A group of n inbound rules: the last allows tcp 22 from anywhere, the
+ * others only tcp 30000 from 198.51.100.0/24, so an SSH SYN from
+ * 203.0.113.1 is admitted by rule n - 1 alone.
+ */
+static struct policy *many_rules_policy(size_t n)
+{
+	struct ruleset *rs = ruleset_new();
+	struct sg_entry e = { .proto = 6, .from = 30000, .to = 30000 };
+	struct policy *pol;
+	size_t i;
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(ruleset_add_group(rs, "sg-0many", "many"), 0);
+	ck_assert_int_eq(cidr_parse("198.51.100.0/24", &e.cidr), 0);
+	for (i = 0; i + 1 < n; i++)
+		ck_assert_int_eq(ruleset_add_sg(rs, &e), 0);
+	e.from = e.to = 22;
+	ck_assert_int_eq(cidr_parse("0.0.0.0/0", &e.cidr), 0);
+	ck_assert_int_eq(ruleset_add_sg(rs, &e), 0);
+	pol = policy_from_ruleset(rs, false, true);
+	ck_assert_ptr_nonnull(pol);
+	return pol;
+}
+
+/*
+ * Flow tags keep the whole rule index and the whole serial: a flow admitted
+ * by rule 70000 names it, and 65536 policies later (where a 16-bit serial
+ * would wrap around to the same value) the old tag names no rule of a
+ * policy with as many rules.
+ */
+START_TEST(test_flow_tag_whole)
+{
+	enum { N_RULES = 70000, RELOADS = 65536 };
+	static const struct pspec syn = TCP("203.0.113.1", 40000, "10.0.0.5", 22, SYN);
+	static const struct sspec one[] = { SIN(6, 22, 22, "0.0.0.0/0"), SEND };
+	struct policy *p1 = many_rules_policy(N_RULES), *p2;
+	struct flow_table *ft = tu_table_of(16, HASH_KEY);
+	struct tag_find t = { 0, 0 };
+	const struct sg_entry *rule;
+	struct verdict v;
+	struct pkt p;
+	int i;
+
+	build_pkt(&syn, &p);
+	policy_judge(p1, ft, &p, DIR_IN, now, &v);
+	ck_assert_int_eq(v.sg_outcome, SGO_NEW_TRACKED);
+	ck_assert_ptr_eq(v.sg, &policy_ruleset(p1)->sg[N_RULES - 1]);
+	flow_table_foreach(ft, now, find_tag, &t);
+	ck_assert_int_eq(t.found, 1);
+	rule = policy_flow_rule(p1, t.tag);
+	ck_assert_ptr_eq(rule, &policy_ruleset(p1)->sg[N_RULES - 1]);
+	ck_assert_uint_eq(policy_flow_tag_rule(t.tag), N_RULES - 1);
+
+	for (i = 0; i < RELOADS - 1; i++)
+		policy_free(tu_policy_of(NULL, one));
+	p2 = many_rules_policy(N_RULES);
+	ck_assert_uint_eq(policy_serial(p2) - policy_serial(p1), RELOADS);
+	ck_assert_ptr_null(policy_flow_rule(p2, t.tag));
+	/* Its own tags name its rules. */
+	ck_assert_ptr_eq(policy_flow_rule(p2, policy_flow_tag(p2, N_RULES - 1)),
+			 &policy_ruleset(p2)->sg[N_RULES - 1]);
+	flow_table_free(ft);
+	policy_free(p1);
+	policy_free(p2);
+}
+END_TEST
 
 /* AWS 3.5: a tracked flow outlives its rule; a NACL deny cuts it at once. */
 START_TEST(test_rule_removal_tracked)
@@ -1075,6 +1143,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_ephemeral_server_side);
 	tcase_add_test(tc, test_ephemeral_client_side);
 	tcase_add_test(tc, test_rule_removal_tracked);
+	tcase_add_test(tc, test_flow_tag_whole);
 	tcase_add_test(tc, test_rule_hits);
 	tcase_add_test(tc, test_rule_removal_untracked);
 	tcase_add_test(tc, test_untracked_listed);

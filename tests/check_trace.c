@@ -132,10 +132,10 @@ START_TEST(test_format)
 	r.nacl_number = 100;
 	r.nacl_allow = 1;
 	r.sg_rule = 0;
-	r.generation = policy_generation(pol);
+	r.serial = policy_serial(pol);
 	trace_format(&r, pol, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " q0 in  tcp 198.51.100.7:40000 -> 10.0.0.5:80 [S] ACCEPT: "
-				     "nacl inbound #100 allow, then sg sg-web inbound rule 1 (new tracked flow)\n"));
+				     "nacl-in:100 allow, then sg-in:sg-web#1 (new tracked flow)\n"));
 	/* Outbound: the SG first, then the NACL's '*' rule. */
 	n = pb_tcp(buf, "10.0.0.5", 80, "198.51.100.7", 40000, 0x12);
 	r = rec_of(buf, n);
@@ -144,13 +144,13 @@ START_TEST(test_format)
 	r.sg_outcome = SGO_FLOW_REPLY;
 	r.nacl_number = 32767;
 	trace_format(&r, pol, line, sizeof(line));
-	ck_assert_ptr_nonnull(strstr(line, "DROP: sg tracked reply, then nacl outbound * deny\n"));
+	ck_assert_ptr_nonnull(strstr(line, "DROP: sg:flow (tracked reply), then nacl-out:* deny\n"));
 	/* A record from older rules names its SG rule by number only. */
 	r.sg_rule = 0;
 	r.sg_outcome = SGO_NEW_TRACKED;
-	r.generation = policy_generation(pol) + 1;
+	r.serial = policy_serial(pol) + 1;
 	trace_format(&r, pol, line, sizeof(line));
-	ck_assert_ptr_nonnull(strstr(line, "sg rule 1 of rules since reloaded (new tracked flow)"));
+	ck_assert_ptr_nonnull(strstr(line, "sg-out:#1 of rules since reloaded (new tracked flow)"));
 	r.kind = TRACE_MALFORMED;
 	r.status = PKT_ERR_HDRLEN;
 	trace_format(&r, pol, line, sizeof(line));

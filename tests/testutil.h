@@ -71,5 +71,8 @@ char *tu_diag_text_nl(const struct diag *d);
  */
 typedef const struct TTest *tu_test;
 int tu_run_tests(const char *name, const tu_test *tests, size_t n);
+/* Run suite s (and free it): EXIT_SUCCESS when every test passed. For main(). */
+struct Suite;
+int tu_run_suite(struct Suite *s);
 
 #endif

@@ -19,7 +19,7 @@
  *     reported in one call;
  *   - a NULL required argument is EINVAL; the library never exits, never
  *     prints but where it is given a FILE *, and keeps no global state but
- *     a counter of policy generations (and libsodium's initialisation, for
+ *     a counter of compiled policies (and libsodium's initialisation, for
  *     the flow tables' hash keys).
  * Ownership: whatever vpcfw_*_new() or a load returns, the caller frees with
  * the matching vpcfw_*_free() (which accepts NULL), except where a function
@@ -253,7 +253,7 @@ struct vpcfw_verdict {
 	enum vpcfw_sg_outcome sg;
 	/* Which SG rule allowed it, and which policy judged: for vpcfw_verdict_rule(). */
 	long sg_rule;			/* -1: none */
-	uint64_t generation;
+	uint64_t serial;		/* the policy's: each compiled policy has its own */
 };
 
 /*
@@ -275,9 +275,10 @@ VPCFW_API int vpcfw_judge(const struct vpcfw_policy *p, struct vpcfw_flows *flow
 
 /*
  * Name the rules that decided v, in the order the packet met them, as the
- * live trace does: "nacl inbound #100 allow, then sg sg-web inbound rule 2
- * (new tracked flow)", "nacl inbound * deny". p must be the policy that
- * judged (else the SG rule is named by number only). Writes at most len
+ * live trace, the flow logs and `show flows` do: "nacl-in:100 allow, then
+ * sg-in:sg-web#2 (new tracked flow)", "nacl-in:* deny", "sg:flow (tracked
+ * reply), then nacl-out:140 allow". p must be the policy that judged (else
+ * the SG rule is named by number only: "sg-in:#2 of rules since reloaded"). Writes at most len
  * bytes, NUL-terminated; returns the length of the whole name (as snprintf:
  * len or more means it was cut), or -1 with errno EINVAL.
  */

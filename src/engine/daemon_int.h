@@ -90,6 +90,11 @@ struct daemon {
 	bool stop;			/* atomic */
 	int exit_code;
 	uint64_t started_ms;
+	/*
+	 * The rules' generation (status, notify, logs): 1 for the rules `run`
+	 * started with, one more each time reload, apply or an apply's
+	 * rollback puts rules in force. Not policy_serial().
+	 */
 	uint32_t generation;
 	uint64_t reloads_ok, reloads_failed;
 	time_t loaded_at;

@@ -117,7 +117,7 @@ static void describe(struct qthread *t, const struct queue_pkt *qp,
 		r->nacl_number = v->nacl ? v->nacl->number : 0;
 		r->nacl_allow = v->nacl && v->nacl->allow;
 		r->sg_rule = v->sg ? (int32_t)(v->sg - rs->sg) : -1;
-		r->generation = policy_generation(t->pol);
+		r->serial = policy_serial(t->pol);
 	}
 }
 
@@ -273,7 +273,7 @@ static void qthread_burst_begin(void *ctx)
 {
 	struct qthread *t = ctx;
 
-	/* One policy generation judges the whole burst. */
+	/* One policy snapshot judges the whole burst. */
 	urcu_memb_read_lock();
 	t->pol = policy_rcu_get(&t->d->policy);
 	t->now = now_ms();

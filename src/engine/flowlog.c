@@ -19,114 +19,20 @@
  * slots under the stripe lock, collected with the records.
  *
  * Writing happens outside every stripe lock: the tick unlinks the ended
- * records into its own array, sorts them, formats them into a buffer that
- * is written whole lines at a time (O_APPEND), and returns them to the pool.
+ * records into its own array, hands them to the writer (flowlog_write.c:
+ * sorted, formatted into a buffer written whole lines at a time, O_APPEND)
+ * and returns them to the pool.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "flowlog.h"
-#include "policy.h"
-
-#define FL_STRIPES	64
-#define FL_SKIP_SLOTS	4
-#define FL_CACHELINE	64
-#define FL_BUF_SIZE	65536
-#define FL_LINE_MAX	1024
-#define FL_UNSET	UINT64_MAX
-
-#define FL_HEADER "version account-id interface-id srcaddr dstaddr srcport " \
-	"dstport protocol packets bytes start end action log-status"
-#define FL_HEADER_EXT " tcp-flags decided-by"
-
-/* No padding: hashed and compared as bytes. */
-struct fl_key {
-	uint8_t src[16];
-	uint8_t dst[16];
-	uint16_t sport;
-	uint16_t dport;
-	uint8_t family;
-	uint8_t proto;
-	uint8_t dir;
-	uint8_t accept;
-};
-
-struct fl_rec {
-	struct fl_rec *next;
-	struct fl_key key;
-	uint64_t interval;	/* start / interval_s */
-	uint64_t seq;		/* creation order, for a stable output order */
-	uint64_t packets, bytes;
-	uint64_t first, last;	/* packet times (s) */
-	uint8_t tcp_flags;
-	char rule[FLOWLOG_RULE_MAX];
-};
-
-struct fl_skip {
-	uint64_t interval;
-	uint64_t packets;	/* 0: slot free */
-};
-
-struct fl_stripe {
-	pthread_mutex_t lock;
-	size_t count;		/* records in this stripe's buckets */
-	struct fl_skip skip[FL_SKIP_SLOTS];
-} __attribute__((aligned(FL_CACHELINE)));
-
-struct fl_pool {
-	pthread_mutex_t lock;
-	struct fl_rec *free;
-	size_t next;		/* first never-used entry of mem */
-	struct fl_rec *mem;
-};
-
-struct flowlog {
-	/* Read-only after open. */
-	int fd;
-	bool own_fd;
-	bool extended;
-	uint32_t iv;
-	size_t cap;
-	size_t mask;
-	unsigned shift;		/* bucket -> stripe */
-	char account[FLOWLOG_ID_MAX + 1];
-	char eni[FLOWLOG_ID_MAX + 1];
-	bool locks;		/* the mutexes below were initialised */
-	uint8_t hash_key[crypto_shorthash_KEYBYTES];
-	struct fl_rec **bucket;
-	struct fl_stripe *stripe;
-	struct fl_pool pool;
-
-	/* The writer's side: tick and close, under tick_lock. */
-	pthread_mutex_t tick_lock;
-	struct fl_rec **out;	/* cap slots */
-	struct fl_skip *skips;	/* FL_STRIPES * FL_SKIP_SLOTS slots */
-	char *buf;
-	size_t used;
-	unsigned lines;		/* records in buf */
-	int err;		/* errno of the first failed write of this flush */
-	bool partial;		/* a failed write left part of a line */
-
-	_Alignas(FL_CACHELINE) atomic_uint_least64_t wm;
-	atomic_uint_least64_t seq;
-	atomic_uint_least64_t records, pending, skipped, lost, write_errors;
-};
-
-#define fl_add(fl, c, v) \
-	atomic_fetch_add_explicit(&(fl)->c, (v), memory_order_relaxed)
-#define fl_get(fl, c) \
-	atomic_load_explicit(&(fl)->c, memory_order_relaxed)
+#include "flowlog_int.h"
+#include "rulename.h"
 
 /* ---- the packet path ---------------------------------------------------- */
 
@@ -324,122 +230,6 @@ void flowlog_packets(struct flowlog *fl, const struct pkt *p, enum dir d,
 	pthread_mutex_unlock(&st->lock);
 }
 
-/* ---- writing ------------------------------------------------------------ */
-
-static void fl_write_buf(struct flowlog *fl)
-{
-	bool lead = fl->partial;	/* buf starts with the newline that ends it */
-	size_t off = 0;
-	ssize_t w = 0;
-
-	if (!fl->used)
-		return;
-	while (off < fl->used) {
-		w = write(fl->fd, fl->buf + off, fl->used - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off == fl->used) {
-		fl_add(fl, records, fl->lines);
-		fl->partial = false;
-	} else {
-		unsigned done = 0;
-		size_t j;
-
-		for (j = lead; j < off; j++)
-			done += fl->buf[j] == '\n';
-		if (!fl->err)
-			fl->err = w < 0 ? errno : EIO;
-		fl_add(fl, write_errors, 1);
-		fl_add(fl, records, done);
-		fl_add(fl, lost, fl->lines - done);
-		fl->partial = off ? fl->buf[off - 1] != '\n' : lead;
-	}
-	fl->used = 0;
-	fl->lines = 0;
-}
-
-/* Append one line (the format has no newline) to the buffer. */
-static void PRINTF_FMT(2, 3) fl_line(struct flowlog *fl, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (FL_BUF_SIZE - fl->used < FL_LINE_MAX)
-		fl_write_buf(fl);
-	/* The next line must not continue a line a failed write cut short. */
-	if (fl->partial && !fl->used)
-		fl->buf[fl->used++] = '\n';
-	va_start(ap, fmt);
-	n = vsnprintf(fl->buf + fl->used, FL_LINE_MAX - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > FL_LINE_MAX - 2)
-		n = FL_LINE_MAX - 2;
-	fl->used += (size_t)n;
-	fl->buf[fl->used++] = '\n';
-	fl->lines++;
-}
-
-/* Rule texts come from rule files: keep the record one field. */
-static void fl_field(char *dst, const char *src, size_t len)
-{
-	size_t i;
-
-	for (i = 0; src[i] && i + 1 < len; i++)
-		dst[i] = (unsigned char)src[i] <= ' ' || src[i] == 0x7f ? '_' : src[i];
-	dst[i] = '\0';
-}
-
-static unsigned fl_version(const struct flowlog *fl)
-{
-	return fl->extended ? 3 : 2;
-}
-
-static void fl_put_rec(struct flowlog *fl, const struct fl_rec *r)
-{
-	const struct fl_key *k = &r->key;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	char rule[FLOWLOG_RULE_MAX], ext[FLOWLOG_RULE_MAX + 8] = "";
-
-	inet_ntop(k->family, k->src, src, sizeof(src));
-	inet_ntop(k->family, k->dst, dst, sizeof(dst));
-	if (fl->extended) {
-		fl_field(rule, r->rule[0] ? r->rule : "-", sizeof(rule));
-		snprintf(ext, sizeof(ext), " %u %s", r->tcp_flags, rule);
-	}
-	fl_line(fl, "%u %s %s %s %s %u %u %u %" PRIu64 " %" PRIu64 " %" PRIu64
-		" %" PRIu64 " %s OK%s", fl_version(fl), fl->account, fl->eni,
-		src, dst, k->sport, k->dport, k->proto, r->packets, r->bytes,
-		r->first, r->last, k->accept ? "ACCEPT" : "REJECT", ext);
-}
-
-/* A NODATA or SKIPDATA record for intervals [from, to). */
-static void fl_put_status(struct flowlog *fl, uint64_t from, uint64_t to,
-			  const char *status)
-{
-	fl_line(fl, "%u %s %s - - - - - - - %" PRIu64 " %" PRIu64 " - %s%s",
-		fl_version(fl), fl->account, fl->eni, from * fl->iv,
-		to * fl->iv, status, fl->extended ? " - -" : "");
-}
-
-/* NODATA for the empty intervals [from, to). */
-static void fl_put_nodata(struct flowlog *fl, uint64_t from, uint64_t to)
-{
-	if (from >= to)
-		return;
-	if (to - from > FLOWLOG_NODATA_RUN) {
-		fl_put_status(fl, from, to, "NODATA");
-		return;
-	}
-	for (; from < to; from++)
-		fl_put_status(fl, from, from + 1, "NODATA");
-}
-
 /* ---- the tick ----------------------------------------------------------- */
 
 /* Unlink the records of intervals before `limit` from stripe s into out[n...]. */
@@ -487,51 +277,6 @@ static size_t fl_take(struct flowlog *fl, uint64_t limit, size_t *nskip)
 	return n;
 }
 
-static int fl_rec_cmp(const void *a, const void *b)
-{
-	const struct fl_rec *x = *(const struct fl_rec *const *)a;
-	const struct fl_rec *y = *(const struct fl_rec *const *)b;
-
-	if (x->interval != y->interval)
-		return x->interval < y->interval ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int fl_skip_cmp(const void *a, const void *b)
-{
-	const struct fl_skip *x = a, *y = b;
-
-	return x->interval < y->interval ? -1 : x->interval > y->interval;
-}
-
-/*
- * Write n records (sorted) and nskip skip counts (sorted), interval by
- * interval: the records, then SKIPDATA; NODATA for the intervals of
- * [nd_from, nd_to) that had neither.
- */
-static void fl_emit(struct flowlog *fl, size_t n, size_t nskip,
-		    uint64_t nd_from, uint64_t nd_to)
-{
-	size_t ri = 0, si = 0;
-	uint64_t i, next = nd_from;
-
-	while (ri < n || si < nskip) {
-		i = ri < n ? fl->out[ri]->interval : FL_UNSET;
-		if (si < nskip && fl->skips[si].interval < i)
-			i = fl->skips[si].interval;
-		fl_put_nodata(fl, next, i < nd_to ? i : nd_to);
-		while (ri < n && fl->out[ri]->interval == i)
-			fl_put_rec(fl, fl->out[ri++]);
-		if (si < nskip && fl->skips[si].interval == i)
-			fl_put_status(fl, i, i + 1, "SKIPDATA");
-		while (si < nskip && fl->skips[si].interval == i)
-			si++;
-		if (i + 1 > next)
-			next = i + 1;
-	}
-	fl_put_nodata(fl, next, nd_to);
-}
-
 /* Write the intervals before `limit`; NODATA for empty ones in [nd_from, nd_to). */
 static int fl_flush(struct flowlog *fl, uint64_t limit, uint64_t nd_from,
 		    uint64_t nd_to)
@@ -540,11 +285,7 @@ static int fl_flush(struct flowlog *fl, uint64_t limit, uint64_t nd_from,
 	size_t n, nskip;
 
 	n = fl_take(fl, limit, &nskip);
-	qsort(fl->out, n, sizeof(*fl->out), fl_rec_cmp);
-	qsort(fl->skips, nskip, sizeof(*fl->skips), fl_skip_cmp);
-	fl->err = 0;
-	fl_emit(fl, n, nskip, nd_from, nd_to);
-	fl_write_buf(fl);
+	fl_write_intervals(fl, n, nskip, nd_from, nd_to);
 	fl_pool_put(fl, fl->out, n);
 	atomic_fetch_sub_explicit(&fl->pending, n, memory_order_relaxed);
 	if (fl->err) {
@@ -668,27 +409,6 @@ static void fl_free(struct flowlog *fl)
 	free(fl);
 }
 
-/* Open the file; the extended format's header unless it already holds lines. */
-static int fl_open_file(struct flowlog *fl, const char *path)
-{
-	struct stat sb;
-
-	fl->own_fd = strcmp(path, "-") != 0;
-	fl->fd = !fl->own_fd ? STDOUT_FILENO :
-		 open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
-	if (fl->fd < 0)
-		return -1;
-	if (!fl->extended || (!fstat(fl->fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size))
-		return 0;
-	fl->used = (size_t)snprintf(fl->buf, FL_BUF_SIZE, "%s%s\n", FL_HEADER,
-				    FL_HEADER_EXT);
-	fl_write_buf(fl);
-	if (fl->err) {
-		errno = fl->err;
-		return -1;
-	}
-	return 0;
-}
 
 struct flowlog *flowlog_open(const struct flowlog_opts *o)
 {
@@ -745,88 +465,8 @@ void flowlog_stats(struct flowlog *fl, struct flowlog_stats *st)
 
 /* ---- the decided-by text ------------------------------------------------ */
 
-struct fl_text {
-	char *buf;
-	size_t len, used;
-};
-
-static void PRINTF_FMT(2, 3) fl_text_put(struct fl_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->used + 1 >= t->len)
-		return;
-	if (t->used)
-		t->buf[t->used++] = ',';
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		t->used += (size_t)n < t->len - t->used ? (size_t)n : t->len - t->used - 1;
-	t->buf[t->used] = '\0';
-}
-
-static void fl_text_nacl(struct fl_text *t, const struct verdict *v, const char *dn)
-{
-	if (!v->nacl)
-		return;
-	if (v->nacl->number > NACL_RULE_MAX)
-		fl_text_put(t, "nacl-%s:*", dn);
-	else
-		fl_text_put(t, "nacl-%s:%u", dn, v->nacl->number);
-}
-
-static void fl_text_sg(struct fl_text *t, const struct policy *pol,
-		       const struct verdict *v, const char *dn)
-{
-	const struct ruleset *rs = pol ? policy_ruleset(pol) : NULL;
-
-	switch (v->sg_outcome) {
-	case SGO_FLOW_ORIG:
-	case SGO_FLOW_REPLY:
-		fl_text_put(t, "sg:flow");
-		break;
-	case SGO_NEW_TRACKED:
-	case SGO_UNTRACKED:
-		if (v->sg && rs && v->sg >= rs->sg && v->sg < rs->sg + rs->n_sg)
-			fl_text_put(t, "sg-%s:%s#%zu", dn, rs->groups[v->sg->group].id,
-				    (size_t)(v->sg - rs->sg) + 1);
-		else
-			fl_text_put(t, "sg-%s:rule", dn);
-		break;
-	case SGO_NO_RULE:
-		fl_text_put(t, "sg-%s:none", dn);
-		break;
-	case SGO_TABLE_FULL:
-		fl_text_put(t, "sg-%s:full", dn);
-		break;
-	default:
-		break;
-	}
-}
-
 const char *flowlog_rule_text(const struct policy *pol, const struct verdict *v,
 			      enum dir d, char *buf, size_t len)
 {
-	struct fl_text t = { buf, len, 0 };
-	const char *dn = d == DIR_IN ? "in" : "out";
-
-	if (!len)
-		return buf;
-	buf[0] = '\0';
-	if (v->layer == VL_INFRA)
-		fl_text_put(&t, "infra");
-	else if (!v->accept && v->layer == VL_NACL)
-		fl_text_nacl(&t, v, dn);
-	else if (!v->accept)
-		fl_text_sg(&t, pol, v, dn);
-	else if (d == DIR_IN) {
-		fl_text_nacl(&t, v, dn);
-		fl_text_sg(&t, pol, v, dn);
-	} else {
-		fl_text_sg(&t, pol, v, dn);
-		fl_text_nacl(&t, v, dn);
-	}
-	return buf;
+	return rulename_verdict(pol, v, d, 0, buf, len);
 }

@@ -142,16 +142,16 @@ void flowlog_stats(struct flowlog *fl, struct flowlog_stats *st);
 /*
  * The decided-by text of a verdict judged in direction d under pol (the
  * policy that judged it: SG rules are named from its ruleset), into buf
- * (FLOWLOG_RULE_MAX is enough; longer texts are cut). One word, no spaces:
- *   rejected:  the layer that dropped it:
- *              "nacl-in:100", "nacl-out:*" (the catch-all deny),
- *              "sg-in:none" (no SG rule allows it),
- *              "sg-out:full" (the flow table is full)
- *   accepted:  every layer passed, in the order the packet met them, joined
- *              by ",": "nacl-in:100,sg-in:sg-0abc#2" (SG rule 2 of the
- *              ruleset, in group sg-0abc), "sg:flow,nacl-out:120" (a packet
- *              of a tracked flow, either direction)
- *   "infra":   neighbour discovery or DHCP (never logged anyway)
+ * (FLOWLOG_RULE_MAX is enough; longer texts are cut): the rule names of
+ * rulename.h, one for each layer the packet met, in the order it met them,
+ * joined by ","; the last one decided:
+ *   "nacl-in:100,sg-in:sg-0abc#2"  (NACL entry 100, then SG rule 2 of the
+ *                                   rules, in group sg-0abc, opened a flow)
+ *   "sg:flow,nacl-out:120"         (a packet of a tracked flow, either way)
+ *   "nacl-in:*"                    (rejected by the NACL's catch-all deny)
+ *   "nacl-in:100,sg-in:none"       (rejected: no SG rule allows it)
+ *   "sg-out:full"                  (rejected: the flow table is full)
+ *   "infra"                        (neighbour discovery or DHCP, never logged)
  * Returns buf.
  */
 const char *flowlog_rule_text(const struct policy *pol, const struct verdict *v,

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "rulename.h"
 #include "show_int.h"
 
 static bool flow_wanted(const struct flow_view *v, const struct filter *f)
@@ -45,19 +46,24 @@ static char *endpoint(const struct flow_view *v, const uint8_t *a, uint16_t port
 	return buf;
 }
 
-/* "sg-0abc inbound #2 (tcp 80 from 10.0.0.0/24)", or why it cannot be named. */
-static char *opener(const struct flow_listing *l, uint32_t tag, char *buf, size_t len)
+/*
+ * The rule that opened the flow: "sg-in:sg-0abc#2 (tcp 80 from 10.0.0.0/24)",
+ * or "sg-in:#2 of rules since reloaded".
+ */
+static char *opener(const struct flow_listing *l, const struct flow_view *v,
+		    char *buf, size_t len)
 {
-	const struct sg_entry *e = policy_flow_rule(l->pol, tag);
+	const struct sg_entry *e = policy_flow_rule(l->pol, v->tag);
 	const struct ruleset *rs = policy_ruleset(l->pol);
-	char pr[12], m[32], cidr[CIDR_STRLEN];
+	char name[96], pr[12], m[32], cidr[CIDR_STRLEN];
 
+	rulename_sg(e ? rs : NULL, v->init_dir, policy_flow_tag_rule(v->tag),
+		    name, sizeof(name));
 	if (!e) {
-		snprintf(buf, len, "a rule since reloaded");
+		snprintf(buf, len, "%s of rules since reloaded", name);
 		return buf;
 	}
-	snprintf(buf, len, "%s %s #%zu (%s %s %s %s)", rs->groups[e->group].id,
-		 e->egress ? "outbound" : "inbound", (size_t)(e - rs->sg) + 1,
+	snprintf(buf, len, "%s (%s %s %s %s)", name,
 		 show_proto_text(e->proto, pr, sizeof(pr)),
 		 show_match_text(e->proto, e->from, e->to, m, sizeof(m)),
 		 e->egress ? "to" : "from", cidr_format(&e->cidr, cidr, sizeof(cidr)));
@@ -77,7 +83,7 @@ static int list_flow(const struct flow_view *v, void *ctx)
 	endpoint(v, v->init_src, v->init_sport, src, sizeof(src));
 	endpoint(v, v->init_dst, v->init_dport, dst, sizeof(dst));
 	show_proto_text(v->proto, pr, sizeof(pr));
-	opener(l, v->tag, rule, sizeof(rule));
+	opener(l, v, rule, sizeof(rule));
 	if (l->fmt == SHOW_JSON) {
 		json_array_append_new(l->arr, json_pack(
 			"{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:s}",

@@ -1,11 +1,12 @@
 /* The live trace: lossy per-thread rings, the filter match, and the line format. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "rulename.h"
+#include "textbuf.h"
 #include "trace.h"
 
 struct trace_ring {
@@ -80,116 +81,48 @@ bool trace_match(const struct trace_rec *r, const struct filter *f)
 	return filter_match(f, &t);
 }
 
-struct line {
-	char *buf;
-	size_t len, used;
-};
-
-static void PRINTF_FMT(2, 3) put(struct line *l, const char *fmt, ...)
+/* What the record keeps of the decision; its SG rule named only under its own policy. */
+static void rec_decision(const struct trace_rec *r, const struct policy *pol,
+			 struct rule_decision *rd)
 {
-	va_list ap;
-	int n;
-
-	if (l->used >= l->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(l->buf + l->used, l->len - l->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		l->used += (size_t)n < l->len - l->used ? (size_t)n : l->len - l->used - 1;
-}
-
-static void put_nacl(struct line *l, const struct trace_rec *r)
-{
-	if (!r->nacl_number)
-		return;
-	if (r->nacl_number > NACL_RULE_MAX)
-		put(l, "nacl %s * deny", dir_name((enum dir)r->dir));
-	else
-		put(l, "nacl %s #%u %s", dir_name((enum dir)r->dir), r->nacl_number,
-		    r->nacl_allow ? "allow" : "deny");
-}
-
-static const char *outcome_words(enum sg_outcome o)
-{
-	switch (o) {
-	case SGO_FLOW_ORIG:
-		return "packet of a tracked flow";
-	case SGO_FLOW_REPLY:
-		return "tracked reply";
-	case SGO_NEW_TRACKED:
-		return "new tracked flow";
-	case SGO_UNTRACKED:
-		return "untracked";
-	case SGO_NO_RULE:
-		return "no rule allows it";
-	case SGO_TABLE_FULL:
-		return "flow table full (conntrack_allowance_exceeded)";
-	default:
-		return "";
-	}
-}
-
-static void put_sg(struct line *l, const struct trace_rec *r, const struct policy *pol)
-{
-	const struct ruleset *rs = policy_ruleset(pol);
-
-	if (r->sg_outcome == SGO_NONE)
-		return;
-	if (r->sg_rule < 0)
-		put(l, "sg %s", outcome_words((enum sg_outcome)r->sg_outcome));
-	else if (r->generation == policy_generation(pol) && (size_t)r->sg_rule < rs->n_sg)
-		put(l, "sg %s %s rule %d (%s)", rs->groups[rs->sg[r->sg_rule].group].id,
-		    dir_name((enum dir)r->dir), r->sg_rule + 1,
-		    outcome_words((enum sg_outcome)r->sg_outcome));
-	else
-		put(l, "sg rule %d of rules since reloaded (%s)", r->sg_rule + 1,
-		    outcome_words((enum sg_outcome)r->sg_outcome));
-}
-
-/* The layers in the order the packet met them: AWS's order for its direction. */
-static void put_layers(struct line *l, const struct trace_rec *r, const struct policy *pol)
-{
-	bool nacl_first = r->dir == DIR_IN;
-	size_t mark = l->used;
-
-	if (nacl_first)
-		put_nacl(l, r);
-	if (r->sg_outcome != SGO_NONE) {
-		if (l->used != mark)
-			put(l, ", then ");
-		put_sg(l, r, pol);
-	}
-	if (!nacl_first && r->nacl_number) {
-		if (l->used != mark)
-			put(l, ", then ");
-		put_nacl(l, r);
-	}
+	memset(rd, 0, sizeof(*rd));
+	rd->layer = (enum verdict_layer)r->layer;
+	rd->dir = (enum dir)r->dir;
+	rd->nacl_number = r->nacl_number;
+	rd->nacl_allow = r->nacl_allow;
+	rd->sg_outcome = (enum sg_outcome)r->sg_outcome;
+	rd->sg_rule = r->sg_rule;
+	if (r->serial == policy_serial(pol))
+		rd->rs = policy_ruleset(pol);
 }
 
 void trace_format(const struct trace_rec *r, const struct policy *pol,
 		  char *buf, size_t len)
 {
-	struct line l = { buf, len, 0 };
+	struct textbuf l;
 	char pk[160];
 	time_t secs = (time_t)(r->wall_ms / 1000);
 	struct tm tm;
 
+	textbuf_init(&l, buf, len);
 	localtime_r(&secs, &tm);
-	put(&l, "%02d:%02d:%02d.%03u q%u %-3s %s %s: ", tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (unsigned)(r->wall_ms % 1000), r->queue,
-	    r->dir == DIR_IN ? "in" : "out",
-	    r->p.family ? pkt_format(&r->p, pk, sizeof(pk)) : "(unparsed)",
-	    r->accept ? "ACCEPT" : "DROP");
+	textbuf_put(&l, "%02d:%02d:%02d.%03u q%u %-3s %s %s: ", tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, (unsigned)(r->wall_ms % 1000), r->queue,
+		    r->dir == DIR_IN ? "in" : "out",
+		    r->p.family ? pkt_format(&r->p, pk, sizeof(pk)) : "(unparsed)",
+		    r->accept ? "ACCEPT" : "DROP");
 	if (r->kind == TRACE_MALFORMED)
-		put(&l, "malformed (%s)", pkt_status_name((enum pkt_status)r->status));
+		textbuf_put(&l, "malformed (%s)", pkt_status_name((enum pkt_status)r->status));
 	else if (r->kind == TRACE_UNJUDGED)
-		put(&l, "unjudged: no direction for hook %u, failure policy applied", r->hook);
-	else if (r->layer == VL_INFRA)
-		put(&l, "neighbour discovery or DHCP: a VPC never filters it");
-	else
-		put_layers(&l, r, pol);
-	put(&l, "\n");
+		textbuf_put(&l, "unjudged: no direction for hook %u, failure policy applied", r->hook);
+	else {
+		struct rule_decision rd;
+		char why[256];
+
+		rec_decision(r, pol, &rd);
+		textbuf_put(&l, "%s", rulename_decision(&rd, RULENAME_PROSE, why, sizeof(why)));
+	}
+	textbuf_put(&l, "\n");
 	if (l.used + 1 >= len && len > 1)
 		buf[len - 2] = '\n';
 }

@@ -38,7 +38,7 @@ struct trace_rec {
 	uint8_t nacl_allow;
 	uint32_t nacl_number;		/* 0: NACL not consulted */
 	int32_t sg_rule;		/* index in the ruleset, -1: none */
-	uint64_t generation;		/* of the policy that judged it */
+	uint64_t serial;		/* policy_serial() of the policy that judged it */
 };
 
 struct trace_ring;
@@ -58,8 +58,9 @@ bool trace_match(const struct trace_rec *r, const struct filter *f);
 
 /*
  * One line (with its newline): time, queue, direction, packet, verdict and
- * the explanation. `pol` is the policy in force now: a record judged by an
- * older generation names its security-group rule by number only.
+ * the explanation. `pol` is the policy in force now: a record judged by
+ * another snapshot (another policy_serial()) names its security-group rule
+ * by number only.
  */
 void trace_format(const struct trace_rec *r, const struct policy *pol,
 		  char *buf, size_t len);

@@ -67,7 +67,7 @@ enum flow_match {
 struct flow_hit {
 	enum flow_state state;	/* after this packet */
 	enum dir init_dir;	/* direction of the packet that created the flow */
-	uint32_t tag;		/* what the creator stored (the policy's rule id) */
+	uint64_t tag;		/* what the creator stored (the policy's rule id) */
 };
 
 /* NULL with errno (EINVAL for a zero cap, ENOMEM). */
@@ -102,7 +102,7 @@ enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
  * that flow is left as it is.
  */
 int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
-		      uint64_t now, uint32_t tag);
+		      uint64_t now, uint64_t tag);
 
 /*
  * Note a packet of an untracked flow (allowed by a rule, judged per packet):
@@ -131,7 +131,7 @@ int flow_table_insert(struct flow_table *t, const struct pkt *p, enum dir d,
  *   policy snapshot) is left as it is and the packet is not counted.
  */
 void flow_table_note_untracked(struct flow_table *t, const struct pkt *p,
-			       enum dir d, uint64_t now, uint32_t tag);
+			       enum dir d, uint64_t now, uint64_t tag);
 
 /*
  * Reap expired entries from the next `buckets` buckets (a rotating cursor),
@@ -183,7 +183,7 @@ struct flow_view {
 	uint16_t init_sport, init_dport;	/* ports, or the ICMP id in both */
 	enum dir init_dir;
 	enum flow_state state;
-	uint32_t tag;
+	uint64_t tag;
 	uint64_t created, last_seen;		/* ms, the table's clock */
 	uint64_t expires;			/* ms */
 	uint64_t packets[2], bytes[2];		/* [0] original direction, [1] reply */
@@ -225,7 +225,7 @@ struct flow_kcount {
 	uint64_t packets[2], bytes[2];
 	enum dir init_dir;	/* out: the flow's original direction */
 	bool reversed;		/* out: the kernel's original direction is the flow's reply */
-	uint32_t tag;		/* out: the flow's tag */
+	uint64_t tag;		/* out: the flow's tag */
 };
 
 /*

@@ -1,8 +1,9 @@
 /*
- * Private to the flow table: what flow.c (the table: buckets, stripes, pool,
- * lookup, insert, expiry, listing) and flow_state.c (the normalised key, its
- * hash, the per-protocol state machine and timeouts) share. Not for other
- * modules.
+ * Private to the flow table: what the table's files (flow.c and its
+ * siblings, see flow_table_int.h: buckets, stripes, pool, lookup, insert,
+ * expiry, listing, offload) and flow_state.c and flow_tcp.c (the normalised
+ * key, its hash, the per-protocol state machine, timeouts and TCP windows)
+ * share. Not for other modules.
  */
 #ifndef VPCFW_FLOW_INT_H
 #define VPCFW_FLOW_INT_H
@@ -45,11 +46,11 @@ struct flow_tcp {
 	uint8_t flags[2];	/* FLOW_TCP_F_* of each side */
 };
 
-/* Bit fields keep the entry at 144 bytes with the untracked mark. */
+/* Bit fields keep the entry at 152 bytes with the untracked mark and the 64-bit tag. */
 struct flow_entry {
 	struct flow_entry *next;
 	struct flow_key key;
-	uint32_t tag;
+	uint64_t tag;
 	uint8_t state;		/* untracked: NEW, ESTABLISHED or UDP_STREAM */
 	uint8_t init_dir;
 	uint8_t init_side : 1;	/* key side of the creating packet's source */
@@ -137,18 +138,18 @@ enum flow_tcp_result flow_tcp_track(struct flow_tcp *t, unsigned state,
 /* (Re)start e (keeping e->next) as the flow fp creates, account fp. */
 void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
 		      const struct flow_pkt *fp, int state, enum dir d,
-		      uint64_t now, uint32_t tag);
+		      uint64_t now, uint64_t tag);
 
 /* Start e (keeping e->next) as an untracked entry fp creates, account fp. */
 void flow_entry_start_untracked(const struct flow_conf *c, struct flow_entry *e,
 				const struct flow_pkt *fp, enum dir d,
-				uint64_t now, uint32_t tag);
+				uint64_t now, uint64_t tag);
 /*
  * Account fp on untracked e: counters, the both-ways mark in e->state, the
  * idle timer; packets in the original direction also set the tag.
  */
 void flow_account_untracked(const struct flow_conf *c, struct flow_entry *e,
 			    const struct flow_pkt *fp, uint64_t now,
-			    uint32_t tag);
+			    uint64_t tag);
 
 #endif

@@ -324,7 +324,7 @@ enum flow_match flow_account(const struct flow_conf *c, struct flow_entry *e,
 
 /* Reset e (keeping e->next) to a fresh entry of fp's key, nothing counted. */
 static void flow_entry_init(struct flow_entry *e, const struct flow_pkt *fp,
-			    int state, enum dir d, uint64_t now, uint32_t tag)
+			    int state, enum dir d, uint64_t now, uint64_t tag)
 {
 	struct flow_entry *next = e->next;
 
@@ -341,7 +341,7 @@ static void flow_entry_init(struct flow_entry *e, const struct flow_pkt *fp,
 /* (Re)start e as the flow fp creates, then account the creating packet. */
 void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
 		      const struct flow_pkt *fp, int state, enum dir d,
-		      uint64_t now, uint32_t tag)
+		      uint64_t now, uint64_t tag)
 {
 	flow_entry_init(e, fp, state, d, now, tag);
 	flow_account(c, e, fp, now, NULL);
@@ -349,7 +349,7 @@ void flow_entry_start(const struct flow_conf *c, struct flow_entry *e,
 
 void flow_entry_start_untracked(const struct flow_conf *c, struct flow_entry *e,
 				const struct flow_pkt *fp, enum dir d,
-				uint64_t now, uint32_t tag)
+				uint64_t now, uint64_t tag)
 {
 	flow_entry_init(e, fp, FLOW_NEW, d, now, tag);
 	e->untracked = 1;
@@ -358,7 +358,7 @@ void flow_entry_start_untracked(const struct flow_conf *c, struct flow_entry *e,
 
 void flow_account_untracked(const struct flow_conf *c, struct flow_entry *e,
 			    const struct flow_pkt *fp, uint64_t now,
-			    uint32_t tag)
+			    uint64_t tag)
 {
 	bool reply = fp->side != e->init_side;
 

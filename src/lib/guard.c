@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "guard.h"
+#include "rulename.h"
 
 /* Longest address as text, with a zone ("fe80::...%eth0") and its NUL. */
 #define GUARD_ADDR_TEXT 64
@@ -299,36 +300,6 @@ static char *endpoint_text(uint8_t family, const uint8_t *addr, uint16_t port,
 	return buf;
 }
 
-/* What dropped p: "nacl outbound rule * (deny)", "the security groups: ...". */
-static void drop_text(const struct policy *pol, const struct pkt *p, enum dir d,
-		      const struct verdict *v, char *buf, size_t len)
-{
-	const struct ruleset *rs = policy_ruleset(pol);
-	bool in = d == DIR_IN;
-	char peer[INET6_ADDRSTRLEN];
-
-	if (v->layer == VL_NACL && v->nacl) {
-		char num[12];
-
-		if (v->nacl->number >= NACL_STAR_V4)
-			snprintf(num, sizeof(num), "*");
-		else
-			snprintf(num, sizeof(num), "%u", v->nacl->number);
-		snprintf(buf, len, "nacl %s rule %s (%s)", dir_name(d), num,
-			 v->nacl->allow ? "allow" : "deny");
-	} else if (v->layer == VL_SG && v->sg_outcome == SGO_TABLE_FULL && v->sg) {
-		snprintf(buf, len, "the security groups: %s %s rule %zu allows them but the flow table is full",
-			 rs->groups[v->sg->group].id, dir_name(d),
-			 (size_t)(v->sg - rs->sg) + 1);
-	} else if (v->layer == VL_SG) {
-		addr_format(p->family, in ? p->src : p->dst, peer, sizeof(peer));
-		snprintf(buf, len, "the security groups: no %s rule allows tcp %u %s %s",
-			 dir_name(d), p->dport, in ? "from" : "to", peer);
-	} else {
-		snprintf(buf, len, "the %s layer", verdict_layer_name(v->layer));
-	}
-}
-
 static void cut_text(const struct guard_session *s, const char *what,
 		     char *why, size_t len)
 {
@@ -369,7 +340,9 @@ static bool judge_session(const struct policy *pol, struct flow_table *ft,
 		if (!v.accept) {
 			char by[256];
 
-			drop_text(pol, &p, steps[i], &v, by, sizeof(by));
+			/* The layer that drops them, and where its rule is written. */
+			rulename_verdict(pol, &v, steps[i], RULENAME_PROSE | RULENAME_ORIGIN |
+					 RULENAME_DECIDER, by, sizeof(by));
 			snprintf(what, len, "its %s packets are dropped by %s",
 				 dir_name(steps[i]), by);
 			return true;

@@ -64,11 +64,11 @@ int guard_sessions_listening(const char *proc_root, uint16_t port,
  * NUL-terminated) with one line naming the session, the direction and the
  * layer and rule that drop it, and return true:
  *   "would cut the SSH session 203.0.113.5:50514 -> 10.0.1.10:22: its
- *    outbound packets are dropped by nacl outbound rule * (deny)"
- *   "... its inbound packets are dropped by the security groups: no inbound
- *    rule allows tcp 22 from 203.0.113.5"
- * NACL rules are named by number ('*' for 32767/32768), security-group rules
- * by group id and position ("sg-0abc inbound rule 3", as trace says).
+ *    outbound packets are dropped by nacl-out:* deny"
+ *   "... its inbound packets are dropped by nacl-in:50 deny (acl.rules:3)"
+ *   "... its inbound packets are dropped by sg-in:none (no rule allows it)"
+ * The layer that drops them is named as rulename.h names rules (as trace
+ * and the flow logs do), with the file and line of a rule from a file.
  * IPv6 endpoints are written [addr]:port.
  *
  * Not judged (false): sessions over loopback (both ends the same address, or

@@ -14,8 +14,6 @@
  * what was captured is SHORT.
  */
 #include <arpa/inet.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -23,6 +21,7 @@
 #include "common.h"
 #include "pkt.h"
 #include "ruleset.h"	/* PROTO_ALL */
+#include "textbuf.h"
 
 #define IP4_HLEN	20
 #define IP6_HLEN	40
@@ -535,29 +534,8 @@ bool pkt_is_infrastructure(const struct pkt *p)
 	return udp_ports_are(p, 546, 547);
 }
 
-/* A bounded string builder: output past the end is cut, never overflows. */
-struct fmt_buf {
-	char *buf;
-	size_t len;
-	size_t pos;
-};
-
-static void PRINTF_FMT(2, 3) fmt_add(struct fmt_buf *f, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (f->pos + 1 >= f->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(f->buf + f->pos, f->len - f->pos, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		f->pos += (size_t)n;
-}
-
 /* tcpdump's letters, in tcpdump's order: "S." is a SYN-ACK. */
-static void fmt_tcp_flags(struct fmt_buf *f, uint8_t flags)
+static void fmt_tcp_flags(struct textbuf *f, uint8_t flags)
 {
 	static const struct {
 		uint8_t bit;
@@ -574,46 +552,46 @@ static void fmt_tcp_flags(struct fmt_buf *f, uint8_t flags)
 		if (flags & letters[i].bit)
 			s[n++] = letters[i].c;
 	s[n] = '\0';
-	fmt_add(f, " [%s]", n ? s : "none");
+	textbuf_put(f, " [%s]", n ? s : "none");
 }
 
-static void fmt_endpoint(struct fmt_buf *f, const struct pkt *p,
+static void fmt_endpoint(struct textbuf *f, const struct pkt *p,
 			 const uint8_t *addr, uint16_t port, bool with_port)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	addr_format(p->family, addr, a, sizeof(a));
 	if (!with_port)
-		fmt_add(f, "%s", a);
+		textbuf_put(f, "%s", a);
 	else if (p->family == AF_INET6)
-		fmt_add(f, "[%s]:%u", a, port);
+		textbuf_put(f, "[%s]:%u", a, port);
 	else
-		fmt_add(f, "%s:%u", a, port);
+		textbuf_put(f, "%s:%u", a, port);
 }
 
-static void fmt_proto(struct fmt_buf *f, uint8_t proto)
+static void fmt_proto(struct textbuf *f, uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_NUM_TCP:
-		fmt_add(f, "tcp ");
+		textbuf_put(f, "tcp ");
 		break;
 	case IPPROTO_NUM_UDP:
-		fmt_add(f, "udp ");
+		textbuf_put(f, "udp ");
 		break;
 	case IPPROTO_NUM_ICMP:
-		fmt_add(f, "icmp ");
+		textbuf_put(f, "icmp ");
 		break;
 	case IPPROTO_NUM_ICMPV6:
-		fmt_add(f, "icmpv6 ");
+		textbuf_put(f, "icmpv6 ");
 		break;
 	default:
-		fmt_add(f, "proto %u ", proto);
+		textbuf_put(f, "proto %u ", proto);
 		break;
 	}
 }
 
 /* What follows the addresses: TCP flags, ICMP type/code/id, fragment marks. */
-static void fmt_details(struct fmt_buf *f, const struct pkt *p)
+static void fmt_details(struct textbuf *f, const struct pkt *p)
 {
 	bool icmp = (p->family == AF_INET && p->proto == IPPROTO_NUM_ICMP) ||
 		    (p->family == AF_INET6 && p->proto == IPPROTO_NUM_ICMPV6);
@@ -622,34 +600,32 @@ static void fmt_details(struct fmt_buf *f, const struct pkt *p)
 		if (p->proto == IPPROTO_NUM_TCP)
 			fmt_tcp_flags(f, p->tcp_flags);
 		if (icmp)
-			fmt_add(f, " type %u code %u", p->icmp_type,
+			textbuf_put(f, " type %u code %u", p->icmp_type,
 				p->icmp_code);
 		if (icmp && icmp_type_is_query(p->family, p->icmp_type))
-			fmt_add(f, " id %u", p->icmp_id);
+			textbuf_put(f, " id %u", p->icmp_id);
 	}
 	if (p->flags & PKT_F_LATER_FRAG)
-		fmt_add(f, " frag");
+		textbuf_put(f, " frag");
 	else if (p->flags & PKT_F_FRAG)
-		fmt_add(f, " first-frag");
+		textbuf_put(f, " first-frag");
 }
 
 char *pkt_format(const struct pkt *p, char *buf, size_t len)
 {
-	struct fmt_buf f = { .buf = buf, .len = len };
+	struct textbuf f;
 	bool ports = (p->flags & PKT_F_L4) &&
 		     (p->proto == IPPROTO_NUM_TCP ||
 		      p->proto == IPPROTO_NUM_UDP);
 
-	if (!len)
-		return buf;
-	buf[0] = '\0';
+	textbuf_init(&f, buf, len);
 	if (p->family != AF_INET && p->family != AF_INET6) {
-		fmt_add(&f, "unparsed");
+		textbuf_put(&f, "unparsed");
 		return buf;
 	}
 	fmt_proto(&f, p->proto);
 	fmt_endpoint(&f, p, p->src, p->sport, ports);
-	fmt_add(&f, " -> ");
+	textbuf_put(&f, " -> ");
 	fmt_endpoint(&f, p, p->dst, p->dport, ports);
 	fmt_details(&f, p);
 	return buf;

@@ -19,13 +19,16 @@ struct policy {
 	struct ruleset *rs;
 	struct acl *acl;	/* NULL without the NACL layer */
 	struct sg *sg;		/* NULL without the SG layer */
-	uint64_t generation;
+	uint64_t serial;	/* policy_serial() */
 	/* Mutable through a const policy: the packet path counts into them. */
 	struct rule_hits *nacl_hits[DIR_MAX];	/* acl_rule() order */
 	struct rule_hits *sg_hits;		/* rs->sg order */
 };
 
-static atomic_uint_fast64_t policy_generations;
+static atomic_uint_fast64_t policy_serials;
+
+/* Serials and SG rule indexes each fill half a flow tag. */
+#define POLICY_SERIAL_MAX	UINT32_MAX
 
 static int policy_alloc_hits(struct policy *pol)
 {
@@ -103,7 +106,12 @@ static struct policy *policy_build(struct ruleset *rs, bool nacl_layer,
 		goto fail;
 	if (policy_alloc_hits(pol) < 0)
 		goto fail;
-	pol->generation = atomic_fetch_add(&policy_generations, 1) + 1;
+	pol->serial = atomic_fetch_add(&policy_serials, 1) + 1;
+	/* Flow tags hold both whole (policy_flow_tag): never let them alias. */
+	if (pol->serial > POLICY_SERIAL_MAX || rs->n_sg > POLICY_SERIAL_MAX) {
+		errno = EOVERFLOW;
+		goto fail;
+	}
 	return pol;
 fail:
 	saved = errno;
@@ -153,9 +161,9 @@ const struct sg *policy_sg(const struct policy *pol)
 	return pol->sg;
 }
 
-uint64_t policy_generation(const struct policy *pol)
+uint64_t policy_serial(const struct policy *pol)
 {
-	return pol->generation;
+	return pol->serial;
 }
 
 /* One file of a policy, through the loader; returns the sections asked of it. */
@@ -315,16 +323,26 @@ static enum flow_state new_flow_state(const struct pkt *p)
 	return FLOW_NEW;
 }
 
-uint32_t policy_flow_tag(const struct policy *pol, size_t rule)
+/*
+ * The tag: the serial in the high 32 bits, the rule's index in the low 32.
+ * Both are whole (policy_build() refuses more serials or rules than fit),
+ * so a tag names one rule of one snapshot for the life of the process.
+ */
+uint64_t policy_flow_tag(const struct policy *pol, size_t rule)
 {
-	return (uint32_t)((pol->generation & 0xffff) << 16) | (uint32_t)(rule & 0xffff);
+	return pol->serial << 32 | (uint64_t)rule;
 }
 
-const struct sg_entry *policy_flow_rule(const struct policy *pol, uint32_t tag)
+size_t policy_flow_tag_rule(uint64_t tag)
 {
-	size_t i = tag & 0xffff;
+	return (size_t)(tag & UINT32_MAX);
+}
 
-	if ((tag >> 16) != (pol->generation & 0xffff) || i >= pol->rs->n_sg)
+const struct sg_entry *policy_flow_rule(const struct policy *pol, uint64_t tag)
+{
+	size_t i = policy_flow_tag_rule(tag);
+
+	if (tag >> 32 != pol->serial || i >= pol->rs->n_sg)
 		return NULL;
 	return &pol->rs->sg[i];
 }
@@ -334,7 +352,7 @@ static void sg_track(const struct policy *pol, struct flow_table *ft,
 		     const struct pkt *p, enum dir d, uint64_t now,
 		     struct verdict *v)
 {
-	uint32_t tag = policy_flow_tag(pol, (size_t)(v->sg - pol->rs->sg));
+	uint64_t tag = policy_flow_tag(pol, (size_t)(v->sg - pol->rs->sg));
 
 	if (ft && flow_table_insert(ft, p, d, now, tag) == 0) {
 		v->flow_state = new_flow_state(p);
@@ -359,7 +377,7 @@ static void sg_note_untracked(const struct policy *pol, struct flow_table *ft,
 			      const struct pkt *p, enum dir d, uint64_t now,
 			      const struct verdict *v)
 {
-	uint32_t tag = policy_flow_tag(pol, (size_t)(v->sg - pol->rs->sg));
+	uint64_t tag = policy_flow_tag(pol, (size_t)(v->sg - pol->rs->sg));
 
 	if (ft)
 		flow_table_note_untracked(ft, p, d, now, tag);

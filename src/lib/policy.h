@@ -63,12 +63,14 @@ const struct acl *policy_acl(const struct policy *pol);	/* NULL without the NACL
 const struct sg *policy_sg(const struct policy *pol);		/* NULL without the SG layer */
 
 /*
- * The policy's generation: 1 for the first policy built in this process, and
- * one more for each later one (a global atomic counter), so status and traces
- * can say which snapshot judged a packet and reload can tell when a new one
- * is in force.
+ * The policy's serial number: 1 for the first policy built in this process,
+ * and one more for each later one (a process-wide atomic counter, also
+ * moved by policies that never go in force: `check`, a reload the guard
+ * refuses). It tells snapshots apart: a flow tag or a trace record names a
+ * rule only under the snapshot it was made under. Not the rules'
+ * generation, which the engine counts (the rules it put in force).
  */
-uint64_t policy_generation(const struct policy *pol);
+uint64_t policy_serial(const struct policy *pol);
 
 /* The layer whose decision ended evaluation (a drop), or the last one passed. */
 enum verdict_layer {
@@ -131,12 +133,17 @@ void policy_zero_hits(const struct policy *pol);
 
 /*
  * The tag a new flow carries: the opening rule's index in the ruleset and
- * the policy's generation, so a listing can name the rule while the rules
- * that opened the flow are still in force. policy_flow_rule() gives that
- * rule, or NULL when the flow was opened under other rules (since reloaded).
+ * the policy's serial, both whole (32 bits each: a policy with more SG
+ * rules, or the 2^32-th policy of a process, is refused with EOVERFLOW), so
+ * a listing can name the rule while the rules that opened the flow are
+ * still in force, for any number of rules and of reloads.
+ * policy_flow_rule() gives that rule, or NULL when the flow was opened
+ * under another snapshot (since reloaded); policy_flow_tag_rule() the
+ * rule's index, whatever the snapshot.
  */
-uint32_t policy_flow_tag(const struct policy *pol, size_t rule);
-const struct sg_entry *policy_flow_rule(const struct policy *pol, uint32_t tag);
+uint64_t policy_flow_tag(const struct policy *pol, size_t rule);
+const struct sg_entry *policy_flow_rule(const struct policy *pol, uint64_t tag);
+size_t policy_flow_tag_rule(uint64_t tag);
 
 /* Names for logs and traces. */
 const char *verdict_layer_name(enum verdict_layer l);

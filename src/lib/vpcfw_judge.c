@@ -10,6 +10,7 @@
 #include "flow.h"
 #include "pkt.h"
 #include "policy.h"
+#include "rulename.h"
 #include "vpcfw_int.h"
 
 struct vpcfw_policy {
@@ -235,7 +236,7 @@ static void publish(const struct policy *pol, const struct verdict *in,
 	v->nacl_allow = in->nacl && in->nacl->allow;
 	v->sg = public_outcome(in->sg_outcome);
 	v->sg_rule = in->sg ? (long)(in->sg - policy_ruleset(pol)->sg) : -1;
-	v->generation = policy_generation(pol);
+	v->serial = policy_serial(pol);
 }
 
 int vpcfw_judge(const struct vpcfw_policy *p, struct vpcfw_flows *flows,
@@ -254,7 +255,7 @@ int vpcfw_judge(const struct vpcfw_policy *p, struct vpcfw_flows *flows,
 	memset(v, 0, sizeof(*v));
 	v->dir = dir;
 	v->sg_rule = -1;
-	v->generation = policy_generation(p->pol);
+	v->serial = policy_serial(p->pol);
 	if (parse(&pk, pkt, caplen, wirelen, &st) < 0)
 		return -1;
 	policy_judge(p->pol, flows ? flows->ft : NULL, &pk,
@@ -265,110 +266,49 @@ int vpcfw_judge(const struct vpcfw_policy *p, struct vpcfw_flows *flows,
 
 /* ---- names ---------------------------------------------------------------- */
 
-/* A bounded line that still counts what did not fit (snprintf's contract). */
-struct line {
-	char *buf;
-	size_t len, need;
-};
-
-static void PRINTF_FMT(2, 3) put(struct line *l, const char *fmt, ...)
+static enum verdict_layer private_layer(unsigned l)
 {
-	bool room = l->need < l->len;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room ? l->buf + l->need : NULL, room ? l->len - l->need : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		l->need += (size_t)n;
+	return l == VPCFW_LAYER_INFRA ? VL_INFRA : l == VPCFW_LAYER_NACL ? VL_NACL :
+	       l == VPCFW_LAYER_SG ? VL_SG : VL_NONE;
 }
 
-static const char *outcome_words(enum vpcfw_sg_outcome o)
+static enum sg_outcome private_outcome(enum vpcfw_sg_outcome o)
 {
-	static const char *const words[] = {
-		[VPCFW_SG_NONE] = "",
-		[VPCFW_SG_FLOW_ORIG] = "packet of a tracked flow",
-		[VPCFW_SG_FLOW_REPLY] = "tracked reply",
-		[VPCFW_SG_NEW_TRACKED] = "new tracked flow",
-		[VPCFW_SG_UNTRACKED] = "untracked",
-		[VPCFW_SG_NO_RULE] = "no rule allows it",
-		[VPCFW_SG_TABLE_FULL] = "flow table full (conntrack_allowance_exceeded)",
-	};
+	enum sg_outcome i;
 
-	return (size_t)o < ARRAY_SIZE(words) ? words[o] : "";
-}
-
-static void name_nacl(struct line *l, const struct vpcfw_verdict *v)
-{
-	const char *dir = dir_name(v->dir == VPCFW_IN ? DIR_IN : DIR_OUT);
-
-	if (v->nacl_rule > NACL_RULE_MAX)
-		put(l, "nacl %s * deny", dir);
-	else
-		put(l, "nacl %s #%u %s", dir, v->nacl_rule, v->nacl_allow ? "allow" : "deny");
-}
-
-static void name_sg(struct line *l, const struct policy *pol, const struct vpcfw_verdict *v)
-{
-	const struct ruleset *rs = pol ? policy_ruleset(pol) : NULL;
-	const char *words = outcome_words(v->sg);
-
-	if (v->sg_rule < 0)
-		put(l, "sg %s", words);
-	else if (rs && v->generation == policy_generation(pol) && (size_t)v->sg_rule < rs->n_sg)
-		put(l, "sg %s %s rule %ld (%s)", rs->groups[rs->sg[v->sg_rule].group].id,
-		    dir_name(v->dir == VPCFW_IN ? DIR_IN : DIR_OUT), v->sg_rule + 1, words);
-	else
-		put(l, "sg rule %ld of other rules (%s)", v->sg_rule + 1, words);
+	for (i = SGO_NONE; i <= SGO_TABLE_FULL; i++)
+		if (public_outcome(i) == o)
+			return i;
+	return SGO_NONE;
 }
 
 /*
- * The one formatter of "what decided" in the facade, in the live trace's
- * words (src/engine/trace.c put_layers); it gives way to the library's own
- * rule-name formatter when there is one.
+ * "What decided" in the library's one wording (rulename.h), the live
+ * trace's: "nacl-in:100 allow, then sg-in:sg-0abc#2 (new tracked flow)".
+ * The SG rule is named under p only if p judged the packet.
  */
-static void name_verdict(struct line *l, const struct policy *pol,
-			 const struct vpcfw_verdict *v)
-{
-	bool nacl_first = v->dir == VPCFW_IN;
-	bool any = false;
-
-	if (v->layer == VPCFW_LAYER_INFRA) {
-		put(l, "neighbour discovery or DHCP: a VPC never filters it");
-		return;
-	}
-	if (nacl_first && v->nacl_rule) {
-		name_nacl(l, v);
-		any = true;
-	}
-	if (v->sg != VPCFW_SG_NONE) {
-		put(l, "%s", any ? ", then " : "");
-		name_sg(l, pol, v);
-		any = true;
-	}
-	if (!nacl_first && v->nacl_rule) {
-		put(l, "%s", any ? ", then " : "");
-		name_nacl(l, v);
-		any = true;
-	}
-	if (!any)
-		put(l, "no rule: the packet was not judged");
-}
-
 int vpcfw_verdict_rule(const struct vpcfw_policy *p, const struct vpcfw_verdict *v,
 		       char *buf, size_t len)
 {
-	struct line l = { buf, len, 0 };
+	const struct policy *pol = p ? p->pol : NULL;
+	struct rule_decision rd;
+	char name[1024];
 
 	if (!v || (!buf && len)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (len)
-		buf[0] = '\0';
-	name_verdict(&l, p ? p->pol : NULL, v);
-	return l.need > INT32_MAX ? INT32_MAX : (int)l.need;
+	rd = (struct rule_decision){
+		.layer = private_layer(v->layer),
+		.dir = v->dir == VPCFW_IN ? DIR_IN : DIR_OUT,
+		.nacl_number = v->nacl_rule,
+		.nacl_allow = v->nacl_allow,
+		.sg_outcome = private_outcome(v->sg),
+		.sg_rule = v->sg_rule,
+		.rs = pol && v->serial == policy_serial(pol) ? policy_ruleset(pol) : NULL,
+	};
+	rulename_decision(&rd, RULENAME_PROSE, name, sizeof(name));
+	return snprintf(buf, len, "%s", name);
 }
 
 int vpcfw_packet_format(const void *pkt, size_t caplen, size_t wirelen,

@@ -47,6 +47,6 @@ check_not "apply of a bad file is refused and changes nothing" \
 check_not "apply without --confirm is a usage error" apply --sg "$GOOD"
 
 check "--log-drops logged the drops with the rule that made them" \
-	grep -q "in  tcp $P4:[0-9]* -> $H4:80 \[S\] DROP: sg no rule allows it" "$ENGINE_LOG"
+	grep -q "in  tcp $P4:[0-9]* -> $H4:80 \[S\] DROP: sg-in:none (no rule allows it)" "$ENGINE_LOG"
 steer off
 finish

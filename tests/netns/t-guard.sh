@@ -25,7 +25,7 @@ cp "$CUT" "$F"
 
 check_not "reload with rules that would cut it is refused" engine_reload
 check "the refusal names the session and the rule set that cuts it" \
-	grep -q "refused: would cut the SSH session $P4:[0-9]* -> $H4:22: its inbound packets are dropped by the security groups" "$TMPD/reload.err"
+	grep -q "refused: would cut the SSH session $P4:[0-9]* -> $H4:22: its inbound packets are dropped by sg-in:none" "$TMPD/reload.err"
 check "it says how to go ahead anyway" grep -q -- "--force" "$TMPD/reload.err"
 check "the rules in force stayed (generation 1)" test "$(counter rules generation)" = 1
 session_ok "the session still works" ssh
@@ -42,7 +42,7 @@ cp "$OK" "$F"
 in_host timeout 10 "$VPCFW" run --ctl "$CTL" --sg "$F" --nacl "$NACL" 2>"$TMPD/run.err"
 check "run with a NACL that drops the session's replies is refused (exit 1)" test "$?" = 1
 check "naming NACL outbound *" \
-	grep -q 'its outbound packets are dropped by nacl outbound rule \* (deny)' "$TMPD/run.err"
+	grep -q 'its outbound packets are dropped by nacl-out:\* deny' "$TMPD/run.err"
 engine_start --sg "$F" --nacl "$NACL" --force
 pass "run --force starts anyway"
 engine_stop

@@ -39,7 +39,7 @@ flow=$(show flows --proto icmp)
 say "$flow"
 check "one tracked ICMP flow is listed" grep -q "^icmp .*$P4 -> $H4 inbound tracked" <<<"$flow"
 check "with 5 packets each way" grep -q "orig 5 pkts 420 B reply 5 pkts 420 B" <<<"$flow"
-check "naming the rule that opened it" grep -q "rule sg-0123456789abcdef0 inbound #1 (icmp all from $P4/32)" <<<"$flow"
+check "naming the rule that opened it" grep -q "rule sg-in:sg-0123456789abcdef0#1 (icmp all from $P4/32)" <<<"$flow"
 check "a filter that matches nothing lists nothing" \
 	grep -q "^0 flows listed" <<<"$(show flows --proto tcp)"
 check "an address filter finds it" grep -q "^1 flow listed" <<<"$(show flows --addr "$P4")"
@@ -67,7 +67,7 @@ tcp_ok "peer -> host:80 works" "$PEER_NS" "$H4" 80
 flows80=$(show flows --port 80)
 say "$flows80"
 check "the HTTP flow is listed as untracked, with the rule that allowed it" \
-	grep -q "^tcp .*$P4:[0-9]* -> $H4:80 inbound untracked .*rule sg-0123456789abcdef0 inbound #2 (tcp 80 from 0.0.0.0/0)" <<<"$flows80"
+	grep -q "^tcp .*$P4:[0-9]* -> $H4:80 inbound untracked .*rule sg-in:sg-0123456789abcdef0#2 (tcp 80 from 0.0.0.0/0)" <<<"$flows80"
 check "show stats counts it as untracked" grep -q "untracked [1-9]" <<<"$(show stats | grep '^flows:')"
 steer off
 finish

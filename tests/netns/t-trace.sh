@@ -35,9 +35,9 @@ tcp_fails "peer -> host:80 fails (the NACL drops the reply)" "$PEER_NS" "$H4" 80
 wait_for 5 proc_gone "$TRACE_PID"
 say "$(cat "$T1")"
 check "the SYN: passed NACL inbound #100 then the SG rule as a new tracked flow" \
-	grep -q "q0 in  tcp $P4:[0-9]* -> $H4:80 \[S\] ACCEPT: nacl inbound #100 allow, then sg sg-0123456789abcdef0 inbound rule 1 (new tracked flow)" "$T1"
+	grep -q "q0 in  tcp $P4:[0-9]* -> $H4:80 \[S\] ACCEPT: nacl-in:100 allow, then sg-in:sg-0123456789abcdef0#1 (new tracked flow)" "$T1"
 check "the SYN-ACK: passed the SG as a tracked reply, then dropped by NACL outbound *" \
-	grep -q "q0 out tcp $H4:80 -> $P4:[0-9]* \[S.\] DROP: sg tracked reply, then nacl outbound \* deny" "$T1"
+	grep -q "q0 out tcp $H4:80 -> $P4:[0-9]* \[S.\] DROP: sg:flow (tracked reply), then nacl-out:\* deny" "$T1"
 check "--count 2 ended the listener after two lines" test "$(grep -vc '^#' "$T1")" = 2
 
 T2="$TMPD/trace2"
@@ -45,7 +45,7 @@ trace_run "$T2" --drops --count 1
 ping_ok "ping passes (NACL and SG allow ICMP both ways)" "$PEER_NS" "$H4"
 tcp_fails "peer -> host:80 fails again" "$PEER_NS" "$H4" 80
 wait_for 5 proc_gone "$TRACE_PID"
-check "--drops shows only drops" grep -q "DROP: sg tracked reply, then nacl outbound \* deny" "$T2"
+check "--drops shows only drops" grep -q "DROP: sg:flow (tracked reply), then nacl-out:\* deny" "$T2"
 check_not "and no accepted ping" grep -q "icmp.*ACCEPT" "$T2"
 
 T3="$TMPD/trace3"
@@ -53,9 +53,9 @@ trace_run "$T3" --proto icmp --count 2
 ping_ok "ping passes" "$PEER_NS" "$H4"
 wait_for 5 proc_gone "$TRACE_PID"
 check "the echo request: NACL #110, then SG rule 2" \
-	grep -q "in  icmp $P4 -> $H4 type 8 code 0 id [0-9]* ACCEPT: nacl inbound #110 allow, then sg sg-0123456789abcdef0 inbound rule 2 (new tracked flow)" "$T3"
+	grep -q "in  icmp $P4 -> $H4 type 8 code 0 id [0-9]* ACCEPT: nacl-in:110 allow, then sg-in:sg-0123456789abcdef0#2 (new tracked flow)" "$T3"
 check "the echo reply: SG tracked reply, then NACL outbound #100" \
-	grep -q "out icmp $H4 -> $P4 type 0 code 0 id [0-9]* ACCEPT: sg tracked reply, then nacl outbound #100 allow" "$T3"
+	grep -q "out icmp $H4 -> $P4 type 0 code 0 id [0-9]* ACCEPT: sg:flow (tracked reply), then nacl-out:100 allow" "$T3"
 
 check_not "a bad filter is refused" in_host "$VPCFW" trace --ctl "$CTL" --port 99999 --count 1
 check "the engine dropped the listeners that left" wait_for 2 listeners 0
