@@ -919,7 +919,7 @@ struct loaded {
 static void load(struct loaded *l, const char *const *nacl, size_t n_nacl,
 		 const char *const *sg, size_t n_sg)
 {
-	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL, false };
+	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL, false, false };
 	struct diag *d = diag_new();
 
 	ck_assert_ptr_nonnull(d);
@@ -1118,7 +1118,7 @@ START_TEST(test_check_agrees_with_run)
 	char *path = agree_file(c->text);
 	const char *const files[] = { path, path };
 	struct diag *d = diag_new();
-	struct policy *pol = policy_check(files, 2, NULL, d);	/* twice: counts once, as in run */
+	struct policy *pol = policy_check(files, 2, NULL, false, d);	/* twice: counts once, as in run */
 	bool run = run_accepts(path, true, false) || run_accepts(path, false, true) ||
 		   run_accepts(path, true, true);
 

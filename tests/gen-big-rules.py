@@ -10,7 +10,9 @@ a few broad rules that cover many others (so the redundancy lint has work to
 do), IPv4 and IPv6, TCP/UDP port ranges and ICMP. Deterministic (seeded), so
 two runs time the same input. Then:
 
-    time build/src/vpcfw check sg.json >/dev/null
+    time build/src/vpcfw check --no-quotas sg.json >/dev/null
+
+(--no-quotas: files this large exceed AWS's quotas on purpose.)
 """
 import json
 import random

@@ -136,7 +136,7 @@ static int req_add_guard(struct req *r, bool force)
 
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
-       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD };
+       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS };
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -174,6 +174,9 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 		return 0;
 	case OPT_OFFLOAD:
 		c->offload = true;
+		return 0;
+	case OPT_NO_QUOTAS:
+		c->no_quotas = true;
 		return 0;
 	case OPT_FLOW_LOG_INTERVAL:
 		if (parse_size(arg, 1, FLOWLOG_INTERVAL_MAX, &v) < 0)
@@ -217,6 +220,7 @@ static int cmd_run(int argc, char **argv)
 		{ "flow-log-interval", required_argument, NULL, OPT_FLOW_LOG_INTERVAL },
 		{ "flow-log-format", required_argument, NULL, OPT_FLOW_LOG_FORMAT },
 		{ "offload", no_argument, NULL, OPT_OFFLOAD },
+		{ "no-quotas", no_argument, NULL, OPT_NO_QUOTAS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -256,10 +260,11 @@ static int cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "werror", no_argument, NULL, 'W' },
+		{ "no-quotas", no_argument, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct aws_map map = { NULL, 0 };
-	bool werror = false;
+	bool werror = false, no_quotas = false;
 	struct policy *pol;
 	struct diag *d;
 	int opt, ret;
@@ -267,6 +272,8 @@ static int cmd_check(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'W') {
 			werror = true;
+		} else if (opt == 'Q') {
+			no_quotas = true;
 		} else if (opt != OPT_MAP || aws_map_add(&map, optarg) < 0) {
 			aws_map_free(&map);
 			return usage_error("check", "%s", "bad option or --map");
@@ -280,7 +287,8 @@ static int cmd_check(int argc, char **argv)
 	if (!d)
 		return EXIT_SYSTEM;
 	/* What run would load and compile; lint only that: warnings about half a file mislead. */
-	pol = policy_check((const char *const *)argv + optind, (size_t)(argc - optind), &map, d);
+	pol = policy_check((const char *const *)argv + optind, (size_t)(argc - optind), &map,
+			   no_quotas, d);
 	if (pol)
 		rules_lint(policy_ruleset(pol), d);
 	diag_print(d, stderr);
@@ -682,10 +690,10 @@ static int cmd_version(int argc, char **argv)
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
-	  "           [--max-flows N] [--log-drops] [--force] [--offload] [-v]\n"
+	  "           [--max-flows N] [--log-drops] [--force] [--offload] [--no-quotas] [-v]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
-	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },
+	{ "check", cmd_check, "[--werror] [--no-quotas] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },
 	{ "apply", cmd_apply, "[FILE]... [--nacl FILE]... [--sg FILE]... --confirm SECONDS\n"

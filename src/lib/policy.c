@@ -13,6 +13,7 @@
 
 #include "load.h"
 #include "policy.h"
+#include "quota.h"
 
 
 struct policy {
@@ -213,13 +214,16 @@ static bool seen_before(const struct policy_src *src, bool in_sg, size_t at,
 
 /* nacl_file: the first --nacl file (NULL: no NACL layer), named when it holds none. */
 static struct policy *policy_compile_checked(struct ruleset *rs, const char *nacl_file,
-					     bool sg_layer, struct diag *d)
+					     bool sg_layer, bool no_quotas, struct diag *d)
 {
 	struct policy *pol;
 
 	/* Only worth saying when the files themselves were clean. */
 	if (diag_errors(d) == 0 && nacl_file && !rs->has_nacl)
 		diag_error(d, nacl_file, "no network ACL found in the --nacl files");
+	/* What AWS would refuse to hold is refused here too (quota.c). */
+	if (diag_errors(d) == 0 && !no_quotas)
+		quota_check(rs, d);
 	if (diag_errors(d) > 0) {
 		ruleset_free(rs);
 		errno = EINVAL;
@@ -262,11 +266,11 @@ struct policy *policy_load(const struct policy_src *src, struct diag *d)
 			load_one(rs, src->sg_files[i], take_of(src, src->sg_files[i]),
 				 src->map, src->regular_only, d);
 	return policy_compile_checked(rs, src->n_nacl ? src->nacl_files[0] : NULL,
-				      src->n_sg > 0, d);
+				      src->n_sg > 0, src->no_quotas, d);
 }
 
 struct policy *policy_check(const char *const *files, size_t n,
-			    const struct aws_map *map, struct diag *d)
+			    const struct aws_map *map, bool no_quotas, struct diag *d)
 {
 	const char *nacl_file = NULL;
 	bool sg_layer = false;
@@ -289,7 +293,7 @@ struct policy *policy_check(const char *const *files, size_t n,
 			nacl_file = files[i];
 		sg_layer |= (take & RULES_TAKE_SG) != 0;
 	}
-	return policy_compile_checked(rs, nacl_file, sg_layer, d);
+	return policy_compile_checked(rs, nacl_file, sg_layer, no_quotas, d);
 }
 
 /* ---- the judge ---------------------------------------------------------- */

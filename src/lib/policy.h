@@ -30,6 +30,7 @@ struct policy_src {
 	const struct aws_map *map;
 	/* The engine's loads: regular files only, never waiting (file_read_regular). */
 	bool regular_only;
+	bool no_quotas;		/* --no-quotas: AWS's quotas not checked (quota.h) */
 };
 
 /*
@@ -45,10 +46,11 @@ struct policy *policy_load(const struct policy_src *src, struct diag *d);
  * flags for all it holds (a native file's sections, a JSON file's kind; a
  * file holding neither is refused as --nacl and --sg refuse it), so that
  * check accepts exactly what run accepts. A file named twice counts once.
+ * Both hold the rules to AWS's quotas unless no_quotas.
  * NULL with the problems in d.
  */
 struct policy *policy_check(const char *const *files, size_t n,
-			    const struct aws_map *map, struct diag *d);
+			    const struct aws_map *map, bool no_quotas, struct diag *d);
 
 /*
  * Compile an already loaded ruleset (takes ownership of rs, also on failure).
