@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "flowlog.h"
+#include "exempt.h"
 
 struct daemon_cfg {
 	uint16_t queue_first, queue_last;
@@ -34,6 +35,7 @@ struct daemon_cfg {
 	uint32_t flow_log_interval;	/* --flow-log-interval SECONDS (0: 60) */
 	bool flow_log_extended;		/* --flow-log-format extended */
 	bool offload;			/* --offload: established tracked TCP bypasses the queue */
+	struct policy_opts scope;	/* --subnet, --vpc, --judge-aws-services */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

@@ -42,6 +42,7 @@ struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 		.map = &d->cfg->map,
 		/* Never wait on a FIFO or a device: the control thread reads them. */
 		.regular_only = true,
+		.opts = &d->cfg->scope,
 	};
 
 	return policy_load(&src, dg);
