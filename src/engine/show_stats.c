@@ -72,17 +72,16 @@ static void text_subnets(const struct policy *pol, FILE *out)
 		o->judge_aws_services ? "judged (--judge-aws-services)" : "exempt");
 }
 
+/* Counter-friendly ("LINE: field N, field N"), as tests/netns/lib.sh counter reads it. */
 static void text_exempt(const struct judge_counters *s, FILE *out)
 {
-	uint64_t n = 0;
 	int k;
 
+	fprintf(out, "exempt (AWS never filters it):");
 	for (k = 1; k < EXEMPT_MAX; k++)
-		n += s->exempt[k];
-	fprintf(out, "exempt (AWS never filters it): %llu:", U(n));
-	for (k = 1; k < EXEMPT_MAX; k++)
-		fprintf(out, " %s %llu", exempt_kind_name((enum exempt_kind)k), U(s->exempt[k]));
-	fprintf(out, "; same subnet, NACL not consulted: %llu\n", U(s->same_subnet));
+		fprintf(out, "%s %s %llu", k > 1 ? "," : "",
+			exempt_kind_name((enum exempt_kind)k), U(s->exempt[k]));
+	fprintf(out, "\nnacl not consulted: same-subnet %llu\n", U(s->same_subnet));
 }
 
 static void text_queue(const struct show_queue *q, FILE *out)
