@@ -951,7 +951,7 @@ START_TEST(test_rule_text)
 		/* Two established flows fill the table of 2. */
 		{ TCP("198.51.100.9", 40000, "10.0.1.10", 22, TCPF_SYN), DIR_IN,
 		  "nacl-in:100,sg-in:full" },
-		{ ICMP("fe80::1", "ff02::1", 134), DIR_IN, "infra" },
+		{ ICMP("fe80::1", "ff02::1", 134), DIR_IN, "exempt:nd" },
 	};
 	struct policy *pol = policy_of(nacl, sg);
 	struct flow_table *ft = tu_table_of(2, HASH_KEY);

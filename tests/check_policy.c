@@ -743,6 +743,174 @@ START_TEST(test_infrastructure)
 }
 END_TEST
 
+/*
+ * What AWS never filters (exempt.c), under a deny-all NACL and an SG with
+ * no rules: each kind passes, unjudged, with its kind in the verdict; with
+ * --judge-aws-services only DHCP and neighbour discovery still do.
+ */
+static const struct {
+	const char *what;
+	enum dir d;
+	struct pspec pkt;
+	enum exempt_kind kind;
+} exempt_cases[] = {
+	{ "metadata", DIR_OUT, TCP("10.0.1.10", 40000, "169.254.169.254", 80, SYN), EXEMPT_LINK_LOCAL },
+	{ "metadata reply", DIR_IN, TCP("169.254.169.254", 80, "10.0.1.10", 40000, SA), EXEMPT_LINK_LOCAL },
+	{ "Amazon DNS", DIR_OUT, UDP("10.0.1.10", 5353, "169.254.169.253", 53), EXEMPT_LINK_LOCAL },
+	{ "time", DIR_OUT, UDP("10.0.1.10", 123, "169.254.169.123", 123), EXEMPT_LINK_LOCAL },
+	{ "ECS agent", DIR_OUT, TCP("10.0.1.10", 40001, "169.254.170.2", 80, SYN), EXEMPT_LINK_LOCAL },
+	{ "link-local ping in", DIR_IN, ICMP("169.254.1.1", "10.0.1.10", 8, 0), EXEMPT_LINK_LOCAL },
+	{ "subnet base", DIR_OUT, ICMP("10.0.1.10", "10.0.1.0", 8, 0), EXEMPT_RESERVED },
+	{ "subnet router", DIR_IN, ICMP("10.0.1.1", "10.0.1.10", 8, 0), EXEMPT_RESERVED },
+	{ "subnet +2", DIR_OUT, UDP("10.0.1.10", 5353, "10.0.1.2", 53), EXEMPT_RESERVED },
+	{ "subnet +3", DIR_OUT, TCP("10.0.1.10", 40002, "10.0.1.3", 22, SYN), EXEMPT_RESERVED },
+	{ "VPC resolver", DIR_OUT, UDP("10.0.1.10", 5353, "10.0.0.2", 53), EXEMPT_RESERVED },
+	{ "VPC resolver reply", DIR_IN, UDP("10.0.0.2", 53, "10.0.1.10", 5353), EXEMPT_RESERVED },
+	{ "IPv6 metadata", DIR_OUT, TCP("2001:db8::10", 40000, "fd00:ec2::254", 80, SYN), EXEMPT_AWS_IPV6 },
+	{ "IPv6 DNS", DIR_OUT, UDP("2001:db8::10", 5353, "fd00:ec2::253", 53), EXEMPT_AWS_IPV6 },
+	{ "IPv6 time", DIR_IN, UDP("fd00:ec2::123", 123, "2001:db8::10", 123), EXEMPT_AWS_IPV6 },
+	{ "DHCP", DIR_OUT, UDP("0.0.0.0", 68, "255.255.255.255", 67), EXEMPT_DHCP },
+	{ "DHCPv6", DIR_IN, UDP("fe80::1", 547, "fe80::5", 546), EXEMPT_DHCP },
+	{ "ND", DIR_IN, ICMP("fe80::1", "ff02::1", 134, 0), EXEMPT_ND },
+	/* Near misses: judged. */
+	{ "subnet +4", DIR_OUT, UDP("10.0.1.10", 5353, "10.0.1.4", 53), EXEMPT_NONE },
+	{ "VPC +3 (not a --subnet)", DIR_OUT, UDP("10.0.1.10", 5353, "10.0.0.3", 53), EXEMPT_NONE },
+	{ "169.255.0.1", DIR_OUT, UDP("10.0.1.10", 5353, "169.255.0.1", 53), EXEMPT_NONE },
+	{ "fd00:ec2::252", DIR_OUT, UDP("2001:db8::10", 5353, "fd00:ec2::252", 53), EXEMPT_NONE },
+	{ "IPv6 fe80:: ping", DIR_IN, ICMP("fe80::1", "fe80::5", 128, 0), EXEMPT_NONE },
+};
+
+static struct policy *exempt_policy(bool judge)
+{
+	static const struct nspec nacl[] = { NEND };
+	static const struct sspec sg[] = { SEND };
+	struct policy *pol = tu_policy_of(nacl, sg);
+	struct policy_opts o = { .judge_aws_services = judge };
+
+	ck_assert_int_eq(policy_opts_add_subnet(&o, "10.0.1.0/24"), 0);
+	ck_assert_int_eq(policy_opts_set_vpc(&o, "10.0.0.0/16"), 0);
+	policy_set_opts(pol, &o);
+	return pol;
+}
+
+START_TEST(test_exempt_kinds)
+{
+	struct policy *pol = exempt_policy(_i >= (int)ARRAY_SIZE(exempt_cases));
+	struct flow_table *ft = tu_table_of(64, HASH_KEY);
+	size_t i = (size_t)_i % ARRAY_SIZE(exempt_cases);
+	bool judge = _i >= (int)ARRAY_SIZE(exempt_cases);
+	enum exempt_kind want = exempt_cases[i].kind;
+	struct verdict v;
+	struct pkt p;
+
+	/* --judge-aws-services: only what a host needs on any link stays exempt. */
+	if (judge && want != EXEMPT_DHCP && want != EXEMPT_ND)
+		want = EXEMPT_NONE;
+	build_pkt(&exempt_cases[i].pkt, &p);
+	policy_judge(pol, ft, &p, exempt_cases[i].d, now++, &v);
+	ck_assert_msg(v.exempt == want, "%s%s: exempt %s, want %s", exempt_cases[i].what,
+		      judge ? " (judged)" : "", exempt_kind_name(v.exempt),
+		      exempt_kind_name(want));
+	if (want != EXEMPT_NONE) {
+		ck_assert(v.accept && v.layer == VL_INFRA && !v.nacl && v.sg_outcome == SGO_NONE);
+	} else {
+		/*
+		 * The deny-all NACL or the rule-less SG drops it, whichever
+		 * comes first (the subnet's router is inside the subnet: no NACL).
+		 */
+		ck_assert(!v.accept);
+		ck_assert_int_eq(v.layer, exempt_cases[i].d == DIR_IN && !v.same_subnet ?
+				 VL_NACL : VL_SG);
+	}
+	ck_assert_uint_eq(flows(ft), 0);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+/*
+ * --subnet: the NACL guards the subnet's edge only. A neighbour inside it
+ * passes a NACL that drops an outside peer on the same port; the SG judges
+ * both; without --subnet the NACL judges the neighbour too.
+ */
+START_TEST(test_same_subnet)
+{
+	static const struct nspec nacl[] = {
+		NIN(100, 'd', 6, 22, 22, "0.0.0.0/0"),
+		NIN(110, 'a', -1, 0, 0, "0.0.0.0/0"),
+		NOUT(100, 'a', -1, 0, 0, "0.0.0.0/0"),
+		NEND
+	};
+	static const struct sspec sg[] = { SIN(6, 22, 22, "10.0.1.0/24"), SEND };
+	static const struct step inside[] = {
+		{ "neighbour's SYN: NACL not consulted, SG allows", DIR_IN,
+		  TCP("10.0.1.20", 40000, "10.0.1.10", 22, SYN),
+		  true, VL_SG, SGO_NEW_TRACKED, 0, 0, 0 },
+		{ "its reply: tracked, NACL not consulted", DIR_OUT,
+		  TCP("10.0.1.10", 22, "10.0.1.20", 40000, SA),
+		  true, VL_SG, SGO_FLOW_REPLY, 0, NONE, 0 },
+		{ "outside peer: the NACL drops it", DIR_IN,
+		  TCP("10.0.2.20", 40000, "10.0.1.10", 22, SYN),
+		  false, VL_NACL, SGO_NONE, 100, NONE, 0 },
+		{ "neighbour on a port the SG does not allow: SG drops", DIR_IN,
+		  TCP("10.0.1.20", 40001, "10.0.1.10", 23, SYN),
+		  false, VL_SG, SGO_NO_RULE, 0, NONE, 0 },
+		{ "outside peer the NACL allows: SG still drops", DIR_IN,
+		  TCP("10.0.2.20", 40001, "10.0.1.10", 23, SYN),
+		  false, VL_SG, SGO_NO_RULE, 110, NONE, 0 },
+	};
+	static const struct step alone[] = {
+		{ "no --subnet: the NACL drops the neighbour", DIR_IN,
+		  TCP("10.0.1.20", 40002, "10.0.1.10", 22, SYN),
+		  false, VL_NACL, SGO_NONE, 100, NONE, 0 },
+	};
+	struct policy *pol = tu_policy_of(nacl, sg);
+	struct flow_table *ft = tu_table_of(64, HASH_KEY);
+	struct policy_opts o = { 0 };
+	struct verdict v;
+	struct pkt p;
+
+	ck_assert_int_eq(policy_opts_add_subnet(&o, "10.0.1.0/24"), 0);
+	policy_set_opts(pol, &o);
+	RUN(pol, ft, inside);
+	build_pkt(&inside[0].pkt, &p);
+	policy_judge(pol, ft, &p, DIR_IN, now++, &v);
+	ck_assert(v.same_subnet);
+	build_pkt(&inside[2].pkt, &p);
+	policy_judge(pol, ft, &p, DIR_IN, now++, &v);
+	ck_assert(!v.same_subnet);
+	memset(&o, 0, sizeof(o));
+	policy_set_opts(pol, &o);
+	RUN(pol, ft, alone);
+	flow_table_free(ft);
+	policy_free(pol);
+}
+END_TEST
+
+START_TEST(test_opts_parse)
+{
+	struct policy_opts o = { 0 };
+	int i;
+
+	ck_assert_int_eq(policy_opts_add_subnet(&o, "10.0.1.7/24"), 0);
+	ck_assert_uint_eq(o.subnets[0].addr[3], 0);	/* host bits cleared, as AWS */
+	ck_assert_int_eq(policy_opts_add_subnet(&o, "2001:db8:1::/64"), 0);
+	ck_assert_int_eq(policy_opts_add_subnet(&o, "10.0.1.7"), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	for (i = 2; i < POLICY_SUBNETS_MAX; i++)
+		ck_assert_int_eq(policy_opts_add_subnet(&o, "10.9.0.0/16"), 0);
+	ck_assert_int_eq(policy_opts_add_subnet(&o, "10.9.0.0/16"), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_int_eq(policy_opts_set_vpc(&o, "2001:db8::/56"), -1);
+	ck_assert_int_eq(policy_opts_set_vpc(&o, "10.0.0.0/29"), -1);
+	ck_assert(!o.have_vpc);
+	ck_assert_int_eq(policy_opts_set_vpc(&o, "10.0.0.0/16"), 0);
+	ck_assert(o.have_vpc);
+	for (i = 0; i < EXEMPT_MAX; i++)
+		ck_assert_str_ne(exempt_kind_name((enum exempt_kind)i), "?");
+}
+END_TEST
+
 /* Packets a rule allows but the table cannot track pass alone (3.7: errors need a rule). */
 START_TEST(test_untrackable)
 {
@@ -919,7 +1087,7 @@ struct loaded {
 static void load(struct loaded *l, const char *const *nacl, size_t n_nacl,
 		 const char *const *sg, size_t n_sg)
 {
-	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL, false, false };
+	struct policy_src src = { nacl, n_nacl, sg, n_sg, NULL, false, false, NULL };
 	struct diag *d = diag_new();
 
 	ck_assert_ptr_nonnull(d);
@@ -1148,6 +1316,9 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_rule_removal_untracked);
 	tcase_add_test(tc, test_untracked_listed);
 	tcase_add_test(tc, test_infrastructure);
+	tcase_add_loop_test(tc, test_exempt_kinds, 0, 2 * (int)ARRAY_SIZE(exempt_cases));
+	tcase_add_test(tc, test_same_subnet);
+	tcase_add_test(tc, test_opts_parse);
 	tcase_add_test(tc, test_untrackable);
 	tcase_add_test(tc, test_tcp_blind_rst);
 	tcase_add_test(tc, test_table_full);

@@ -90,10 +90,36 @@ START_TEST(test_names)
 			 "sg-out:full (flow table full (conntrack_allowance_exceeded))");
 	memset(&rd, 0, sizeof(rd));
 	rd.layer = VL_INFRA;
-	ck_assert_str_eq(name(&rd, 0), "infra");
+	rd.exempt = EXEMPT_ND;
+	ck_assert_str_eq(name(&rd, 0), "exempt:nd");
 	ck_assert_str_eq(name(&rd, RULENAME_PROSE),
-			 "infra (neighbour discovery or DHCP: a VPC never filters it)");
+			 "exempt:nd (neighbour discovery: AWS never filters it)");
+	rd.exempt = EXEMPT_LINK_LOCAL;
+	ck_assert_str_eq(name(&rd, 0), "exempt:link-local");
+	ck_assert_str_eq(name(&rd, RULENAME_PROSE),
+			 "exempt:link-local (link-local address 169.254.0.0/16: AWS never filters it)");
+	rd.exempt = EXEMPT_RESERVED;
+	ck_assert_str_eq(name(&rd, 0), "exempt:reserved");
+	rd.exempt = EXEMPT_AWS_IPV6;
+	ck_assert_str_eq(name(&rd, 0), "exempt:aws-ipv6");
+	rd.exempt = EXEMPT_DHCP;
+	ck_assert_str_eq(name(&rd, 0), "exempt:dhcp");
+	/* Same subnet: the NACL is named as not consulted, in its place in the chain. */
+	memset(&rd, 0, sizeof(rd));
+	rd.layer = VL_SG;
+	rd.dir = DIR_IN;
+	rd.same_subnet = true;
+	rd.sg_outcome = SGO_NO_RULE;
+	rd.sg_rule = -1;
+	ck_assert_str_eq(name(&rd, 0), "nacl-in:subnet,sg-in:none");
+	ck_assert_str_eq(name(&rd, RULENAME_PROSE), "nacl-in:subnet (same subnet: NACL not "
+			 "consulted), then sg-in:none (no rule allows it)");
+	ck_assert_str_eq(name(&rd, RULENAME_DECIDER), "sg-in:none");
+	rd.dir = DIR_OUT;
+	rd.sg_outcome = SGO_FLOW_REPLY;
+	ck_assert_str_eq(name(&rd, 0), "sg:flow,nacl-out:subnet");
 	/* No layer took part. */
+	memset(&rd, 0, sizeof(rd));
 	rd.layer = VL_NONE;
 	ck_assert_str_eq(name(&rd, RULENAME_PROSE), "");
 	ruleset_free(rs);

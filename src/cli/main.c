@@ -136,7 +136,7 @@ static int req_add_guard(struct req *r, bool force)
 
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
-       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS };
+       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS };
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -198,6 +198,18 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 			return usage_error("run", "bad --max-flows '%s' (1 to 67108864)", arg);
 		c->max_flows = v;
 		return 0;
+	case OPT_SUBNET:
+		if (policy_opts_add_subnet(&c->scope, arg) < 0)
+			return usage_error("run", "bad --subnet '%s' (a CIDR, at most %d)",
+					   arg, POLICY_SUBNETS_MAX);
+		return 0;
+	case OPT_VPC:
+		if (policy_opts_set_vpc(&c->scope, arg) < 0)
+			return usage_error("run", "bad --vpc '%s' (an IPv4 CIDR, /28 or wider)", arg);
+		return 0;
+	case OPT_JUDGE_AWS:
+		c->scope.judge_aws_services = true;
+		return 0;
 	}
 	return usage_error("run", "%s", "unknown option");
 }
@@ -221,6 +233,9 @@ static int cmd_run(int argc, char **argv)
 		{ "flow-log-format", required_argument, NULL, OPT_FLOW_LOG_FORMAT },
 		{ "offload", no_argument, NULL, OPT_OFFLOAD },
 		{ "no-quotas", no_argument, NULL, OPT_NO_QUOTAS },
+		{ "subnet", required_argument, NULL, OPT_SUBNET },
+		{ "vpc", required_argument, NULL, OPT_VPC },
+		{ "judge-aws-services", no_argument, NULL, OPT_JUDGE_AWS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -691,6 +706,7 @@ static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
 	  "           [--max-flows N] [--log-drops] [--force] [--offload] [--no-quotas] [-v]\n"
+	  "           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "check", cmd_check, "[--werror] [--no-quotas] [--map ID=CIDR[,CIDR...]]... FILE..." },

@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "flowlog.h"
+#include "exempt.h"
 
 struct daemon_cfg {
 	uint16_t queue_first, queue_last;
@@ -35,6 +36,7 @@ struct daemon_cfg {
 	bool flow_log_extended;		/* --flow-log-format extended */
 	bool offload;			/* --offload: established tracked TCP bypasses the queue */
 	bool no_quotas;			/* --no-quotas: AWS's quotas not checked (run, reload, apply) */
+	struct policy_opts scope;	/* --subnet, --vpc, --judge-aws-services */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

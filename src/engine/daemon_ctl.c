@@ -43,6 +43,7 @@ struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 		/* Never wait on a FIFO or a device: the control thread reads them. */
 		.regular_only = true,
 		.no_quotas = d->cfg->no_quotas,
+		.opts = &d->cfg->scope,
 	};
 
 	return policy_load(&src, dg);

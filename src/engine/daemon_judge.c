@@ -74,7 +74,9 @@ static void account(struct qthread *t, const struct verdict *v)
 		break;
 	}
 	if (v->layer == VL_INFRA)
-		count(&t->c.infra);
+		count(&t->c.exempt[v->exempt]);
+	if (v->same_subnet)
+		count(&t->c.same_subnet);
 	if (v->accept)
 		return;
 	if (v->layer == VL_NACL)
@@ -116,6 +118,8 @@ static void describe(struct qthread *t, const struct queue_pkt *qp,
 		r->flow_state = (uint8_t)v->flow_state;
 		r->nacl_number = v->nacl ? v->nacl->number : 0;
 		r->nacl_allow = v->nacl && v->nacl->allow;
+		r->exempt = (uint8_t)v->exempt;
+		r->same_subnet = v->same_subnet;
 		r->sg_rule = v->sg ? (int32_t)(v->sg - rs->sg) : -1;
 		r->serial = policy_serial(t->pol);
 	}
@@ -157,6 +161,9 @@ static void flow_log(struct qthread *t, const struct pkt *p, enum dir dir,
 	char rule[96];
 	const char *text = NULL;
 
+	/* Flow logs do not record what AWS never filters. */
+	if (v->layer == VL_INFRA)
+		return;
 	if (t->d->cfg->flow_log_extended)
 		text = flowlog_rule_text(t->pol, v, dir, rule, sizeof(rule));
 	flowlog_packet(t->d->flowlog, p, dir, v->accept, text, t->wall_s);

@@ -41,6 +41,8 @@
  * NODATA and SKIPDATA records have `-` in both extra fields.
  *
  * Not logged: IPv6 neighbour discovery and DHCP (pkt_is_infrastructure()),
+ * and what the judge exempts (the AWS service and reserved addresses: a
+ * verdict of VL_INFRA, skipped by the engine before it calls in here),
  * which a VPC neither filters nor logs.
  *
  * Threads: flowlog_packet() may be called from any number of threads at
@@ -151,7 +153,8 @@ void flowlog_stats(struct flowlog *fl, struct flowlog_stats *st);
  *   "nacl-in:*"                    (rejected by the NACL's catch-all deny)
  *   "nacl-in:100,sg-in:none"       (rejected: no SG rule allows it)
  *   "sg-out:full"                  (rejected: the flow table is full)
- *   "infra"                        (neighbour discovery or DHCP, never logged)
+ *   "nacl-in:subnet,sg-in:sg-0abc#2" (same --subnet: the NACL not consulted)
+ *   "exempt:link-local"            (AWS never filters it, never logged)
  * Returns buf.
  */
 const char *flowlog_rule_text(const struct policy *pol, const struct verdict *v,

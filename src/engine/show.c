@@ -21,7 +21,9 @@ void show_judge_sum(const struct show_engine *e, struct judge_counters *s)
 		for (k = 0; k < PKT_STATUS_MAX; k++)
 			s->malformed[k] += c->malformed[k];
 		s->internal_errors += c->internal_errors;
-		s->infra += c->infra;
+		for (k = 0; k < EXEMPT_MAX; k++)
+			s->exempt[k] += c->exempt[k];
+		s->same_subnet += c->same_subnet;
 		s->nacl_drops += c->nacl_drops;
 		s->sg_drops += c->sg_drops;
 		s->table_full += c->table_full;

@@ -20,7 +20,8 @@
 struct judge_counters {
 	uint64_t malformed[PKT_STATUS_MAX];
 	uint64_t internal_errors;	/* no direction for the hook: failure policy applied */
-	uint64_t infra;
+	uint64_t exempt[EXEMPT_MAX];	/* by kind; [EXEMPT_NONE] stays 0 */
+	uint64_t same_subnet;		/* NACL not consulted: both ends in one --subnet */
 	uint64_t nacl_drops;
 	uint64_t sg_drops;
 	uint64_t table_full;

@@ -61,6 +61,13 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	fprintf(out, "vpcfw_drops_total{layer=\"nacl\"} %llu\n", U(s.nacl_drops));
 	fprintf(out, "vpcfw_drops_total{layer=\"sg\"} %llu\n", U(s.sg_drops));
 	fprintf(out, "vpcfw_drops_total{layer=\"table_full\"} %llu\n", U(s.table_full));
+	prom(out, "exempt_total", "Packets AWS never filters, passed unjudged, by kind.", "counter");
+	for (k = 1; k < EXEMPT_MAX; k++)
+		fprintf(out, "vpcfw_exempt_total{kind=\"%s\"} %llu\n",
+			exempt_kind_name((enum exempt_kind)k), U(s.exempt[k]));
+	prom(out, "nacl_same_subnet_total", "Packets inside one --subnet: the NACL was not consulted.",
+	     "counter");
+	fprintf(out, "vpcfw_nacl_same_subnet_total %llu\n", U(s.same_subnet));
 	prom(out, "malformed_total", "Malformed packets dropped, by kind.", "counter");
 	for (k = 1; k < PKT_STATUS_MAX; k++)
 		fprintf(out, "vpcfw_malformed_total{kind=\"%s\"} %llu\n",

@@ -55,6 +55,35 @@ static void text_policy(const struct policy *pol, FILE *out)
 			sg_count(s, DIR_IN), sg_count(s, DIR_OUT));
 }
 
+/* The subnets the NACL does not guard, and what AWS never filters (exempt.h). */
+static void text_subnets(const struct policy *pol, FILE *out)
+{
+	const struct policy_opts *o = policy_opts(pol);
+	char c[CIDR_STRLEN];
+	size_t i;
+
+	fprintf(out, "subnets:");
+	for (i = 0; i < o->n_subnets; i++)
+		fprintf(out, " %s", cidr_format(&o->subnets[i], c, sizeof(c)));
+	fprintf(out, "%s", o->n_subnets ? "" : " none (the NACL checks every peer)");
+	if (o->have_vpc)
+		fprintf(out, "; vpc %s", cidr_format(&o->vpc, c, sizeof(c)));
+	fprintf(out, "; AWS service and reserved addresses: %s\n",
+		o->judge_aws_services ? "judged (--judge-aws-services)" : "exempt");
+}
+
+/* Counter-friendly ("LINE: field N, field N"), as tests/netns/lib.sh counter reads it. */
+static void text_exempt(const struct judge_counters *s, FILE *out)
+{
+	int k;
+
+	fprintf(out, "exempt (AWS never filters it):");
+	for (k = 1; k < EXEMPT_MAX; k++)
+		fprintf(out, "%s %s %llu", k > 1 ? "," : "",
+			exempt_kind_name((enum exempt_kind)k), U(s->exempt[k]));
+	fprintf(out, "\nnacl not consulted: same-subnet %llu\n", U(s->same_subnet));
+}
+
 static void text_queue(const struct show_queue *q, FILE *out)
 {
 	fprintf(out, "queue %u: received %llu, accepted %llu, dropped %llu, malformed %llu, "
@@ -87,6 +116,7 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 	fprintf(out, "rules: generation %llu, reloads ok %llu, failed %llu\n",
 		U(e->generation), U(e->reloads_ok), U(e->reloads_failed));
 	text_policy(pol, out);
+	text_subnets(pol, out);
 	fprintf(out, "flows: %llu tracked (cap %llu), inserted %llu, expired %llu, "
 		"evicted %llu, conntrack_allowance_exceeded %llu, untracked %llu\n",
 		U(e->fs.count), U(e->fs.cap), U(e->fs.inserts), U(e->fs.expired),
@@ -104,7 +134,7 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(s.nacl_drops), U(s.sg_drops), U(s.table_full));
 	fprintf(out, "sg: new tracked flows %llu, tracked packets %llu, untracked packets %llu\n",
 		U(s.new_flows), U(s.flow_hits), U(s.untracked));
-	fprintf(out, "always passed (neighbour discovery, DHCP): %llu\n", U(s.infra));
+	text_exempt(&s, out);
 	fprintf(out, "malformed:");
 	for (k = 1; k < PKT_STATUS_MAX; k++)
 		fprintf(out, " %s %llu", pkt_status_name((enum pkt_status)k), U(s.malformed[k]));
@@ -169,8 +199,38 @@ static uint64_t fail_sum(const struct show_engine *e, size_t off)
 	return n;
 }
 
-static void json_stats(const struct show_engine *e, FILE *out)
+static json_t *json_exempt(const struct judge_counters *s, json_int_t *total)
 {
+	json_t *o = json_object();
+	int k;
+
+	*total = 0;
+	for (k = 1; k < EXEMPT_MAX; k++) {
+		json_object_set_new(o, exempt_kind_name((enum exempt_kind)k),
+				    json_integer((json_int_t)s->exempt[k]));
+		*total += (json_int_t)s->exempt[k];
+	}
+	return o;
+}
+
+static json_t *json_subnets(const struct policy *pol)
+{
+	const struct policy_opts *o = policy_opts(pol);
+	json_t *a = json_array();
+	char c[CIDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < o->n_subnets; i++)
+		json_array_append_new(a, json_string(cidr_format(&o->subnets[i], c, sizeof(c))));
+	return json_pack("{s:o, s:o, s:b}", "subnets", a,
+			 "vpc", o->have_vpc ? json_string(cidr_format(&o->vpc, c, sizeof(c))) : json_null(),
+			 "judge_aws_services", o->judge_aws_services);
+}
+
+static void json_stats(const struct show_engine *e, const struct policy *pol, FILE *out)
+{
+	json_int_t exempt_total;
+	json_t *exempt;
 	struct judge_counters s;
 	struct queue_stats t;
 	json_t *qs = json_array(), *root;
@@ -180,6 +240,7 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		json_array_append_new(qs, json_queue(&e->q[i]));
 	totals(e, &t);
 	show_judge_sum(e, &s);
+	exempt = json_exempt(&s, &exempt_total);
 	root = json_pack("{s:i, s:I, s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I}",
 		"pid", e->pid, "uptime_s", (json_int_t)e->uptime_s,
@@ -202,7 +263,10 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		"unjudged", (json_int_t)s.internal_errors,
 		"sg", "new_flows", (json_int_t)s.new_flows, "flow_packets", (json_int_t)s.flow_hits,
 		"untracked_packets", (json_int_t)s.untracked,
-		"infra", (json_int_t)s.infra);
+		"infra", exempt_total);
+	json_object_set_new(root, "exempt", exempt);
+	json_object_set_new(root, "nacl_same_subnet", json_integer((json_int_t)s.same_subnet));
+	json_object_set_new(root, "scope", json_subnets(pol));
 	json_object_set_new(root, "trace_listeners", json_integer(e->tracers));
 	json_object_set_new(root, "kernel_unjudged", e->bypass_known ?
 			    json_integer((json_int_t)e->bypassed) : json_null());
@@ -228,7 +292,7 @@ void show_stats(const struct show_engine *e, const struct policy *pol,
 		text_stats(e, pol, out);
 		break;
 	case SHOW_JSON:
-		json_stats(e, out);
+		json_stats(e, pol, out);
 		break;
 	case SHOW_PROMETHEUS:
 		show_metrics_stats(e, out);

@@ -147,6 +147,14 @@ static void PRINTF_FMT(2, 3) emit(struct out *o, const char *fmt, ...)
 }
 
 /* Packets a VPC never filters stay out of the queue: no lock-out of ND or DHCP. */
+/*
+ * Only loopback, neighbour discovery and DHCP stay out of the queue: a host
+ * needs them on any link, whatever the engine is doing. The AWS service and
+ * reserved addresses (169.254.0.0/16, the subnet's first four, fd00:ec2::)
+ * are exempted by the engine's judge instead (exempt.c): there they are
+ * counted by kind, seen by `trace`, and `run --judge-aws-services` or a
+ * different --subnet takes effect with no new steering rules.
+ */
 static void emit_exemptions(struct out *o, bool ipv6, const char *chain, bool in)
 {
 	emit(o, "-A %s -%c lo -j RETURN\n", chain, in ? 'i' : 'o');

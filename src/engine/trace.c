@@ -92,6 +92,8 @@ static void rec_decision(const struct trace_rec *r, const struct policy *pol,
 	rd->nacl_allow = r->nacl_allow;
 	rd->sg_outcome = (enum sg_outcome)r->sg_outcome;
 	rd->sg_rule = r->sg_rule;
+	rd->exempt = (enum exempt_kind)r->exempt;
+	rd->same_subnet = r->same_subnet;
 	if (r->serial == policy_serial(pol))
 		rd->rs = policy_ruleset(pol);
 }

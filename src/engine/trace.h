@@ -36,6 +36,8 @@ struct trace_rec {
 	uint8_t status;			/* enum pkt_status, for TRACE_MALFORMED */
 	uint8_t hook;
 	uint8_t nacl_allow;
+	uint8_t exempt;			/* enum exempt_kind, with VL_INFRA */
+	uint8_t same_subnet;		/* the NACL was not consulted */
 	uint32_t nacl_number;		/* 0: NACL not consulted */
 	int32_t sg_rule;		/* index in the ruleset, -1: none */
 	uint64_t serial;		/* policy_serial() of the policy that judged it */

@@ -21,6 +21,7 @@ struct policy {
 	struct acl *acl;	/* NULL without the NACL layer */
 	struct sg *sg;		/* NULL without the SG layer */
 	uint64_t serial;	/* policy_serial() */
+	struct policy_opts opts;
 	/* Mutable through a const policy: the packet path counts into them. */
 	struct rule_hits *nacl_hits[DIR_MAX];	/* acl_rule() order */
 	struct rule_hits *sg_hits;		/* rs->sg order */
@@ -162,6 +163,16 @@ const struct sg *policy_sg(const struct policy *pol)
 	return pol->sg;
 }
 
+void policy_set_opts(struct policy *pol, const struct policy_opts *o)
+{
+	pol->opts = *o;
+}
+
+const struct policy_opts *policy_opts(const struct policy *pol)
+{
+	return &pol->opts;
+}
+
 uint64_t policy_serial(const struct policy *pol)
 {
 	return pol->serial;
@@ -243,6 +254,7 @@ static struct policy *policy_compile_checked(struct ruleset *rs, const char *nac
 
 struct policy *policy_load(const struct policy_src *src, struct diag *d)
 {
+	struct policy *pol;
 	struct ruleset *rs;
 	size_t i;
 
@@ -265,8 +277,11 @@ struct policy *policy_load(const struct policy_src *src, struct diag *d)
 		if (!seen_before(src, true, i, src->sg_files[i]))
 			load_one(rs, src->sg_files[i], take_of(src, src->sg_files[i]),
 				 src->map, src->regular_only, d);
-	return policy_compile_checked(rs, src->n_nacl ? src->nacl_files[0] : NULL,
-				      src->n_sg > 0, src->no_quotas, d);
+	pol = policy_compile_checked(rs, src->n_nacl ? src->nacl_files[0] : NULL,
+				     src->n_sg > 0, src->no_quotas, d);
+	if (pol && src->opts)
+		policy_set_opts(pol, src->opts);
+	return pol;
 }
 
 struct policy *policy_check(const char *const *files, size_t n,
@@ -423,14 +438,20 @@ void policy_judge(const struct policy *pol, struct flow_table *ft,
 		  const struct pkt *p, enum dir d, uint64_t now,
 		  struct verdict *v)
 {
+	bool inside;
+
 	memset(v, 0, sizeof(*v));
 	v->accept = true;
-	if (pkt_is_infrastructure(p)) {
+	v->exempt = exempt_classify(&pol->opts, p);
+	if (v->exempt != EXEMPT_NONE) {
 		v->layer = VL_INFRA;
 		return;
 	}
+	/* The NACL guards the subnet's edge: traffic inside one subnet never meets it. */
+	inside = pol->acl && exempt_same_subnet(&pol->opts, p);
 	if (d == DIR_IN) {
-		if (pol->acl && !judge_nacl(pol, p, d, v))
+		v->same_subnet = inside;
+		if (pol->acl && !inside && !judge_nacl(pol, p, d, v))
 			return;
 		if (pol->sg)
 			judge_sg(pol, ft, p, d, now, v);
@@ -438,7 +459,8 @@ void policy_judge(const struct policy *pol, struct flow_table *ft,
 		/* The SG sits on the ENI: it judges (and tracks) before the NACL. */
 		if (pol->sg && !judge_sg(pol, ft, p, d, now, v))
 			return;
-		if (pol->acl)
+		v->same_subnet = inside;
+		if (pol->acl && !inside)
 			judge_nacl(pol, p, d, v);
 	}
 }

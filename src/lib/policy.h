@@ -14,6 +14,7 @@
 #include "aws_json.h"
 #include "common.h"
 #include "diag.h"
+#include "exempt.h"
 #include "flow.h"
 #include "pkt.h"
 #include "ruleset.h"
@@ -31,6 +32,8 @@ struct policy_src {
 	/* The engine's loads: regular files only, never waiting (file_read_regular). */
 	bool regular_only;
 	bool no_quotas;		/* --no-quotas: AWS's quotas not checked (quota.h) */
+	/* Subnets, VPC, exemptions (exempt.h); NULL: all zero. */
+	const struct policy_opts *opts;
 };
 
 /*
@@ -60,6 +63,15 @@ struct policy *policy_from_ruleset(struct ruleset *rs, bool nacl_layer,
 				   bool sg_layer);
 void policy_free(struct policy *pol);
 
+/*
+ * Set the options a policy judges with (a copy is kept). Only before the
+ * policy judges its first packet: policy_load() sets them from src->opts,
+ * other builders (tests, the public API) call this. A new policy has them
+ * all zero.
+ */
+void policy_set_opts(struct policy *pol, const struct policy_opts *o);
+const struct policy_opts *policy_opts(const struct policy *pol);
+
 const struct ruleset *policy_ruleset(const struct policy *pol);
 const struct acl *policy_acl(const struct policy *pol);	/* NULL without the NACL layer */
 const struct sg *policy_sg(const struct policy *pol);		/* NULL without the SG layer */
@@ -77,7 +89,7 @@ uint64_t policy_serial(const struct policy *pol);
 /* The layer whose decision ended evaluation (a drop), or the last one passed. */
 enum verdict_layer {
 	VL_NONE = 0,		/* no layer configured (cannot happen after policy_load) */
-	VL_INFRA,		/* traffic a VPC never filters: ND, DHCP */
+	VL_INFRA,		/* traffic a VPC never filters: see verdict.exempt */
 	VL_NACL,
 	VL_SG,
 };
@@ -100,6 +112,8 @@ struct verdict {
 	const struct sg_entry *sg;	/* SG rule that allowed (new, untracked, or table full), else NULL */
 	enum sg_outcome sg_outcome;
 	enum flow_state flow_state;	/* after the packet, for flow hits and new flows */
+	enum exempt_kind exempt;	/* with VL_INFRA: why no layer judged it */
+	bool same_subnet;	/* both ends in one --subnet: the NACL was not consulted */
 };
 
 /*

@@ -44,6 +44,12 @@ const char *rulename_sg(const struct ruleset *rs, enum dir d, size_t i,
 
 static void rn_nacl(struct textbuf *o, const struct rule_decision *rd, unsigned flags)
 {
+	if (rd->same_subnet) {
+		textbuf_put(o, "nacl-%s:subnet", rn_dir(rd->dir));
+		if (flags & RULENAME_PROSE)
+			textbuf_put(o, " (same subnet: NACL not consulted)");
+		return;
+	}
 	if (rd->nacl_number > NACL_RULE_MAX)
 		textbuf_put(o, "nacl-%s:*", rn_dir(rd->dir));
 	else
@@ -125,7 +131,7 @@ static void rn_sg(struct textbuf *o, const struct rule_decision *rd, unsigned fl
 static void rn_layers(struct textbuf *o, const struct rule_decision *rd, unsigned flags)
 {
 	const char *sep = flags & RULENAME_PROSE ? ", then " : ",";
-	bool nacl = rd->nacl_number != 0, sg = rd->sg_outcome != SGO_NONE;
+	bool nacl = rd->nacl_number != 0 || rd->same_subnet, sg = rd->sg_outcome != SGO_NONE;
 	bool nacl_first = rd->dir == DIR_IN;
 
 	/* The deciding layer is the last one met. */
@@ -153,10 +159,12 @@ const char *rulename_decision(const struct rule_decision *rd, unsigned flags,
 	struct textbuf o;
 
 	textbuf_init(&o, buf, len);
-	if (rd->layer == VL_INFRA)
-		textbuf_put(&o, flags & RULENAME_PROSE ?
-		       "infra (neighbour discovery or DHCP: a VPC never filters it)" : "infra");
-	else
+	if (rd->layer == VL_INFRA) {
+		textbuf_put(&o, "exempt:%s", exempt_kind_name(rd->exempt));
+		if (flags & RULENAME_PROSE)
+			textbuf_put(&o, " (%s: AWS never filters it)",
+				    exempt_kind_words(rd->exempt));
+	} else
 		rn_layers(&o, rd, flags);
 	return buf;
 }
@@ -173,6 +181,8 @@ void rule_decision_of(struct rule_decision *rd, const struct policy *pol,
 	rd->nacl_number = v->nacl ? v->nacl->number : 0;
 	rd->nacl_allow = v->nacl && v->nacl->allow;
 	rd->sg_outcome = v->sg_outcome;
+	rd->exempt = v->exempt;
+	rd->same_subnet = v->same_subnet;
 	rd->sg_rule = -1;
 	if (v->sg && rs && v->sg >= rs->sg && v->sg < rs->sg + rs->n_sg) {
 		rd->sg_rule = (long)(v->sg - rs->sg);

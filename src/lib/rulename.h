@@ -12,7 +12,9 @@
  *   sg:flow           a packet of a tracked flow, either direction
  *   sg-in:none        no security-group rule allows it (their default deny)
  *   sg-out:full       a rule allows it but the flow table is full
- *   infra             neighbour discovery or DHCP: a VPC never filters it
+ *   exempt:KIND       traffic AWS never filters (exempt.h), KIND one of nd,
+ *                     dhcp, link-local, aws-ipv6, reserved
+ *   nacl-in:subnet    the NACL was not consulted: both ends in one --subnet
  *
  * Group ids are written as the rules give them (a local name may hold a
  * space; the flow log makes it one field). A decision is the chain of the
@@ -43,6 +45,8 @@ struct rule_decision {
 	enum sg_outcome sg_outcome;
 	long sg_rule;		/* index in rs->sg, -1: none */
 	const struct ruleset *rs;	/* holds sg_rule; NULL: rules since reloaded */
+	enum exempt_kind exempt;	/* with VL_INFRA */
+	bool same_subnet;	/* the NACL was not consulted (nacl_number is 0) */
 };
 
 /* The decision v made for a packet judged in direction d under pol. */
