@@ -21,10 +21,14 @@ engine_start --nacl "$N" --sg "$S"
 # trace_run FILE ARGS...: a listener in the background, its lines in FILE.
 trace_run() {
 	local file=$1; shift
+	# The listener before, if any, has left: the engine must drop it first.
+	wait_for 5 listeners 0 ||
+		fail "the engine dropped the listener that left ($(vpcfw_status 2>&1 | grep 'trace listeners'))"
 	in_host "$VPCFW" trace --ctl "$CTL" "$@" >"$file" 2>&1 &
 	PIDS+=("$!")
 	TRACE_PID=$!
-	wait_for 5 listeners 1 || fail "the trace listener attached"
+	wait_for 5 listeners 1 ||
+		fail "the trace listener attached ($(vpcfw_status 2>&1 | grep 'trace listeners'))"
 }
 
 listeners() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: $1"; }
