@@ -136,7 +136,7 @@ static int req_add_guard(struct req *r, bool force)
 
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
-       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD };
+       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_EVICT_UNEST };
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -174,6 +174,9 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 		return 0;
 	case OPT_OFFLOAD:
 		c->offload = true;
+		return 0;
+	case OPT_EVICT_UNEST:
+		c->evict_unestablished = true;
 		return 0;
 	case OPT_FLOW_LOG_INTERVAL:
 		if (parse_size(arg, 1, FLOWLOG_INTERVAL_MAX, &v) < 0)
@@ -217,6 +220,7 @@ static int cmd_run(int argc, char **argv)
 		{ "flow-log-interval", required_argument, NULL, OPT_FLOW_LOG_INTERVAL },
 		{ "flow-log-format", required_argument, NULL, OPT_FLOW_LOG_FORMAT },
 		{ "offload", no_argument, NULL, OPT_OFFLOAD },
+		{ "evict-unestablished", no_argument, NULL, OPT_EVICT_UNEST },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -682,7 +686,8 @@ static int cmd_version(int argc, char **argv)
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
-	  "           [--max-flows N] [--log-drops] [--force] [--offload] [-v]\n"
+	  "           [--max-flows N [--evict-unestablished]] [--log-drops] [--force]\n"
+	  "           [--offload] [-v]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "check", cmd_check, "[--werror] [--map ID=CIDR[,CIDR...]]... FILE..." },

@@ -411,6 +411,7 @@ static int setup(struct daemon *d)
 	}
 	flow_params_default(&fp);
 	fp.max_flows = c->max_flows;
+	fp.evict_unestablished = c->evict_unestablished;
 	d->flows = flow_table_new(&fp);
 	if (!d->flows || setup_events(d) < 0) {
 		log_err("cannot set up the engine: %s", strerror(errno));

@@ -34,6 +34,7 @@ struct daemon_cfg {
 	uint32_t flow_log_interval;	/* --flow-log-interval SECONDS (0: 60) */
 	bool flow_log_extended;		/* --flow-log-format extended */
 	bool offload;			/* --offload: established tracked TCP bypasses the queue */
+	bool evict_unestablished;	/* --evict-unestablished: at the cap, early drop (not AWS) */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

@@ -72,6 +72,9 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	prom(out, "conntrack_allowance_exceeded_total", "New flows refused at the cap.", "counter");
 	fprintf(out, "vpcfw_conntrack_allowance_exceeded_total %llu\n",
 		U(e->fs.conntrack_allowance_exceeded));
+	prom(out, "conntrack_allowance_available", "New flows that fit under the cap now.", "gauge");
+	fprintf(out, "vpcfw_conntrack_allowance_available %llu\n",
+		U(e->fs.conntrack_allowance_available));
 	prom(out, "tcp_segments_refused_total",
 	     "TCP segments no flow accepts: out of its window, or invalid flags.", "counter");
 	fprintf(out, "vpcfw_tcp_segments_refused_total{reason=\"out_of_window\"} %llu\n",

@@ -88,10 +88,14 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(e->generation), U(e->reloads_ok), U(e->reloads_failed));
 	text_policy(pol, out);
 	fprintf(out, "flows: %llu tracked (cap %llu), inserted %llu, expired %llu, "
-		"evicted %llu, conntrack_allowance_exceeded %llu, untracked %llu\n",
+		"evicted %llu, conntrack_allowance_exceeded %llu, "
+		"conntrack_allowance_available %llu, untracked %llu\n",
 		U(e->fs.count), U(e->fs.cap), U(e->fs.inserts), U(e->fs.expired),
 		U(e->fs.evictions), U(e->fs.conntrack_allowance_exceeded),
-		U(e->fs.untracked));
+		U(e->fs.conntrack_allowance_available), U(e->fs.untracked));
+	fprintf(out, "at the cap: %s\n", e->fs.evict_unestablished ?
+		"evict unestablished flows (--evict-unestablished)" :
+		"refuse new flows (AWS)");
 	fprintf(out, "tcp: out_of_window %llu, invalid_flags %llu\n",
 		U(e->fs.tcp_out_of_window), U(e->fs.tcp_invalid));
 	for (i = 0; i < e->nq; i++)
@@ -180,7 +184,7 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		json_array_append_new(qs, json_queue(&e->q[i]));
 	totals(e, &t);
 	show_judge_sum(e, &s);
-	root = json_pack("{s:i, s:I, s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
+	root = json_pack("{s:i, s:I, s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}, s:o,"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I}",
 		"pid", e->pid, "uptime_s", (json_int_t)e->uptime_s,
 		"failure_policy", e->fail_closed ? "fail-closed" : "fail-open",
@@ -191,8 +195,10 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		"inserts", (json_int_t)e->fs.inserts, "expired", (json_int_t)e->fs.expired,
 		"evictions", (json_int_t)e->fs.evictions,
 		"conntrack_allowance_exceeded", (json_int_t)e->fs.conntrack_allowance_exceeded,
+		"conntrack_allowance_available", (json_int_t)e->fs.conntrack_allowance_available,
 		"chain_limit", (json_int_t)e->fs.chain_limit,
 		"untracked", (json_int_t)e->fs.untracked,
+		"evict_unestablished", e->fs.evict_unestablished,
 		"queues", qs,
 		"totals", "received", (json_int_t)t.received, "accepted", (json_int_t)t.accepted,
 		"dropped", (json_int_t)t.dropped,
