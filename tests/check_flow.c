@@ -1658,6 +1658,63 @@ END_TEST
 
 /* ---- construction, listing -------------------------------------------- */
 
+/*
+ * --conntrack on reload: new timeouts apply to each flow from its next
+ * packet; a flow not seen since keeps the expiry it had. The stats show
+ * the values in force.
+ */
+START_TEST(test_set_timeouts_next_packet)
+{
+	struct flow_table *t = table(64);
+	struct flow_params fp = params(64);
+	struct pkt a = udp_n(1, false), b = udp_n(2, false);
+	struct flow_stats s;
+
+	ck_assert_int_eq(flow_table_insert(t, &a, DIR_OUT, 0, 1), 0);
+	ck_assert_int_eq(flow_table_insert(t, &b, DIR_OUT, 0, 1), 0);
+	fp.udp_s = 60;
+	fp.udp_stream_s = 120;
+	fp.tcp_established_s = 350;
+	flow_table_set_timeouts(t, &fp);
+	s = stats(t);
+	ck_assert_uint_eq(s.udp_s, 60);
+	ck_assert_uint_eq(s.udp_stream_s, 120);
+	ck_assert_uint_eq(s.tcp_established_s, 350);
+	/* a's next packet takes the 60 s; b keeps its 30 s. */
+	ck_assert_int_eq(look(t, &a, 20 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &b, 30 * SEC), FLOW_MISS);
+	ck_assert_int_eq(look(t, &a, 79 * SEC), FLOW_HIT_ORIG);
+	/* Shorter again: from the next packet on. */
+	fp.udp_s = 30;
+	flow_table_set_timeouts(t, &fp);
+	ck_assert_uint_eq(stats(t).udp_s, 30);
+	ck_assert_int_eq(look(t, &a, 100 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &a, 130 * SEC), FLOW_MISS);
+	flow_table_free(t);
+}
+END_TEST
+
+/* TCP established: 350 s (nitro-v6) from the next segment on. */
+START_TEST(test_set_timeouts_tcp)
+{
+	struct flow_table *t = table(64);
+	struct flow_params fp = params(64);
+	struct pkt syn = tcp("10.1.0.1", 1000, "10.2.0.1", 80, TCPF_SYN);
+	struct pkt sa = tcp("10.2.0.1", 80, "10.1.0.1", 1000, TCPF_SYN | TCPF_ACK);
+	struct pkt ack = tcp("10.1.0.1", 1000, "10.2.0.1", 80, TCPF_ACK);
+
+	ck_assert_int_eq(flow_table_insert(t, &syn, DIR_OUT, 0, 1), 0);
+	ck_assert_int_ne(look(t, &sa, 1), FLOW_MISS);
+	ck_assert_int_ne(look(t, &ack, 2), FLOW_MISS);
+	fp.tcp_established_s = 350;
+	flow_table_set_timeouts(t, &fp);
+	ck_assert_int_ne(look(t, &ack, 1000 * SEC), FLOW_MISS);
+	ck_assert_int_ne(look(t, &ack, 1349 * SEC), FLOW_MISS);
+	ck_assert_int_eq(look(t, &ack, 1699 * SEC + 1), FLOW_MISS);
+	flow_table_free(t);
+}
+END_TEST
+
 START_TEST(test_new_params)
 {
 	struct flow_params fp = params(0);
@@ -2124,6 +2181,8 @@ static Suite *flow_suite(void)
 
 	tc = tcase_create("table");
 	tcase_add_test(tc, test_new_params);
+	tcase_add_test(tc, test_set_timeouts_next_packet);
+	tcase_add_test(tc, test_set_timeouts_tcp);
 	tcase_add_test(tc, test_foreach_view);
 	tcase_add_test(tc, test_foreach_stops);
 	suite_add_tcase(s, tc);

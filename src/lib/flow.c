@@ -248,6 +248,11 @@ size_t flow_table_expire(struct flow_table *t, uint64_t now, size_t buckets)
 	return removed;
 }
 
+void flow_table_set_timeouts(struct flow_table *t, const struct flow_params *p)
+{
+	flow_conf_timeouts(&t->conf, p);
+}
+
 void flow_table_flush(struct flow_table *t)
 {
 	size_t s, per = (size_t)1 << t->shift;

@@ -151,6 +151,14 @@ size_t flow_table_expire(struct flow_table *t, uint64_t now, size_t buckets);
  */
 long flow_table_bucket(const struct flow_table *t, const struct pkt *p);
 
+/*
+ * Change the idle timeouts to p's (its *_s fields; the cap, eviction and
+ * hash key stay): `reload` with --conntrack. Safe while other threads use
+ * the table. A flow keeps the expiry it has until its next packet, which
+ * sets it with the new timeout.
+ */
+void flow_table_set_timeouts(struct flow_table *t, const struct flow_params *p);
+
 /* Remove every flow (tests, and `vpcfw` restart semantics). */
 void flow_table_flush(struct flow_table *t);
 
@@ -169,6 +177,9 @@ struct flow_stats {
 	uint64_t conntrack_allowance_exceeded;	/* new flows refused at the cap */
 	uint64_t conntrack_allowance_available;	/* cap - count: new flows that fit now */
 	bool evict_unestablished;		/* flow_params.evict_unestablished */
+	uint32_t tcp_established_s;		/* timeouts in force (--conntrack) */
+	uint32_t udp_stream_s;
+	uint32_t udp_s;
 	uint64_t chain_limit;			/* inserts refused: bucket chain too long */
 	uint64_t untracked;			/* live untracked entries */
 	uint64_t untracked_skipped;		/* untracked flows not noted: no room */
