@@ -93,6 +93,8 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(e->fs.count), U(e->fs.cap), U(e->fs.inserts), U(e->fs.expired),
 		U(e->fs.evictions), U(e->fs.conntrack_allowance_exceeded),
 		U(e->fs.conntrack_allowance_available), U(e->fs.untracked));
+	fprintf(out, "conntrack: tcp-established %u s, udp-stream %u s, udp %u s\n",
+		e->fs.tcp_established_s, e->fs.udp_stream_s, e->fs.udp_s);
 	fprintf(out, "at the cap: %s\n", e->fs.evict_unestablished ?
 		"evict unestablished flows (--evict-unestablished)" :
 		"refuse new flows (AWS)");
@@ -218,6 +220,10 @@ static void json_stats(const struct show_engine *e, FILE *out)
 		"no_payload", (json_int_t)fail_sum(e, offsetof(struct queue_stats, no_payload)),
 		"unanswerable", (json_int_t)fail_sum(e, offsetof(struct queue_stats, bad_msgs)),
 		"early", (json_int_t)fail_sum(e, offsetof(struct queue_stats, early))));
+	json_object_set_new(root, "conntrack", json_pack("{s:I, s:I, s:I}",
+		"tcp_established_s", (json_int_t)e->fs.tcp_established_s,
+		"udp_stream_s", (json_int_t)e->fs.udp_stream_s,
+		"udp_s", (json_int_t)e->fs.udp_s));
 	json_object_set_new(root, "tcp", json_pack("{s:I, s:I}",
 		"out_of_window", (json_int_t)e->fs.tcp_out_of_window,
 		"invalid_flags", (json_int_t)e->fs.tcp_invalid));
