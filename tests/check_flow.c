@@ -741,11 +741,15 @@ struct capfix {
 	long bucket[CAP];
 };
 
-static void cap_fill(struct capfix *f)
+/* CAP unestablished flows; evict: --evict-unestablished, else AWS's refusal. */
+static void cap_fill_mode(struct capfix *f, bool evict)
 {
+	struct flow_params fp = params(CAP);
 	unsigned i;
 
-	f->t = table(CAP);
+	fp.evict_unestablished = evict;
+	f->t = flow_table_new(&fp);
+	ck_assert_ptr_nonnull(f->t);
 	f->nb = stats(f->t).buckets;
 	f->n = CAP;
 	ck_assert_uint_eq(f->nb, CAP);
@@ -756,6 +760,12 @@ static void cap_fill(struct capfix *f)
 		f->bucket[i] = flow_table_bucket(f->t, &p);
 	}
 	ck_assert_uint_eq(stats(f->t).count, CAP);
+}
+
+/* The eviction tests: --evict-unestablished. */
+static void cap_fill(struct capfix *f)
+{
+	cap_fill_mode(f, true);
 }
 
 static bool in_window(const struct capfix *f, long b, unsigned i)
@@ -908,6 +918,67 @@ START_TEST(test_cap_reuses_expired)
 }
 END_TEST
 
+
+/*
+ * AWS at the cap: the new flow is refused and counted, whatever the state
+ * of the flows near it; nothing is evicted, every flow stays and keeps
+ * passing both ways; an expired flow's room is taken again.
+ */
+START_TEST(test_cap_refuses_new)
+{
+	struct capfix f;
+	struct flow_stats s;
+	struct pkt x;
+	unsigned i;
+	long b;
+
+	cap_fill_mode(&f, false);
+	x = cap_newcomer(&f, 2, &b);
+	ck_assert_uint_eq(stats(f.t).conntrack_allowance_available, 0);
+	ck_assert(!stats(f.t).evict_unestablished);
+	errno = 0;
+	ck_assert_int_eq(flow_table_insert(f.t, &x, DIR_OUT, 1000, 1), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	s = stats(f.t);
+	ck_assert_uint_eq(s.conntrack_allowance_exceeded, 1);
+	ck_assert_uint_eq(s.evictions, 0);
+	ck_assert_uint_eq(s.count, CAP);
+	ck_assert_uint_eq(s.conntrack_allowance_available, 0);
+	ck_assert_int_eq(look(f.t, &x, 1001), FLOW_MISS);
+	for (i = 0; i < CAP; i++) {
+		struct pkt r = udp_n(i, true), p = udp_n(i, false);
+
+		ck_assert_int_eq(look(f.t, &p, 1002), FLOW_HIT_ORIG);
+		ck_assert_int_eq(look(f.t, &r, 1003), FLOW_HIT_REPLY);
+	}
+	/* Established UDP idles out after 30 s: then there is room. */
+	ck_assert_int_eq(flow_table_insert(f.t, &x, DIR_OUT, 1003 + 30 * SEC, 1), 0);
+	s = stats(f.t);
+	ck_assert_uint_eq(s.evictions, 0);
+	ck_assert_uint_ge(s.expired, 1);
+	ck_assert_uint_eq(s.conntrack_allowance_exceeded, 1);
+	flow_table_free(f.t);
+}
+END_TEST
+
+/* Room is counted down to 0 as flows come, and back up as they go. */
+START_TEST(test_cap_available)
+{
+	struct flow_table *t = table(4);
+	unsigned i;
+
+	ck_assert_uint_eq(stats(t).conntrack_allowance_available, 4);
+	for (i = 0; i < 4; i++) {
+		struct pkt p = udp_n(i, false);
+
+		ck_assert_int_eq(flow_table_insert(t, &p, DIR_OUT, 0, 1), 0);
+		ck_assert_uint_eq(stats(t).conntrack_allowance_available, 3 - i);
+	}
+	flow_table_expire(t, 30 * SEC, 1u << 20);
+	ck_assert_uint_eq(stats(t).conntrack_allowance_available, 4);
+	flow_table_free(t);
+}
+END_TEST
 /*
  * An expired entry goes before an older live one: here a SYN_SENT flow
  * (100 s) seen before the UDP flows around it, which idled out (30 s).
@@ -1587,6 +1658,63 @@ END_TEST
 
 /* ---- construction, listing -------------------------------------------- */
 
+/*
+ * --conntrack on reload: new timeouts apply to each flow from its next
+ * packet; a flow not seen since keeps the expiry it had. The stats show
+ * the values in force.
+ */
+START_TEST(test_set_timeouts_next_packet)
+{
+	struct flow_table *t = table(64);
+	struct flow_params fp = params(64);
+	struct pkt a = udp_n(1, false), b = udp_n(2, false);
+	struct flow_stats s;
+
+	ck_assert_int_eq(flow_table_insert(t, &a, DIR_OUT, 0, 1), 0);
+	ck_assert_int_eq(flow_table_insert(t, &b, DIR_OUT, 0, 1), 0);
+	fp.udp_s = 60;
+	fp.udp_stream_s = 120;
+	fp.tcp_established_s = 350;
+	flow_table_set_timeouts(t, &fp);
+	s = stats(t);
+	ck_assert_uint_eq(s.udp_s, 60);
+	ck_assert_uint_eq(s.udp_stream_s, 120);
+	ck_assert_uint_eq(s.tcp_established_s, 350);
+	/* a's next packet takes the 60 s; b keeps its 30 s. */
+	ck_assert_int_eq(look(t, &a, 20 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &b, 30 * SEC), FLOW_MISS);
+	ck_assert_int_eq(look(t, &a, 79 * SEC), FLOW_HIT_ORIG);
+	/* Shorter again: from the next packet on. */
+	fp.udp_s = 30;
+	flow_table_set_timeouts(t, &fp);
+	ck_assert_uint_eq(stats(t).udp_s, 30);
+	ck_assert_int_eq(look(t, &a, 100 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &a, 130 * SEC), FLOW_MISS);
+	flow_table_free(t);
+}
+END_TEST
+
+/* TCP established: 350 s (nitro-v6) from the next segment on. */
+START_TEST(test_set_timeouts_tcp)
+{
+	struct flow_table *t = table(64);
+	struct flow_params fp = params(64);
+	struct pkt syn = tcp("10.1.0.1", 1000, "10.2.0.1", 80, TCPF_SYN);
+	struct pkt sa = tcp("10.2.0.1", 80, "10.1.0.1", 1000, TCPF_SYN | TCPF_ACK);
+	struct pkt ack = tcp("10.1.0.1", 1000, "10.2.0.1", 80, TCPF_ACK);
+
+	ck_assert_int_eq(flow_table_insert(t, &syn, DIR_OUT, 0, 1), 0);
+	ck_assert_int_ne(look(t, &sa, 1), FLOW_MISS);
+	ck_assert_int_ne(look(t, &ack, 2), FLOW_MISS);
+	fp.tcp_established_s = 350;
+	flow_table_set_timeouts(t, &fp);
+	ck_assert_int_ne(look(t, &ack, 1000 * SEC), FLOW_MISS);
+	ck_assert_int_ne(look(t, &ack, 1349 * SEC), FLOW_MISS);
+	ck_assert_int_eq(look(t, &ack, 1699 * SEC + 1), FLOW_MISS);
+	flow_table_free(t);
+}
+END_TEST
+
 START_TEST(test_new_params)
 {
 	struct flow_params fp = params(0);
@@ -1685,12 +1813,14 @@ END_TEST
 struct stress_cfg {
 	size_t cap;
 	unsigned keys;
+	bool evict;	/* --evict-unestablished */
 };
 
 static const struct stress_cfg stress_cfgs[] = {
-	{ 16384, 4096 },	/* roomy: hits, reaping, reopening */
-	{ 2048, 4096 },		/* at the cap: eviction and refusals */
-	{ 64, 512 },		/* tiny: the two-stripe eviction path, wrapping */
+	{ 16384, 4096, false },	/* roomy: hits, reaping, reopening */
+	{ 2048, 4096, true },	/* at the cap: eviction and refusals */
+	{ 64, 512, true },	/* tiny: the two-stripe eviction path, wrapping */
+	{ 2048, 4096, false },	/* at the cap as in AWS: refusals only */
 };
 
 struct stress {
@@ -1929,6 +2059,7 @@ START_TEST(test_stress)
 	fp.tcp_established_s = 4;
 	fp.udp_s = fp.icmp_s = fp.tcp_syn_sent_s = fp.tcp_close_s = 1;
 	fp.udp_stream_s = fp.other_s = 3;
+	fp.evict_unestablished = cfg->evict;
 	t = flow_table_new(&fp);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_nonnull(pk);
@@ -1950,9 +2081,11 @@ START_TEST(test_stress)
 	if (getenv("FLOW_STRESS_STATS"))
 		stress_report(t, cfg);
 	ck_assert_uint_gt(stats(t).inserts, 0);
-	/* Idle keys expired; at the cap, churn evicted (or reaped) too. */
-	if (cfg->keys / 2 > cfg->cap)
+	/* Idle keys expired; at the cap, churn evicted (or was refused) too. */
+	if (cfg->keys / 2 > cfg->cap && cfg->evict)
 		ck_assert_uint_gt(stats(t).evictions, 0);
+	else if (cfg->keys / 2 > cfg->cap)
+		ck_assert_uint_eq(stats(t).evictions, 0);
 	else
 		ck_assert_uint_gt(stats(t).expired, 0);
 	/*
@@ -2019,6 +2152,8 @@ static Suite *flow_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cap");
+	tcase_add_test(tc, test_cap_refuses_new);
+	tcase_add_test(tc, test_cap_available);
 	tcase_add_test(tc, test_cap_evicts_oldest_unestablished);
 	tcase_add_test(tc, test_cap_spares_established);
 	tcase_add_test(tc, test_cap_full_of_established);
@@ -2046,6 +2181,8 @@ static Suite *flow_suite(void)
 
 	tc = tcase_create("table");
 	tcase_add_test(tc, test_new_params);
+	tcase_add_test(tc, test_set_timeouts_next_packet);
+	tcase_add_test(tc, test_set_timeouts_tcp);
 	tcase_add_test(tc, test_foreach_view);
 	tcase_add_test(tc, test_foreach_stops);
 	suite_add_tcase(s, tc);

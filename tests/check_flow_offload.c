@@ -171,6 +171,50 @@ START_TEST(test_reopened_flow_is_not_offloaded)
 }
 END_TEST
 
+/*
+ * At the cap (AWS: refuse, evict nothing) offloaded flows go on: the
+ * kernel's word still reaches them, a new flow is refused and counted, and
+ * the room a flow leaves when the kernel ends it takes the next one.
+ */
+START_TEST(test_offload_at_the_cap)
+{
+	struct flow_table *t = tu_table_of(16, "offload-test-key");
+	struct pkt syn, sa, ack[16], x = tcp("10.0.1.1", 1, "10.0.0.2", 80, TCPF_SYN);
+	struct flow_kcount kc = { .packets = { 100, 100 }, .bytes = { 100000, 100000 } };
+	struct flow_stats st;
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		uint16_t sp = (uint16_t)(40000 + i);
+
+		syn = tcp("10.0.0.1", sp, "10.0.0.2", 80, TCPF_SYN);
+		sa = tcp("10.0.0.2", 80, "10.0.0.1", sp, TCPF_SYN | TCPF_ACK);
+		ack[i] = tcp("10.0.0.1", sp, "10.0.0.2", 80, TCPF_ACK);
+		ck_assert_int_eq(flow_table_insert(t, &syn, DIR_IN, 0, 7), 0);
+		ck_assert_int_eq(flow_table_lookup(t, &sa, 1, NULL), FLOW_HIT_REPLY);
+		ck_assert_int_eq(flow_table_lookup(t, &ack[i], 2, NULL), FLOW_HIT_ORIG);
+		ck_assert_int_eq(flow_table_offload(t, &ack[i], 3), 0);
+	}
+	errno = 0;
+	ck_assert_int_eq(flow_table_insert(t, &x, DIR_IN, DAY, 7), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	flow_table_stats(t, &st);
+	ck_assert_uint_eq(st.conntrack_allowance_exceeded, 1);
+	ck_assert_uint_eq(st.conntrack_allowance_available, 0);
+	ck_assert_uint_eq(st.evictions, 0);
+	ck_assert_uint_eq(list(t, DAY).n, 16);
+	ck_assert_int_eq(flow_table_kernel_account(t, &ack[3], DAY, false, &kc), 0);
+	ck_assert_int_eq(flow_table_kernel_account(t, &ack[5], DAY, true, &kc), 0);
+	flow_table_stats(t, &st);
+	ck_assert_uint_eq(st.conntrack_allowance_available, 1);
+	ck_assert_int_eq(flow_table_insert(t, &x, DIR_IN, DAY + 1, 7), 0);
+	flow_table_stats(t, &st);
+	ck_assert_uint_eq(st.count, 16);
+	ck_assert_uint_eq(st.evictions, 0);
+	flow_table_free(t);
+}
+END_TEST
+
 START_TEST(test_fin_both_ways_or_rst)
 {
 	struct pkt c2s, s2c;
@@ -203,6 +247,7 @@ static Suite *offload_suite(void)
 	tcase_add_test(tc, test_resync_reaps_what_the_kernel_lost);
 	tcase_add_test(tc, test_reopened_flow_is_not_offloaded);
 	tcase_add_test(tc, test_fin_both_ways_or_rst);
+	tcase_add_test(tc, test_offload_at_the_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "aws_json.h"
 #include "cmds.h"
+#include "ctconf.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "diag.h"
@@ -136,7 +137,28 @@ static int req_add_guard(struct req *r, bool force)
 
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
-       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS };
+       OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS,
+       OPT_EVICT_UNEST, OPT_CONNTRACK };
+
+/* --conntrack: checked now (a usage error names the range), kept for reload. */
+static int conntrack_option(struct daemon_cfg *c, const char *arg)
+{
+	struct diag *dg = diag_new();
+	struct ctconf ct;
+	int ret;
+
+	if (!dg)
+		return EXIT_SYSTEM;
+	ctconf_default(&ct);
+	if (ctconf_parse(&ct, arg, dg) < 0) {
+		diag_print(dg, stderr);
+		ret = usage_error("run", "bad --conntrack '%s'", arg);
+	} else {
+		ret = push_file(&c->conntrack, &c->n_conntrack, arg) < 0 ? EXIT_SYSTEM : 0;
+	}
+	diag_free(dg);
+	return ret;
+}
 
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
@@ -178,6 +200,11 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 	case OPT_NO_QUOTAS:
 		c->no_quotas = true;
 		return 0;
+	case OPT_EVICT_UNEST:
+		c->evict_unestablished = true;
+		return 0;
+	case OPT_CONNTRACK:
+		return conntrack_option(c, arg);
 	case OPT_FLOW_LOG_INTERVAL:
 		if (parse_size(arg, 1, FLOWLOG_INTERVAL_MAX, &v) < 0)
 			return usage_error("run", "bad --flow-log-interval '%s' (1 to %u seconds)",
@@ -236,6 +263,8 @@ static int cmd_run(int argc, char **argv)
 		{ "subnet", required_argument, NULL, OPT_SUBNET },
 		{ "vpc", required_argument, NULL, OPT_VPC },
 		{ "judge-aws-services", no_argument, NULL, OPT_JUDGE_AWS },
+		{ "evict-unestablished", no_argument, NULL, OPT_EVICT_UNEST },
+		{ "conntrack", required_argument, NULL, OPT_CONNTRACK },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -266,6 +295,7 @@ static int cmd_run(int argc, char **argv)
 out:
 	free(c.nacl_files);
 	free(c.sg_files);
+	free(c.conntrack);
 	aws_map_free(&c.map);
 	return ret;
 }
@@ -705,7 +735,9 @@ static int cmd_version(int argc, char **argv)
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
-	  "           [--max-flows N] [--log-drops] [--force] [--offload] [--no-quotas] [-v]\n"
+	  "           [--max-flows N [--evict-unestablished]] [--log-drops] [--force]\n"
+	  "           [--conntrack tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"
+	  "           [--offload] [--no-quotas] [-v]\n"
 	  "           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },

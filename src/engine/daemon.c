@@ -23,6 +23,7 @@
 #include <linux/netfilter.h>
 #include <urcu/urcu-memb.h>
 
+#include "ctconf.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "flow.h"
@@ -373,6 +374,47 @@ static int file_set_from_cfg(struct file_set *fs, const struct daemon_cfg *c)
 	return 0;
 }
 
+int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE *out)
+{
+	struct diag *dg = diag_new();
+	struct ctconf ct;
+	char sum[512];
+	size_t i;
+	int ret = 0;
+
+	if (!dg)
+		return -1;
+	flow_params_default(fp);
+	fp->max_flows = c->max_flows;
+	fp->evict_unestablished = c->evict_unestablished;
+	ctconf_default(&ct);
+	for (i = 0; i < c->n_conntrack && ret == 0; i++)
+		ret = ctconf_parse(&ct, c->conntrack[i], dg);
+	if (ret < 0) {
+		diag_print(dg, out);
+		diag_summary(dg, sum, sizeof(sum));
+		log_err("--conntrack refused: %s", sum);
+	}
+	ctconf_to_flow_params(&ct, fp);
+	diag_free(dg);
+	return ret;
+}
+
+void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp)
+{
+	struct flow_stats s;
+
+	flow_table_stats(d->flows, &s);
+	if (s.tcp_established_s == fp->tcp_established_s &&
+	    s.udp_stream_s == fp->udp_stream_s && s.udp_s == fp->udp_s)
+		return;
+	flow_table_set_timeouts(d->flows, fp);
+	daemon_offload_tune(d, fp);
+	log_info("conntrack: tcp-established %u s, udp-stream %u s, udp %u s, "
+		 "each flow from its next packet", fp->tcp_established_s,
+		 fp->udp_stream_s, fp->udp_s);
+}
+
 static int setup(struct daemon *d)
 {
 	const struct daemon_cfg *c = d->cfg;
@@ -409,8 +451,8 @@ static int setup(struct daemon *d)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	flow_params_default(&fp);
-	fp.max_flows = c->max_flows;
+	if (daemon_flow_params(c, &fp, stderr) < 0)
+		return EXIT_BAD_INPUT;
 	d->flows = flow_table_new(&fp);
 	if (!d->flows || setup_events(d) < 0) {
 		log_err("cannot set up the engine: %s", strerror(errno));

@@ -37,6 +37,9 @@ struct daemon_cfg {
 	bool offload;			/* --offload: established tracked TCP bypasses the queue */
 	bool no_quotas;			/* --no-quotas: AWS's quotas not checked (run, reload, apply) */
 	struct policy_opts scope;	/* --subnet, --vpc, --judge-aws-services */
+	bool evict_unestablished;	/* --evict-unestablished: at the cap, early drop (not AWS) */
+	const char **conntrack;		/* --conntrack ARG... in order (ctconf.h), re-read on reload */
+	size_t n_conntrack;
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

@@ -176,6 +176,7 @@ static void guard_args(char *const *argv, bool *force, char *ssh, size_t len)
 
 static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 {
+	struct flow_params fp;
 	struct policy *np;
 	char ssh[128];
 	bool force;
@@ -191,6 +192,11 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 		policy_free(np);
 		np = NULL;
 	}
+	/* --conntrack FILE is read again: the settings may have changed. */
+	if (np && daemon_flow_params(d->cfg, &fp, out) < 0) {
+		policy_free(np);
+		np = NULL;
+	}
 	if (!np) {
 		d->reloads_failed++;
 		log_err("reload refused: the rules in force stay (generation %u)",
@@ -200,6 +206,7 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 		return -1;
 	}
 	policy_free(swap_policy(d, np));
+	daemon_timeouts_apply(d, &fp);
 	d->reloads_ok++;
 	log_info("reload: new rules in force (generation %u)", d->generation);
 	fprintf(out, "new rules in force (generation %u)\n", d->generation);

@@ -154,8 +154,19 @@ void daemon_on_apply_timer(struct daemon *d);
  */
 int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
 			char *err, size_t errlen);
+/*
+ * daemon.c: the flow table's parameters from the configuration: the cap,
+ * eviction, and the timeouts of every --conntrack in order (files read
+ * now). -1 with the messages on out (and a summary in the log).
+ */
+int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE *out);
+/* daemon.c: fp's timeouts in force: the flow table's and, with --offload, the kernel's. */
+void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp);
+
 /* daemon_offload.c: --offload (a no-op without it) */
 int daemon_offload_open(struct daemon *d, const struct flow_params *fp);
+/* The kernel's conntrack timeouts from fp (a no-op without --offload). */
+void daemon_offload_tune(struct daemon *d, const struct flow_params *fp);
 int daemon_offload_fd(const struct daemon *d);	/* -1 without --offload */
 void daemon_on_ctevent(struct daemon *d);
 void daemon_offload_tick(struct daemon *d);

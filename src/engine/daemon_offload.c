@@ -187,7 +187,7 @@ static void offload_adopt_all(struct daemon *d)
 	d->adopt_ifs = NULL;
 }
 
-int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
+void daemon_offload_tune(struct daemon *d, const struct flow_params *fp)
 {
 	const struct ctevent_timeouts t = {
 		.tcp_established = fp->tcp_established_s, .udp = fp->udp_s,
@@ -195,6 +195,13 @@ int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
 	};
 	char err[512];
 
+	if (d->ctev && ctevent_tune(&t, err, sizeof(err)) > 0)
+		log_warn("--offload: conntrack settings not applied (%s): offloaded "
+			 "flows may count fewer packets or time out otherwise", err);
+}
+
+int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
+{
 	if (!d->cfg->offload)
 		return 0;
 	d->ctev = ctevent_open(STEER_OFFLOAD_MARK, STEER_NFLOG_GROUP, on_conn,
@@ -205,9 +212,7 @@ int daemon_offload_open(struct daemon *d, const struct flow_params *fp)
 		return -1;
 	}
 	/* After the open: it loads nf_conntrack, whose settings these are. */
-	if (ctevent_tune(&t, err, sizeof(err)) > 0)
-		log_warn("--offload: conntrack settings not applied (%s): offloaded "
-			 "flows may count fewer packets or time out otherwise", err);
+	daemon_offload_tune(d, fp);
 	offload_adopt_all(d);
 	return 0;
 }

@@ -79,6 +79,15 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	prom(out, "conntrack_allowance_exceeded_total", "New flows refused at the cap.", "counter");
 	fprintf(out, "vpcfw_conntrack_allowance_exceeded_total %llu\n",
 		U(e->fs.conntrack_allowance_exceeded));
+	prom(out, "conntrack_allowance_available", "New flows that fit under the cap now.", "gauge");
+	fprintf(out, "vpcfw_conntrack_allowance_available %llu\n",
+		U(e->fs.conntrack_allowance_available));
+	prom(out, "conntrack_timeout_seconds", "Idle timeouts in force (--conntrack).", "gauge");
+	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"tcp_established\"} %u\n",
+		e->fs.tcp_established_s);
+	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp_stream\"} %u\n",
+		e->fs.udp_stream_s);
+	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp\"} %u\n", e->fs.udp_s);
 	prom(out, "tcp_segments_refused_total",
 	     "TCP segments no flow accepts: out of its window, or invalid flags.", "counter");
 	fprintf(out, "vpcfw_tcp_segments_refused_total{reason=\"out_of_window\"} %llu\n",

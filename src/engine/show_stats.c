@@ -118,10 +118,16 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 	text_policy(pol, out);
 	text_subnets(pol, out);
 	fprintf(out, "flows: %llu tracked (cap %llu), inserted %llu, expired %llu, "
-		"evicted %llu, conntrack_allowance_exceeded %llu, untracked %llu\n",
+		"evicted %llu, conntrack_allowance_exceeded %llu, "
+		"conntrack_allowance_available %llu, untracked %llu\n",
 		U(e->fs.count), U(e->fs.cap), U(e->fs.inserts), U(e->fs.expired),
 		U(e->fs.evictions), U(e->fs.conntrack_allowance_exceeded),
-		U(e->fs.untracked));
+		U(e->fs.conntrack_allowance_available), U(e->fs.untracked));
+	fprintf(out, "conntrack: tcp-established %u s, udp-stream %u s, udp %u s\n",
+		e->fs.tcp_established_s, e->fs.udp_stream_s, e->fs.udp_s);
+	fprintf(out, "at the cap: %s\n", e->fs.evict_unestablished ?
+		"evict unestablished flows (--evict-unestablished)" :
+		"refuse new flows (AWS)");
 	fprintf(out, "tcp: out_of_window %llu, invalid_flags %llu\n",
 		U(e->fs.tcp_out_of_window), U(e->fs.tcp_invalid));
 	for (i = 0; i < e->nq; i++)
@@ -241,7 +247,7 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 	totals(e, &t);
 	show_judge_sum(e, &s);
 	exempt = json_exempt(&s, &exempt_total);
-	root = json_pack("{s:i, s:I, s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
+	root = json_pack("{s:i, s:I, s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}, s:o,"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I}",
 		"pid", e->pid, "uptime_s", (json_int_t)e->uptime_s,
 		"failure_policy", e->fail_closed ? "fail-closed" : "fail-open",
@@ -252,8 +258,10 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 		"inserts", (json_int_t)e->fs.inserts, "expired", (json_int_t)e->fs.expired,
 		"evictions", (json_int_t)e->fs.evictions,
 		"conntrack_allowance_exceeded", (json_int_t)e->fs.conntrack_allowance_exceeded,
+		"conntrack_allowance_available", (json_int_t)e->fs.conntrack_allowance_available,
 		"chain_limit", (json_int_t)e->fs.chain_limit,
 		"untracked", (json_int_t)e->fs.untracked,
+		"evict_unestablished", e->fs.evict_unestablished,
 		"queues", qs,
 		"totals", "received", (json_int_t)t.received, "accepted", (json_int_t)t.accepted,
 		"dropped", (json_int_t)t.dropped,
@@ -276,6 +284,10 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 		"no_payload", (json_int_t)fail_sum(e, offsetof(struct queue_stats, no_payload)),
 		"unanswerable", (json_int_t)fail_sum(e, offsetof(struct queue_stats, bad_msgs)),
 		"early", (json_int_t)fail_sum(e, offsetof(struct queue_stats, early))));
+	json_object_set_new(root, "conntrack", json_pack("{s:I, s:I, s:I}",
+		"tcp_established_s", (json_int_t)e->fs.tcp_established_s,
+		"udp_stream_s", (json_int_t)e->fs.udp_stream_s,
+		"udp_s", (json_int_t)e->fs.udp_s));
 	json_object_set_new(root, "tcp", json_pack("{s:I, s:I}",
 		"out_of_window", (json_int_t)e->fs.tcp_out_of_window,
 		"invalid_flags", (json_int_t)e->fs.tcp_invalid));

@@ -24,8 +24,9 @@
  * chain at its cap, and when neither has one, a tracked insert that finds
  * the pool empty drops its locks and reclaims one from any stripe (a
  * per-stripe count says where to look) before it retries; only then may it
- * evict an unestablished tracked flow. So tracked flows can always reach the
- * cap, and conntrack_allowance_exceeded never moves because of untracked
+ * refuse the new flow (AWS), or with evict_unestablished evict an
+ * unestablished tracked flow. So tracked flows can always reach the cap,
+ * and conntrack_allowance_exceeded never moves because of untracked
  * entries.
  *
  * The key, its hash and the per-protocol state machine live in flow_state.c;
@@ -47,6 +48,7 @@ void flow_params_default(struct flow_params *p)
 {
 	*p = (struct flow_params) {
 		.max_flows = 262144,
+		.evict_unestablished = false,
 		.tcp_established_s = 432000,
 		.udp_s = 30,
 		.udp_stream_s = 180,
@@ -246,6 +248,11 @@ size_t flow_table_expire(struct flow_table *t, uint64_t now, size_t buckets)
 	return removed;
 }
 
+void flow_table_set_timeouts(struct flow_table *t, const struct flow_params *p)
+{
+	flow_conf_timeouts(&t->conf, p);
+}
+
 void flow_table_flush(struct flow_table *t)
 {
 	size_t s, per = (size_t)1 << t->shift;
@@ -323,6 +330,7 @@ struct flow_table *flow_table_new(const struct flow_params *p)
 	if (flow_conf_init(&t->conf, p) < 0)
 		goto err;
 	flow_geometry(t, p->max_flows);
+	t->evict_unest = p->evict_unestablished;
 	if (flow_alloc(t) < 0)
 		goto err;
 	return t;

@@ -4,7 +4,8 @@
  * endpoints; ICMP echo/query ids in place of ports; other protocols by
  * address pair only), hashed with SipHash keyed at start, buckets grouped in
  * stripes that each have their own lock, a preallocated pool of entries with
- * a hard cap, unestablished flows evicted first, lazy plus incremental expiry.
+ * a hard cap (at it new flows are refused, as in AWS; --evict-unestablished
+ * evicts unestablished flows instead), lazy plus incremental expiry.
  * Time is passed in (milliseconds, monotonic) so tests can drive it.
  *
  * Untracked flows (AWS 3.3: judged by the rules on every packet) may also be
@@ -25,6 +26,7 @@ struct flow_table;
 
 struct flow_params {
 	size_t max_flows;		/* hard cap (--max-flows); the pool holds this many */
+	bool evict_unestablished;	/* at the cap, evict an unestablished flow (not AWS) */
 	uint32_t tcp_established_s;	/* AWS TcpEstablishedTimeout: 432000 */
 	uint32_t udp_s;			/* AWS UdpTimeout: 30 (one-way or one exchange) */
 	uint32_t udp_stream_s;		/* AWS UdpStreamTimeout: 180 */
@@ -40,7 +42,7 @@ struct flow_params {
 	const uint8_t *hash_key;	/* 16 bytes for reproducible tests; NULL: getrandom() */
 };
 
-/* Fill *p with the defaults above; max_flows 262144. */
+/* Fill *p with the defaults above; max_flows 262144, no eviction (AWS). */
 void flow_params_default(struct flow_params *p);
 
 enum flow_state {
@@ -94,9 +96,11 @@ enum flow_match flow_table_lookup(struct flow_table *t, const struct pkt *p,
  * (another thread won the race, or a reopened TIME_WAIT/CLOSED entry), it is
  * reused; an untracked entry of p's flow becomes this tracked flow. When the
  * table is at its cap an untracked entry gives way (near the new bucket,
- * else anywhere), or else an unestablished flow near the new bucket is
- * evicted; if there is none, -1 with errno ENOSPC and the
- * conntrack_allowance_exceeded counter moves. Also -1/EINVAL for packets
+ * else anywhere); else, as in AWS, the new flow is refused: -1 with errno
+ * ENOSPC and the conntrack_allowance_exceeded counter moves, and no tracked
+ * flow is touched. With evict_unestablished an unestablished flow near the
+ * new bucket is evicted first (conntrack's early drop), and only when there
+ * is none is the flow refused. Also -1/EINVAL for packets
  * that cannot be tracked (ICMP errors, non-first fragments, invalid TCP
  * flags), and for a TCP segment its existing flow refuses (out of window):
  * that flow is left as it is.
@@ -147,6 +151,14 @@ size_t flow_table_expire(struct flow_table *t, uint64_t now, size_t buckets);
  */
 long flow_table_bucket(const struct flow_table *t, const struct pkt *p);
 
+/*
+ * Change the idle timeouts to p's (its *_s fields; the cap, eviction and
+ * hash key stay): `reload` with --conntrack. Safe while other threads use
+ * the table. A flow keeps the expiry it has until its next packet, which
+ * sets it with the new timeout.
+ */
+void flow_table_set_timeouts(struct flow_table *t, const struct flow_params *p);
+
 /* Remove every flow (tests, and `vpcfw` restart semantics). */
 void flow_table_flush(struct flow_table *t);
 
@@ -163,6 +175,11 @@ struct flow_stats {
 	uint64_t expired;
 	uint64_t evictions;			/* unestablished flows dropped to make room */
 	uint64_t conntrack_allowance_exceeded;	/* new flows refused at the cap */
+	uint64_t conntrack_allowance_available;	/* cap - count: new flows that fit now */
+	bool evict_unestablished;		/* flow_params.evict_unestablished */
+	uint32_t tcp_established_s;		/* timeouts in force (--conntrack) */
+	uint32_t udp_stream_s;
+	uint32_t udp_s;
 	uint64_t chain_limit;			/* inserts refused: bucket chain too long */
 	uint64_t untracked;			/* live untracked entries */
 	uint64_t untracked_skipped;		/* untracked flows not noted: no room */

@@ -2,7 +2,8 @@
  * The flow table's inserts (see flow.h, and flow.c for the layout): a new
  * tracked flow takes a free entry of the pool, or one reaped from its
  * chain, or an untracked entry (near its bucket, else reclaimed from any
- * stripe), or else evicts an unestablished flow near its bucket; untracked
+ * stripe); else it is refused (AWS), or with evict_unestablished it evicts
+ * an unestablished flow near its bucket first; untracked
  * entries are noted only where there is room without touching anything
  * live.
  */
@@ -145,6 +146,8 @@ static struct flow_entry *flow_take(struct flow_table *t, struct flow_ins *in)
  * No free entry: a victim near in->b (both stripes locked). Untracked
  * entries go before any tracked flow, also those outside the window: while
  * some exist and no reclaim was tried, -1/EBUSY sends the caller for one.
+ * A tracked flow is a victim only with evict_unestablished: AWS refuses
+ * the new connection and leaves every tracked one alone.
  */
 static struct flow_entry *flow_room(struct flow_table *t, struct flow_ins *in)
 {
@@ -158,7 +161,10 @@ static struct flow_entry *flow_room(struct flow_table *t, struct flow_ins *in)
 		errno = EBUSY;
 		return NULL;
 	}
-	e = flow_evict(t, in->b, FLOW_EVICT_RANGE, in->now, FLOW_RANK_UNEST);
+	e = NULL;
+	if (t->evict_unest)
+		e = flow_evict(t, in->b, FLOW_EVICT_RANGE, in->now,
+			       FLOW_RANK_UNEST);
 	if (!e) {
 		flow_inc(t, exceeded);
 		errno = ENOSPC;

@@ -75,18 +75,22 @@ struct flow_pkt {
 
 /*
  * What the key builder and the state machine read: fixed when the table is
- * created, read-only afterwards, so it needs no lock.
+ * created, read-only afterwards, so it needs no lock; except the timeouts,
+ * which a reload may change (flow_table_set_timeouts) while packets read
+ * them: atomics, each read on its own (a flow takes old or new, both fine).
  */
 struct flow_conf {
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
-	uint64_t tmo[FL_MAX][FLOW_STATE_MAX];	/* ms */
-	uint64_t utmo[FL_MAX][FLOW_STATE_MAX];	/* ms, untracked entries */
+	_Atomic uint64_t tmo[FL_MAX][FLOW_STATE_MAX];	/* ms */
+	_Atomic uint64_t utmo[FL_MAX][FLOW_STATE_MAX];	/* ms, untracked entries */
 	int16_t icmp_reply[2][256];	/* query type -> reply type, or -1 */
 	int16_t icmp_query[2][256];	/* reply type -> query type, or -1 */
 };
 
 /* Hash key (p's or from getrandom()), timeouts, ICMP maps. -1 with errno. */
 int flow_conf_init(struct flow_conf *c, const struct flow_params *p);
+/* Set the timeouts from p (at init, and flow_table_set_timeouts). */
+void flow_conf_timeouts(struct flow_conf *c, const struct flow_params *p);
 /* Wipe the hash key. */
 void flow_conf_clear(struct flow_conf *c);
 

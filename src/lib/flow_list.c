@@ -18,6 +18,11 @@ void flow_table_stats(struct flow_table *t, struct flow_stats *s)
 	s->expired = flow_get(t, expired);
 	s->evictions = flow_get(t, evictions);
 	s->conntrack_allowance_exceeded = flow_get(t, exceeded);
+	s->conntrack_allowance_available = s->count < s->cap ? s->cap - s->count : 0;
+	s->evict_unestablished = t->evict_unest;
+	s->tcp_established_s = (uint32_t)(t->conf.tmo[FL_TCP][FLOW_ESTABLISHED] / 1000);
+	s->udp_stream_s = (uint32_t)(t->conf.tmo[FL_UDP][FLOW_UDP_STREAM] / 1000);
+	s->udp_s = (uint32_t)(t->conf.tmo[FL_UDP][FLOW_NEW] / 1000);
 	s->chain_limit = flow_get(t, chain_limit);
 	s->untracked = flow_get(t, untracked);
 	s->untracked_skipped = flow_get(t, untracked_skipped);

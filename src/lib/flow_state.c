@@ -47,6 +47,7 @@
  * (utmo): the protocol's established one, TCP capped at 600 s.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/random.h>
@@ -290,12 +291,14 @@ static void flow_touch(const struct flow_conf *c, struct flow_entry *e,
 		       uint64_t now)
 {
 	enum flow_l4 l4 = flow_l4_of(e->key.family, e->key.proto);
-	const uint64_t *tmo = e->untracked ? c->utmo[l4] : c->tmo[l4];
+	const _Atomic uint64_t *tmo = e->untracked ? c->utmo[l4] : c->tmo[l4];
 
 	/* Threads read the clock separately: never move last_seen back. */
 	if (now > e->last_seen)
 		e->last_seen = now;
-	e->expires = e->last_seen + tmo[e->state];
+	/* A reload may change it: the next packet takes the new timeout. */
+	e->expires = e->last_seen +
+		     atomic_load_explicit(&tmo[e->state], memory_order_relaxed);
 }
 
 /* Run fp through e's state machine and account it; FLOW_MISS if refused. */
@@ -400,7 +403,7 @@ static void flow_utmo_init(struct flow_conf *c, const struct flow_params *p)
 	}
 }
 
-static void flow_tmo_init(struct flow_conf *c, const struct flow_params *p)
+void flow_conf_timeouts(struct flow_conf *c, const struct flow_params *p)
 {
 	static const size_t tcp_off[FLOW_STATE_MAX] = {
 		[FLOW_NEW] = offsetof(struct flow_params, tcp_syn_sent_s),
@@ -476,7 +479,7 @@ int flow_conf_init(struct flow_conf *c, const struct flow_params *p)
 {
 	if (flow_key_init(c, p) < 0)
 		return -1;
-	flow_tmo_init(c, p);
+	flow_conf_timeouts(c, p);
 	flow_icmp_init(c);
 	return 0;
 }

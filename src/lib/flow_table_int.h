@@ -53,6 +53,7 @@ struct flow_pool {
 
 struct flow_table {
 	size_t cap;
+	bool evict_unest;	/* flow_params.evict_unestablished */
 	size_t nbuckets;
 	size_t mask;
 	size_t nstripes;

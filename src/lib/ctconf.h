@@ -1,0 +1,54 @@
+/*
+ * --conntrack: AWS's connection-tracking settings of a network interface
+ * (ConnectionTrackingConfiguration, doc/aws-semantics.md 3.6), typed on the
+ * command line or read from `aws ec2 describe-network-interfaces` output.
+ * Reentrant, no globals: the engine re-reads them on reload.
+ */
+#ifndef VPCFW_CTCONF_H
+#define VPCFW_CTCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "diag.h"
+#include "flow.h"
+
+struct ctconf {
+	uint32_t tcp_established_s;	/* TcpEstablishedTimeout: 60 to 432000, default 432000 */
+	uint32_t udp_stream_s;		/* UdpStreamTimeout: 60 to 180, default 180 */
+	uint32_t udp_s;			/* UdpTimeout: 30 to 60, default 30 */
+};
+
+/* AWS's established default on Nitro v6 instance types (`nitro-v6`). */
+#define CTCONF_NITRO_V6_TCP_ESTABLISHED_S	350
+
+/* AWS's defaults: 432000, 180, 30. */
+void ctconf_default(struct ctconf *c);
+
+/*
+ * Apply one --conntrack argument to *c: a comma-separated list of
+ * `tcp-established=S`, `udp-stream=S`, `udp=S` and `nitro-v6` (the 350 s
+ * established default of Nitro v6), applied in order; or, when its first
+ * word is none of these, the name of a JSON file of `aws ec2
+ * describe-network-interfaces` output (ctconf_load_buffer). Errors go to d:
+ * about the text under the file name "--conntrack", naming the range of a
+ * value out of it; about a file with its name (and line:col for its JSON
+ * syntax). 0, or -1 with errno (EINVAL, or the file's read error); *c is
+ * changed only on success.
+ */
+int ctconf_parse(struct ctconf *c, const char *arg, struct diag *d);
+
+/*
+ * The ConnectionTrackingConfiguration of NetworkInterfaces[] in buf (name
+ * for the messages): its TcpEstablishedTimeout, UdpStreamTimeout and
+ * UdpTimeout, each within AWS's range; a field left out keeps *c's value.
+ * Interfaces that give one must agree (one table serves the host). An
+ * interface without one keeps *c. 0, or -1 with errno EINVAL (ENOMEM) and
+ * every problem in d; *c is changed only on success.
+ */
+int ctconf_load_buffer(struct ctconf *c, const char *name, const char *buf,
+		       size_t len, struct diag *d);
+
+/* Set p's tcp_established_s, udp_stream_s and udp_s from c. */
+void ctconf_to_flow_params(const struct ctconf *c, struct flow_params *p);
+
+#endif
