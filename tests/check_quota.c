@@ -71,6 +71,16 @@ static void sg_group(const char *id, unsigned n, bool egress, bool ref)
 		}
 }
 
+/* The inbound IPv4 '*' deny, as the loaders add it. */
+static void add_star(void)
+{
+	struct nacl_entry star = { .number = NACL_STAR_V4, .egress = false, .allow = false,
+				   .proto = PROTO_ALL, .icmp_type = -1, .icmp_code = -1 };
+
+	ck_assert_int_eq(cidr_parse("0.0.0.0/0", &star.cidr), 0);
+	ck_assert_int_eq(ruleset_add_nacl(rs, &star), 0);
+}
+
 static char *text(void)
 {
 	return tu_diag_text(d);
@@ -93,13 +103,10 @@ END_TEST
 
 START_TEST(test_nacl_over_max)
 {
-	struct nacl_entry star = { .number = NACL_STAR_V4, .egress = false, .allow = false,
-				   .proto = PROTO_ALL, .icmp_type = -1, .icmp_code = -1 };
 	char *t;
 
 	nacl_rules(41, false, AF_INET);
-	ck_assert_int_eq(cidr_parse("0.0.0.0/0", &star.cidr), 0);
-	ck_assert_int_eq(ruleset_add_nacl(rs, &star), 0);	/* not a rule of the quota */
+	add_star();	/* not a rule of the quota */
 	ck_assert_uint_eq(quota_check(rs, d), 1);
 	t = text();
 	ck_assert_msg(strstr(t, "acl.rules:41: error: network ACL (unnamed) has 41 inbound IPv4 rules"), "%s", t);
@@ -110,12 +117,9 @@ END_TEST
 
 START_TEST(test_nacl_star_not_counted)
 {
-	struct nacl_entry star = { .number = NACL_STAR_V4, .egress = false, .allow = false,
-				   .proto = PROTO_ALL, .icmp_type = -1, .icmp_code = -1 };
 
 	nacl_rules(20, false, AF_INET);
-	ck_assert_int_eq(cidr_parse("0.0.0.0/0", &star.cidr), 0);
-	ck_assert_int_eq(ruleset_add_nacl(rs, &star), 0);
+	add_star();
 	ck_assert_uint_eq(quota_check(rs, d), 0);
 	ck_assert_uint_eq(diag_warnings(d), 0);
 }
