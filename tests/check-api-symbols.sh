@@ -42,7 +42,7 @@ if ! diff -u "$work/declared" "$work/exported" > "$work/diff"; then
 	status=1
 fi
 if grep -v '^VPCFW_1$' "$work/exported.v" | grep -qv '@@*VPCFW_1$'; then
-	echo "symbols outside version node VPCFW_1:"
+	echo "symbols outside the version VPCFW_1:"
 	grep -v '^VPCFW_1$' "$work/exported.v" | grep -v '@@*VPCFW_1$'
 	status=1
 fi
