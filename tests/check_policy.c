@@ -230,7 +230,7 @@ END_TEST
 
 /* ---- both layers --------------------------------------------------------- */
 
-/* AWS 4.2 #1: the SG passes the reply, the stateless NACL drops it. */
+/* doc/aws-semantics.md 4.2 #1: the SG passes the reply, the stateless NACL drops it. */
 START_TEST(test_both_layers_nacl_drops_reply)
 {
 	static const struct nspec nacl[] = { NIN(100, 'a', 6, 22, 22, "0.0.0.0/0"), NEND };
@@ -327,7 +327,7 @@ START_TEST(test_rule_hits)
 }
 END_TEST
 
-/* AWS 4.2 #3: a Windows ephemeral range on a server with Linux clients. */
+/* doc/aws-semantics.md 4.2 #3: a Windows ephemeral range on a server with Linux clients. */
 START_TEST(test_ephemeral_server_side)
 {
 	static const struct nspec wrong[] = {
@@ -374,7 +374,7 @@ START_TEST(test_ephemeral_server_side)
 }
 END_TEST
 
-/* AWS 4.2 #2: the host's own connections need an inbound ephemeral rule. */
+/* doc/aws-semantics.md 4.2 #2: the host's own connections need an inbound ephemeral rule. */
 START_TEST(test_ephemeral_client_side)
 {
 	static const struct nspec wrong[] = { NOUT(100, 'a', 6, 443, 443, "0.0.0.0/0"), NEND };
@@ -491,7 +491,7 @@ START_TEST(test_flow_tag_whole)
 }
 END_TEST
 
-/* AWS 3.5: a tracked flow outlives its rule; a NACL deny cuts it at once. */
+/* doc/aws-semantics.md 3.5: a tracked flow outlives its rule; a NACL deny cuts it at once. */
 START_TEST(test_rule_removal_tracked)
 {
 	static const struct nspec open_nacl[] = {
@@ -562,7 +562,7 @@ START_TEST(test_rule_removal_tracked)
 }
 END_TEST
 
-/* AWS 3.5: an untracked flow is cut the moment its rule goes. */
+/* doc/aws-semantics.md 3.5: an untracked flow is cut the moment its rule goes. */
 START_TEST(test_rule_removal_untracked)
 {
 	static const struct sspec open[] = {
@@ -980,7 +980,7 @@ START_TEST(test_tcp_blind_rst)
 }
 END_TEST
 
-/* AWS 3.8: at the cap new tracked flows are dropped; untracked ones are not. */
+/* doc/aws-semantics.md 3.8: at the cap new tracked flows are dropped; untracked ones are not. */
 START_TEST(test_table_full)
 {
 	static const struct sspec sg[] = {

@@ -102,7 +102,7 @@ static const struct rspec r_union[] = {
 
 static const struct rspec r_empty[] = { END };
 
-/* AWS 3.3, the worked example. */
+/* doc/aws-semantics.md 3.3, the worked example. */
 static const struct rspec r_aws[] = {
 	IN(6, 22, 22, "203.0.113.1/32"),
 	IN(6, 80, 80, "0.0.0.0/0"),
@@ -470,7 +470,7 @@ static void random_pkt(struct pkt *p)
 	build_pkt(&s, p);
 }
 
-/* AWS 3.3, reread from the text: a rule of x opens the protocol to /0. */
+/* doc/aws-semantics.md 3.3, reread from the text: a rule of x opens the protocol to /0. */
 static bool ref_open(const struct ruleset *rs, bool egress, uint8_t fam, int proto)
 {
 	size_t i;

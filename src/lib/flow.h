@@ -8,7 +8,7 @@
  * evicts unestablished flows instead), lazy plus incremental expiry.
  * Time is passed in (milliseconds, monotonic) so tests can drive it.
  *
- * Untracked flows (AWS 3.3: judged by the rules on every packet) may also be
+ * Untracked flows (doc/aws-semantics.md 3.3: judged by the rules on every packet) may also be
  * recorded, for listing only: such an entry never makes a lookup hit, never
  * counts in the cap's allowance and gives way to any tracked flow that needs
  * its room.

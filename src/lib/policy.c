@@ -3,7 +3,7 @@
  * layers compiled from it) and the judge that walks the layers in AWS's
  * order (doc/aws-semantics.md 4.1). Snapshots are built whole, checked whole,
  * and swapped whole by the daemon; the flow table outlives them, which is
- * what lets tracked flows survive the removal of their rule (3.5).
+ * what lets tracked flows survive the removal of their rule (doc/aws-semantics.md 3.5).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -383,7 +383,7 @@ static void sg_track(const struct policy *pol, struct flow_table *ft,
 		 */
 		sg_outcome(v, true, SGO_UNTRACKED);
 	} else {
-		/* AWS drops packets that would start new flows at the cap (3.8). */
+		/* AWS drops packets that would start new flows at the cap (doc/aws-semantics.md 3.8). */
 		sg_outcome(v, false, SGO_TABLE_FULL);
 	}
 }

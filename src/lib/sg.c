@@ -216,7 +216,7 @@ enum sg_match sg_eval(const struct sg *s, enum dir d, const struct pkt *p,
 	if (!first) {
 		m = SG_DENY;
 	} else if (any && rev_open) {
-		/* AWS 3.3: /0 rule this way, every port open the other way. */
+		/* doc/aws-semantics.md 3.3: /0 rule this way, every port open the other way. */
 		first = any;
 		m = SG_ALLOW_UNTRACKED;
 	} else if (up >= 0 && s->open_rule[d][f][up] &&

@@ -13,7 +13,7 @@
 #    its port is below 49152 and passes above it, so the mistake shows up
 #    only now and then - source ports are pinned here to show both;
 # 4. outbound 1024-65535 (AWS's general advice): every client port passes;
-# 5. the same holds for ping (1.7): echo requests allowed in, the echo reply
+# 5. the same holds for ping (doc/aws-semantics.md 1.7): echo requests allowed in, the echo reply
 #    (type 0 / ICMPv6 129) needs an outbound rule of its own.
 . "$(dirname "$0")/lib.sh"
 

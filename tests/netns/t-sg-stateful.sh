@@ -3,7 +3,7 @@
 # t-sg-stateful.sh - a security group is stateful: the replies of a flow it
 # allowed pass whatever the other direction's rules say (doc/aws-semantics.md
 # 3.1), and nothing else does. No rule here has peer 0.0.0.0/0, so every
-# flow is tracked (3.3).
+# flow is tracked (doc/aws-semantics.md 3.3).
 #
 #   peer 10.99.0.2 / fd99::2                    host 10.99.0.1 / fd99::1
 #     servers TCP 8080, 8081, UDP 5355          servers TCP 80, 81, UDP 5353, 5354
