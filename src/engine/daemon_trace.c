@@ -107,7 +107,7 @@ static void tracer_send(struct daemon *d, int i, const char *line, size_t len)
 }
 
 static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
-			    const struct policy *pol)
+			    const struct pset *ps)
 {
 	struct trace_rec rec[64];
 	char line[512];
@@ -122,7 +122,8 @@ static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
 				if (!trace_match(&rec[k], &d->tracers[i].f))
 					continue;
 				if (!formatted)
-					trace_format(&rec[k], pol, line, sizeof(line));
+					trace_format(&rec[k], pset_for(ps, rec[k].ifindex),
+						     line, sizeof(line));
 				formatted = true;
 				tracer_send(d, i, line, strlen(line));
 			}
@@ -140,12 +141,12 @@ void daemon_on_trace_timer(struct daemon *d)
 		return;
 	urcu_memb_read_lock();
 	for (q = 0; q < d->nq; q++) {
-		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->policy));
+		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->pset));
 		lost = trace_ring_take_lost(d->qt[q].ring);
 		for (i = 0; i < d->n_tracers; i++)
 			d->tracers[i].lost += lost;
 	}
-	policy_rcu_unlock(&d->policy);
+	policy_rcu_unlock(&d->pset);
 }
 
 void daemon_on_tracer_event(struct daemon *d, int i)

@@ -41,6 +41,7 @@ struct trace_rec {
 	uint32_t nacl_number;		/* 0: NACL not consulted */
 	int32_t sg_rule;		/* index in the ruleset, -1: none */
 	uint64_t serial;		/* policy_serial() of the policy that judged it */
+	uint32_t ifindex;		/* in: arrived on, out: leaves by; 0: none (its ENI, eni.h) */
 };
 
 struct trace_ring;

@@ -1,0 +1,67 @@
+#!/bin/bash
+#
+# t-eni.sh - `run --eni IFACE=FILE`: each interface is an ENI with its own
+# security groups; an interface without one meets the --sg groups.
+#
+#   +---------------------------+   veth0 (ENI: E)   +------------------+
+#   | host: vpcfw --sg D        |--------------------|  peer            |
+#   |        --eni veth0=E      |   veth1 (--sg D)   |                  |
+#   | 10.99.0.1 / 10.98.0.1     |--------------------| 10.99.0.2 / .98.2|
+#   +---------------------------+                    +------------------+
+#
+# E allows TCP 80 in, D allows TCP 81 in: the same server ports answer on
+# one link and not the other. A reload that swaps the files swaps them.
+. "$(dirname "$0")/lib.sh"
+
+setup_topology
+ip link add veth1 netns "$HOST_NS" type veth peer name veth1 netns "$PEER_NS" ||
+	hard_error "cannot create the second veth pair"
+ip -n "$HOST_NS" addr add 10.98.0.1/24 dev veth1
+ip -n "$PEER_NS" addr add 10.98.0.2/24 dev veth1
+ip -n "$HOST_NS" link set veth1 up
+ip -n "$PEER_NS" link set veth1 up
+wait_for 5 ping_quiet "$PEER_NS" 10.98.0.1 || hard_error "no IPv4 on the second link"
+readonly B4=10.98.0.1
+serve_tcp "$HOST_NS" 80
+serve_tcp "$HOST_NS" 81
+
+E="$TMPD/eni.json"
+D="$TMPD/default.json"
+allow_in() {	# allow_in FILE PORT
+	sg_json "$1" "in tcp:$2 0.0.0.0/0" "in tcp:$2 ::/0" "out all 0.0.0.0/0" "out all ::/0"
+}
+
+say "an unknown interface or a bad --eni refuses to start"
+allow_in "$E" 80
+allow_in "$D" 81
+in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$D" \
+	--eni nosuch0="$E" >"$TMPD/bad.out" 2>&1; rc=$?
+check "unknown interface: exit 1 (got $rc)" test "$rc" = 1
+check "the error names the interface" grep -q "nosuch0: no such interface" "$TMPD/bad.out"
+in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$D" \
+	--eni veth0 >"$TMPD/bad.out" 2>&1; rc=$?
+check "--eni without '=': exit 2 (got $rc)" test "$rc" = 2
+check "the error says what is expected" grep -q "IFACE=FILE" "$TMPD/bad.out"
+
+engine_start --sg "$D" --eni veth0="$E"
+steer on
+vpcfw_status >"$TMPD/status" 2>&1
+check "status lists the ENI and its file" grep -q "^eni veth0 (ifindex [0-9]*): .*eni.json" "$TMPD/status"
+
+per_link() {	# per_link OPEN-ON-VETH0 OPEN-ON-VETH1 WHEN
+	tcp_ok "veth0: TCP $1 allowed $3" "$PEER_NS" "$H4" "$1"
+	tcp_ok "veth0 (IPv6): TCP $1 allowed $3" "$PEER_NS" "$H6" "$1"
+	tcp_fails "veth0: TCP $2 denied $3" "$PEER_NS" "$H4" "$2"
+	tcp_ok "veth1: TCP $2 allowed $3" "$PEER_NS" "$B4" "$2"
+	tcp_fails "veth1: TCP $1 denied $3" "$PEER_NS" "$B4" "$1"
+}
+per_link 80 81 "(ENI E on veth0, D elsewhere)"
+
+say "reload with the files swapped"
+allow_in "$E" 81
+allow_in "$D" 80
+check "reload exits 0" engine_reload
+per_link 81 80 "after the reload"
+
+engine_stop
+finish
