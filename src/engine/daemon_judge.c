@@ -149,7 +149,12 @@ static void trace_record(struct qthread *t, const struct queue_pkt *qp,
 	if (__atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED))
 		trace_ring_push(t->ring, &r);
 	if (nf == NF_DROP && t->d->cfg->log_drops) {
-		trace_format(&r, t->pol, line, sizeof(line));
+		/* No name lookup on the packet path: only an ENI's name is at hand. */
+		const struct trace_iface ifc = {
+			.name = pset_eni_name(t->pset, r.ifindex), .eni = true,
+		};
+
+		trace_format(&r, t->pol, &ifc, line, sizeof(line));
 		line[strcspn(line, "\n")] = '\0';
 		log_limited(&drop_rl, LOG_LVL_INFO, "%s", line);
 	}

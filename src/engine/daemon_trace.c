@@ -106,6 +106,21 @@ static void tracer_send(struct daemon *d, int i, const char *line, size_t len)
 		tr->lost++;
 }
 
+/* One record's line, under the policy of its interface, which it names. */
+static void format_rec(const struct trace_rec *r, const struct pset *ps,
+		       char *line, size_t len)
+{
+	struct trace_iface ifc = { .name = pset_eni_name(ps, r->ifindex), .eni = true };
+	char name[IF_NAMESIZE];
+
+	if (!ifc.name && r->ifindex) {
+		/* Control thread, and only for lines someone reads. */
+		ifc.name = if_indextoname(r->ifindex, name);
+		ifc.eni = false;
+	}
+	trace_format(r, pset_for(ps, r->ifindex), &ifc, line, len);
+}
+
 static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
 			    const struct pset *ps)
 {
@@ -122,8 +137,7 @@ static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
 				if (!trace_match(&rec[k], &d->tracers[i].f))
 					continue;
 				if (!formatted)
-					trace_format(&rec[k], pset_for(ps, rec[k].ifindex),
-						     line, sizeof(line));
+					format_rec(&rec[k], ps, line, sizeof(line));
 				formatted = true;
 				tracer_send(d, i, line, strlen(line));
 			}

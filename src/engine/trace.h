@@ -46,6 +46,16 @@ struct trace_rec {
 
 struct trace_ring;
 
+/*
+ * The interface a line names (the record's ifindex, resolved by the
+ * caller): "[eni veth0]" when an ENI's rules judged it, "[veth1]" otherwise.
+ * NULL, or a NULL name: the line names none.
+ */
+struct trace_iface {
+	const char *name;
+	bool eni;
+};
+
 /* A ring of 2^order records. NULL + errno. */
 struct trace_ring *trace_ring_new(unsigned order);
 void trace_ring_free(struct trace_ring *r);
@@ -66,6 +76,6 @@ bool trace_match(const struct trace_rec *r, const struct filter *f);
  * by number only.
  */
 void trace_format(const struct trace_rec *r, const struct policy *pol,
-		  char *buf, size_t len);
+		  const struct trace_iface *ifc, char *buf, size_t len);
 
 #endif

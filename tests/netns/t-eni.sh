@@ -57,6 +57,21 @@ per_link() {	# per_link OPEN-ON-VETH0 OPEN-ON-VETH1 WHEN
 }
 per_link 80 81 "(ENI E on veth0, D elsewhere)"
 
+say "trace lines name the interface and its ENI"
+T="$TMPD/trace"
+in_host "$VPCFW" trace --ctl "$CTL" --proto tcp --port 81 --count 2 >"$T" 2>&1 &
+PIDS+=("$!")
+TRACE_PID=$!
+trace_listening() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: 1"; }
+wait_for 5 trace_listening || fail "the trace listener attached"
+tcp_fails "veth0: TCP 81 denied (traced)" "$PEER_NS" "$H4" 81
+tcp_ok "veth1: TCP 81 allowed (traced)" "$PEER_NS" "$B4" 81
+wait_for 5 proc_gone "$TRACE_PID"
+sed 's/^/#   /' "$T"
+check "the drop on veth0 names its ENI" grep -q "$P4:[0-9]* -> $H4:81 \[S\] DROP: .* \[eni veth0\]$" "$T"
+check "the accept on veth1 names the interface" \
+	grep -q "10.98.0.2:[0-9]* -> $B4:81 \[S\] ACCEPT: .* \[veth1\]$" "$T"
+
 say "reload with the files swapped"
 allow_in "$E" 81
 allow_in "$D" 80
