@@ -174,8 +174,10 @@ static int run_eni(struct daemon_cfg *c, const char *arg)
 	for (i = 0; i < c->n_eni; i++)
 		if (!strncmp(c->eni[i], s.ifname, strlen(s.ifname)) &&
 		    c->eni[i][strlen(s.ifname)] == '=') {
+			int ret = usage_error("run", "--eni %s given twice", s.ifname);
+
 			eni_spec_clear(&s);
-			return usage_error("run", "--eni %s given twice", s.ifname);
+			return ret;
 		}
 	eni_spec_clear(&s);
 	return push_file(&c->eni, &c->n_eni, arg) < 0 ? EXIT_SYSTEM : 0;

@@ -42,6 +42,10 @@ in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$D" \
 	--eni veth0 >"$TMPD/bad.out" 2>&1; rc=$?
 check "--eni without '=': exit 2 (got $rc)" test "$rc" = 2
 check "the error says what is expected" grep -q "IFACE=FILE" "$TMPD/bad.out"
+in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$D" \
+	--eni veth0="$E" --eni veth0="$D" >"$TMPD/bad.out" 2>&1; rc=$?
+check "--eni twice for one interface: exit 2 (got $rc)" test "$rc" = 2
+check "the error names the interface" grep -q -- "--eni veth0 given twice" "$TMPD/bad.out"
 
 engine_start --sg "$D" --eni veth0="$E"
 steer on
