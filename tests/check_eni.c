@@ -101,7 +101,8 @@ static struct pset *load(const char *eni, bool strict)
 	const char *sg[] = { FIXTURE("sg-ssh.json") };
 	const struct policy_src src = { .sg_files = sg, .n_sg = 1 };
 	struct diag *dg = diag_new();
-	struct pset *ps = pset_load(&src, &eni, 1, strict, dg);
+	const struct pset_args a = { .eni = &eni, .n_eni = 1 };
+	struct pset *ps = pset_load(&src, &a, strict, dg);
 
 	diag_free(dg);
 	return ps;
@@ -130,9 +131,51 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* --nacl IFACE=FILE: an interface with its own ACL, alone or with its own groups. */
+START_TEST(test_load_nacl)
+{
+	const char *sg[] = { FIXTURE("sg-ssh.json") };
+	const struct policy_src src = { .sg_files = sg, .n_sg = 1 };
+	const char *eni[] = { "lo=" FIXTURE("sg-https.json") };
+	const char *nacl[] = { "lo=" FIXTURE("nacl-web.json"), "nosuch-eni0=" FIXTURE("nacl-web.json") };
+	struct pset_args a = { .nacl = nacl, .n_nacl = 1 };
+	struct diag *dg = diag_new();
+	struct pset *ps;
+
+	/* The ACL alone: an entry of its own, with the default groups. */
+	ps = pset_load(&src, &a, true, dg);
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_uint_eq(ps->n, 1);
+	ck_assert(ps->eni[0].own_nacl && !ps->eni[0].own_sg);
+	ck_assert_ptr_nonnull(policy_acl(ps->eni[0].pol));
+	ck_assert_ptr_null(policy_acl(ps->def));
+	pset_free(ps);
+	/* Both for one interface: one entry with both. */
+	a.eni = eni;
+	a.n_eni = 1;
+	ps = pset_load(&src, &a, true, dg);
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_uint_eq(ps->n, 1);
+	ck_assert(ps->eni[0].own_nacl && ps->eni[0].own_sg);
+	ck_assert_ptr_nonnull(policy_acl(ps->eni[0].pol));
+	pset_free(ps);
+	/* An ACL for an unknown interface: refused at start, skipped at reload. */
+	a.n_nacl = 2;
+	ck_assert_ptr_null(pset_load(&src, &a, true, dg));
+	ps = pset_load(&src, &a, false, dg);
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_uint_eq(ps->n, 2);
+	ck_assert_uint_eq(ps->eni[1].ifindex, 0);
+	pset_free(ps);
+	diag_free(dg);
+}
+END_TEST
+
 int main(void)
 {
-	const tu_test tests[] = { test_parse_ok, test_parse_bad, test_map, test_load };
+	const tu_test tests[] = {
+		test_parse_ok, test_parse_bad, test_map, test_load, test_load_nacl,
+	};
 
 	return tu_run_tests("eni", tests, ARRAY_SIZE(tests));
 }

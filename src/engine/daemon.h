@@ -24,6 +24,8 @@ struct daemon_cfg {
 	size_t n_sg;
 	const char **eni;		/* --eni IFACE=FILE[,FILE...] in order (eni.h) */
 	size_t n_eni;
+	const char **iface_nacl;	/* --nacl IFACE=FILE[,FILE...] in order (eni.h) */
+	size_t n_iface_nacl;
 	struct aws_map map;
 	const char *ctl_path;
 	bool fail_closed;

@@ -46,8 +46,13 @@ struct pset *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 		.opts = &d->cfg->scope,
 	};
 
-	/* At start (no set yet) an unknown --eni interface is an error. */
-	return pset_load(&src, d->cfg->eni, d->cfg->n_eni, !d->pset, dg);
+	const struct pset_args a = {
+		.eni = d->cfg->eni, .n_eni = d->cfg->n_eni,
+		.nacl = d->cfg->iface_nacl, .n_nacl = d->cfg->n_iface_nacl,
+	};
+
+	/* At start (no set yet) an unknown interface is an error. */
+	return pset_load(&src, &a, !d->pset, dg);
 }
 
 /* Put np in force; the old policy is returned once no packet is judged by it. */
@@ -446,14 +451,33 @@ static int engine_snapshot(struct daemon *d, struct show_engine *e)
 	return 0;
 }
 
+/* The files of IFACE=FILE,... among args (the interface is there). */
+static const char *own_files(const char *const *args, size_t n, const char *ifname)
+{
+	size_t i, len = strlen(ifname);
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(args[i], ifname, len) && args[i][len] == '=')
+			return args[i] + len + 1;
+	return "?";
+}
+
 /* `status`: one line per ENI, its interface and its files (as given to --eni). */
 static void show_enis(const struct daemon *d, const struct pset *ps, FILE *out)
 {
 	size_t i;
 
-	for (i = 0; i < ps->n; i++)
-		fprintf(out, "eni %s (ifindex %u): %s\n", ps->eni[i].ifname,
-			ps->eni[i].ifindex, strchr(d->cfg->eni[i], '=') + 1);
+	for (i = 0; i < ps->n; i++) {
+		const struct eni_pol *e = &ps->eni[i];
+
+		fprintf(out, "eni %s (ifindex %u):", e->ifname, e->ifindex);
+		if (e->own_sg)
+			fprintf(out, " sg %s", own_files(d->cfg->eni, d->cfg->n_eni, e->ifname));
+		if (e->own_nacl)
+			fprintf(out, " nacl %s", own_files(d->cfg->iface_nacl,
+							   d->cfg->n_iface_nacl, e->ifname));
+		fprintf(out, "\n");
+	}
 }
 
 static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)

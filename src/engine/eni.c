@@ -111,56 +111,111 @@ const char *pset_eni_name(const struct pset *ps, unsigned ifindex)
 	return e ? e->ifname : NULL;
 }
 
-/* One ENI of the set: its interface and its policy. */
-static int load_one(struct eni_pol *e, const struct policy_src *src, const char *arg,
+/* Parse every argument; -1 (logged) at the first bad one. */
+static int parse_all(const char *opt, const char *const *args, size_t n,
+		     struct eni_spec *out)
+{
+	char why[128];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (eni_spec_parse(args[i], &out[i], why, sizeof(why)) < 0) {
+			if (errno == EINVAL)
+				log_err("%s %s: %s", opt, args[i], why);
+			return -1;
+		}
+	return 0;
+}
+
+static const struct eni_spec *by_name(const struct eni_spec *s, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(s[i].ifname, name))
+			return &s[i];
+	return NULL;
+}
+
+/*
+ * One interface of the set: its own groups (sg, or the default ones) and
+ * its own subnet's ACL (nacl, or the default one).
+ */
+static int load_one(struct eni_pol *e, const struct policy_src *src, const char *name,
+		    const struct eni_spec *sg, const struct eni_spec *nacl,
 		    bool strict, struct diag *dg)
 {
 	struct policy_src es = *src;
-	struct eni_spec s;
-	char why[128];
 
-	if (eni_spec_parse(arg, &s, why, sizeof(why)) < 0) {
-		if (errno == EINVAL)
-			log_err("--eni %s: %s", arg, why);
-		return -1;
-	}
-	memcpy(e->ifname, s.ifname, sizeof(e->ifname));
-	e->ifindex = if_nametoindex(s.ifname);
+	memcpy(e->ifname, name, sizeof(e->ifname));
+	e->own_sg = sg != NULL;
+	e->own_nacl = nacl != NULL;
+	e->ifindex = if_nametoindex(name);
 	if (!e->ifindex) {
 		if (strict) {
-			log_err("--eni %s: no such interface", s.ifname);
-			eni_spec_clear(&s);
+			log_err("%s %s: no such interface", sg ? "--eni" : "--nacl", name);
 			errno = ENODEV;
 			return -1;
 		}
-		log_warn("--eni %s: no such interface now; its rules judge nothing",
-			 s.ifname);
+		log_warn("%s %s: no such interface now; its rules judge nothing",
+			 sg ? "--eni" : "--nacl", name);
 	}
-	es.sg_files = (const char *const *)s.files;
-	es.n_sg = s.n_files;
+	if (sg) {
+		es.sg_files = (const char *const *)sg->files;
+		es.n_sg = sg->n_files;
+	}
+	if (nacl) {
+		es.nacl_files = (const char *const *)nacl->files;
+		es.n_nacl = nacl->n_files;
+	}
 	e->pol = policy_load(&es, dg);
-	eni_spec_clear(&s);
 	return e->pol ? 0 : -1;
 }
 
-struct pset *pset_load(const struct policy_src *src, const char *const *eni_args,
-		       size_t n_eni, bool strict, struct diag *dg)
+static struct pset *load_all(const struct policy_src *src, const struct eni_spec *sg,
+			     size_t n_sg, const struct eni_spec *nacl, size_t n_nacl,
+			     bool strict, struct diag *dg)
 {
-	struct pset *ps = pset_new(n_eni);
+	struct pset *ps = pset_new(n_sg + n_nacl);
 	bool ok;
 	size_t i;
 
 	if (!ps)
 		return NULL;
-	ps->n = n_eni;
 	ps->def = policy_load(src, dg);
 	ok = ps->def != NULL;
 	/* Every file is read, every error collected, as for the default policy. */
-	for (i = 0; i < n_eni; i++)
-		ok &= load_one(&ps->eni[i], src, eni_args[i], strict, dg) == 0;
+	for (i = 0; i < n_sg; i++)
+		ok &= load_one(&ps->eni[ps->n++], src, sg[i].ifname, &sg[i],
+			       by_name(nacl, n_nacl, sg[i].ifname), strict, dg) == 0;
+	/* Interfaces with an ACL of their own and the default groups. */
+	for (i = 0; i < n_nacl; i++)
+		if (!by_name(sg, n_sg, nacl[i].ifname))
+			ok &= load_one(&ps->eni[ps->n++], src, nacl[i].ifname, NULL,
+				       &nacl[i], strict, dg) == 0;
 	if (!ok) {
 		pset_free(ps);
 		return NULL;
 	}
+	return ps;
+}
+
+struct pset *pset_load(const struct policy_src *src, const struct pset_args *a,
+		       bool strict, struct diag *dg)
+{
+	struct eni_spec *sg = calloc(a->n_eni + 1, sizeof(*sg));
+	struct eni_spec *nacl = calloc(a->n_nacl + 1, sizeof(*nacl));
+	struct pset *ps = NULL;
+	size_t i;
+
+	if (sg && nacl && parse_all("--eni", a->eni, a->n_eni, sg) == 0 &&
+	    parse_all("--nacl", a->nacl, a->n_nacl, nacl) == 0)
+		ps = load_all(src, sg, a->n_eni, nacl, a->n_nacl, strict, dg);
+	for (i = 0; sg && i < a->n_eni; i++)
+		eni_spec_clear(&sg[i]);
+	for (i = 0; nacl && i < a->n_nacl; i++)
+		eni_spec_clear(&nacl[i]);
+	free(sg);
+	free(nacl);
 	return ps;
 }

@@ -33,6 +33,8 @@ void eni_spec_clear(struct eni_spec *s);
 struct eni_pol {
 	unsigned ifindex;	/* 0: the interface did not exist at load: matches nothing */
 	char ifname[IF_NAMESIZE];
+	bool own_sg;		/* --eni: groups of its own (else --sg's) */
+	bool own_nacl;		/* --nacl IFACE=FILE: its subnet's ACL (else --nacl's) */
 	struct policy *pol;
 };
 
@@ -51,16 +53,25 @@ const struct policy *pset_for(const struct pset *ps, unsigned ifindex);
 /* The ENI's name for ifindex, or NULL when it has none. */
 const char *pset_eni_name(const struct pset *ps, unsigned ifindex);
 
-#endif
+
+/* The per-interface arguments: --eni IFACE=FILE[,FILE...], --nacl IFACE=FILE[,FILE...]. */
+struct pset_args {
+	const char *const *eni;
+	size_t n_eni;
+	const char *const *nacl;
+	size_t n_nacl;
+};
 
 /*
- * Load the default policy from src and one policy per --eni argument: the
- * ENI's own files as its security groups, with src's NACL files (the
- * subnet's ACL is the same for every interface). Each interface name is
+ * Load the default policy from src, and one policy per interface named in
+ * a: its --eni files as its security groups (else src's), its --nacl
+ * IFACE= files as its subnet's ACL (else src's). Each interface name is
  * resolved now: an unknown one fails the load when strict (at start), and
  * is only logged when not (at reload: the interface may come back, and the
- * rest of the rules should not wait for it), its ENI then matching no
+ * rest of the rules should not wait for it), its entry then matching no
  * packet. NULL with the problems in dg (or errno).
  */
-struct pset *pset_load(const struct policy_src *src, const char *const *eni_args,
-		       size_t n_eni, bool strict, struct diag *dg);
+struct pset *pset_load(const struct policy_src *src, const struct pset_args *a,
+		       bool strict, struct diag *dg);
+
+#endif

@@ -11,6 +11,7 @@
 #
 # E allows TCP 80 in, D allows TCP 81 in: the same server ports answer on
 # one link and not the other. A reload that swaps the files swaps them.
+# Then `--nacl veth1=N` gives veth1's subnet an ACL of its own.
 . "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -82,5 +83,24 @@ allow_in "$D" 80
 check "reload exits 0" engine_reload
 per_link 81 80 "after the reload"
 
+engine_stop
+
+say "--nacl veth1=N: the subnet of veth1 has an ACL of its own"
+N="$TMPD/nacl-veth1.json"
+sg_json "$E" "in tcp:80-81 0.0.0.0/0" "in tcp:80-81 ::/0" "out all 0.0.0.0/0" "out all ::/0"
+sg_json "$D" "in tcp:80-81 0.0.0.0/0" "out all 0.0.0.0/0"
+nacl_json "$N" "in 100 allow tcp:80 0.0.0.0/0" "out 100 allow tcp:1024-65535 0.0.0.0/0"
+engine_start --sg "$D" --eni veth0="$E" --nacl veth1="$N"
+vpcfw_status >"$TMPD/status" 2>&1
+check "status lists veth1 and its ACL" grep -q "^eni veth1 (ifindex [0-9]*): nacl .*nacl-veth1.json" "$TMPD/status"
+tcp_ok "veth0: TCP 81 allowed (no ACL there)" "$PEER_NS" "$H4" 81
+tcp_ok "veth1: TCP 80 allowed by its ACL" "$PEER_NS" "$B4" 80
+tcp_fails "veth1: TCP 81 denied by its ACL" "$PEER_NS" "$B4" 81
+say "reload: the ACL of veth1 now allows 81, not 80"
+nacl_json "$N" "in 100 allow tcp:81 0.0.0.0/0" "out 100 allow tcp:1024-65535 0.0.0.0/0"
+check "reload exits 0" engine_reload
+tcp_ok "veth1: TCP 81 allowed after the reload" "$PEER_NS" "$B4" 81
+tcp_fails "veth1: TCP 80 denied after the reload" "$PEER_NS" "$B4" 80
+tcp_ok "veth0: TCP 80 still allowed" "$PEER_NS" "$H4" 80
 engine_stop
 finish
