@@ -530,6 +530,21 @@ int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
 	return filter_parse(f, buf, keys, err, errlen);
 }
 
+/*
+ * The default policy's rules, then, in text only, each interface's own
+ * under a line naming it (JSON and metrics keep their one-policy shape).
+ */
+static void show_all_rules(const struct pset *ps, enum show_format fmt, FILE *out)
+{
+	size_t i;
+
+	show_rules(ps->def, fmt, out);
+	for (i = 0; fmt == SHOW_TEXT && i < ps->n; i++) {
+		fprintf(out, "\n# eni %s\n", ps->eni[i].ifname);
+		show_rules(ps->eni[i].pol, fmt, out);
+	}
+}
+
 /* "show stats|rules|flows|metrics [json] [flow filters...]" */
 static int ctl_show(void *ctx, char *const *argv, FILE *out)
 {
@@ -557,7 +572,7 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		daemon_offload_refresh(d);
 	urcu_memb_read_lock();
 	if (!strcmp(what, "rules"))
-		show_rules(policy_rcu_get(&d->pset)->def, fmt, out);
+		show_all_rules(policy_rcu_get(&d->pset), fmt, out);
 	else if (!strcmp(what, "flows"))
 		ret = show_flows(d->flows, policy_rcu_get(&d->pset)->def, now_ms(), &f, fmt, out);
 	else

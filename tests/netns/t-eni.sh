@@ -77,6 +77,12 @@ check "the drop on veth0 names its ENI" grep -q "$P4:[0-9]* -> $H4:81 \[S\] DROP
 check "the accept on veth1 names the interface" \
 	grep -q "10.98.0.2:[0-9]* -> $B4:81 \[S\] ACCEPT: .* \[veth1\]$" "$T"
 
+in_host "$VPCFW" show rules --ctl "$CTL" >"$TMPD/rules" 2>&1
+sed 's/^/#   /' "$TMPD/rules"
+rules_of_eni() { awk '/^# eni veth0$/ { e = 1; next } e' "$TMPD/rules"; }
+check "show rules has a section for the ENI" grep -qx "# eni veth0" "$TMPD/rules"
+eni_rule_counted() { rules_of_eni | grep -Eq '^ +1 +tcp +80 +0\.0\.0\.0/0 +[1-9][0-9]* '; }
+check "the ENI's rule counted the packets it allowed" eni_rule_counted
 say "reload with the files swapped"
 allow_in "$E" 81
 allow_in "$D" 80
