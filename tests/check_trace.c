@@ -133,7 +133,7 @@ START_TEST(test_format)
 	r.nacl_allow = 1;
 	r.sg_rule = 0;
 	r.serial = policy_serial(pol);
-	trace_format(&r, pol, line, sizeof(line));
+	trace_format(&r, pol, NULL, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " q0 in  tcp 198.51.100.7:40000 -> 10.0.0.5:80 [S] ACCEPT: "
 				     "nacl-in:100 allow, then sg-in:sg-web#1 (new tracked flow)\n"));
 	/* Outbound: the SG first, then the NACL's '*' rule. */
@@ -143,20 +143,30 @@ START_TEST(test_format)
 	r.layer = VL_NACL;
 	r.sg_outcome = SGO_FLOW_REPLY;
 	r.nacl_number = 32767;
-	trace_format(&r, pol, line, sizeof(line));
+	trace_format(&r, pol, NULL, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, "DROP: sg:flow (tracked reply), then nacl-out:* deny\n"));
 	/* A record from older rules names its SG rule by number only. */
 	r.sg_rule = 0;
 	r.sg_outcome = SGO_NEW_TRACKED;
 	r.serial = policy_serial(pol) + 1;
-	trace_format(&r, pol, line, sizeof(line));
+	trace_format(&r, pol, NULL, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, "sg-out:#1 of rules since reloaded (new tracked flow)"));
 	r.kind = TRACE_MALFORMED;
 	r.status = PKT_ERR_HDRLEN;
-	trace_format(&r, pol, line, sizeof(line));
+	trace_format(&r, pol, NULL, line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, "DROP: malformed (hdrlen)\n"));
+	/* The interface, when the caller names it, ends the line. */
+	{
+		const struct trace_iface eni = { .name = "veth0", .eni = true };
+		const struct trace_iface other = { .name = "veth1", .eni = false };
+
+		trace_format(&r, pol, &eni, line, sizeof(line));
+		ck_assert_ptr_nonnull(strstr(line, "DROP: malformed (hdrlen) [eni veth0]\n"));
+		trace_format(&r, pol, &other, line, sizeof(line));
+		ck_assert_ptr_nonnull(strstr(line, "DROP: malformed (hdrlen) [veth1]\n"));
+	}
 	/* A line never overflows its buffer and still ends in a newline. */
-	trace_format(&r, pol, line, 20);
+	trace_format(&r, pol, NULL, line, 20);
 	ck_assert_uint_eq(strlen(line), 19);
 	ck_assert_int_eq(line[18], '\n');
 	policy_free(pol);

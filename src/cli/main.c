@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "diag.h"
+#include "eni.h"
 #include "exitcode.h"
 #include "filter.h"
 #include "log.h"
@@ -138,7 +139,7 @@ static int req_add_guard(struct req *r, bool force)
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
        OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS,
-       OPT_EVICT_UNEST, OPT_CONNTRACK };
+       OPT_EVICT_UNEST, OPT_CONNTRACK, OPT_ENI };
 
 /* --conntrack: checked now (a usage error names the range), kept for reload. */
 static int conntrack_option(struct daemon_cfg *c, const char *arg)
@@ -160,6 +161,42 @@ static int conntrack_option(struct daemon_cfg *c, const char *arg)
 	return ret;
 }
 
+/*
+ * --nacl IFACE=FILE (an interface's own subnet ACL) rather than --nacl FILE:
+ * a '=' with no '/' before it. (A file named so is ./a=b.)
+ */
+static bool is_iface_arg(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	return eq && !memchr(arg, '/', (size_t)(eq - arg));
+}
+
+/*
+ * --eni or --nacl IFACE=FILE[,FILE...]: checked now, read by the engine at
+ * start and reload; once per interface each.
+ */
+static int run_iface_arg(const char ***list, size_t *n, const char *opt, const char *arg)
+{
+	struct eni_spec s;
+	char why[128];
+	size_t i, len;
+	int ret;
+
+	if (eni_spec_parse(arg, &s, why, sizeof(why)) < 0)
+		return errno == EINVAL ? usage_error("run", "bad %s '%s': %s", opt, arg, why) :
+					 EXIT_SYSTEM;
+	len = strlen(s.ifname);
+	for (i = 0; i < *n; i++)
+		if (!strncmp((*list)[i], s.ifname, len) && (*list)[i][len] == '=') {
+			ret = usage_error("run", "%s %s given twice", opt, s.ifname);
+			eni_spec_clear(&s);
+			return ret;
+		}
+	eni_spec_clear(&s);
+	return push_file(list, n, arg) < 0 ? EXIT_SYSTEM : 0;
+}
+
 static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 {
 	size_t v;
@@ -170,9 +207,13 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 			return usage_error("run", "bad --queue '%s' (N or A:B, at most 64 queues)", arg);
 		return 0;
 	case 'n':
+		if (is_iface_arg(arg))
+			return run_iface_arg(&c->iface_nacl, &c->n_iface_nacl, "--nacl", arg);
 		return push_file(&c->nacl_files, &c->n_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
 	case 's':
 		return push_file(&c->sg_files, &c->n_sg, arg) < 0 ? EXIT_SYSTEM : 0;
+	case OPT_ENI:
+		return run_iface_arg(&c->eni, &c->n_eni, "--eni", arg);
 	case 'c':
 		c->ctl_path = arg;
 		return 0;
@@ -265,6 +306,7 @@ static int cmd_run(int argc, char **argv)
 		{ "judge-aws-services", no_argument, NULL, OPT_JUDGE_AWS },
 		{ "evict-unestablished", no_argument, NULL, OPT_EVICT_UNEST },
 		{ "conntrack", required_argument, NULL, OPT_CONNTRACK },
+		{ "eni", required_argument, NULL, OPT_ENI },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -286,7 +328,7 @@ static int cmd_run(int argc, char **argv)
 		ret = usage_error("run", "%s", "no rules: give --nacl FILE and/or --sg FILE");
 		goto out;
 	}
-	if (c.offload && (c.n_nacl || !c.n_sg)) {
+	if (c.offload && (c.n_nacl || c.n_iface_nacl || !c.n_sg)) {
 		ret = usage_error("run", "%s", "--offload needs --sg and no --nacl: a network ACL "
 				  "judges every packet");
 		goto out;
@@ -295,6 +337,8 @@ static int cmd_run(int argc, char **argv)
 out:
 	free(c.nacl_files);
 	free(c.sg_files);
+	free(c.eni);
+	free(c.iface_nacl);
 	free(c.conntrack);
 	aws_map_free(&c.map);
 	return ret;
@@ -734,6 +778,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
+	  "           [--eni IFACE=FILE[,FILE...]]... [--nacl IFACE=FILE[,FILE...]]...\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
 	  "           [--max-flows N [--evict-unestablished]] [--log-drops] [--force]\n"
 	  "           [--conntrack tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"

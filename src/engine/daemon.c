@@ -340,14 +340,12 @@ static void teardown(struct daemon *d)
 	close_fd(d->ep_fd);
 	close_fd(d->trace_timer_fd);
 	close_fd(d->apply_timer_fd);
-	if (d->rollback_policy)
-		policy_free(d->rollback_policy);
+	pset_free(d->rollback_policy);
 	file_set_clear(&d->files);
 	file_set_clear(&d->apply_files);
 	if (d->flows)
 		flow_table_free(d->flows);
-	if (d->policy)
-		policy_free(d->policy);
+	pset_free(d->pset);
 }
 
 static int copy_paths(char ***dst, size_t *n, const char **src, size_t count)
@@ -427,13 +425,13 @@ static int setup(struct daemon *d)
 		diag_free(dg);
 		return EXIT_SYSTEM;
 	}
-	d->policy = daemon_load_policy(d, &d->files, dg);
+	d->pset = daemon_load_policy(d, &d->files, dg);
 	diag_print(dg, stderr);
 	diag_free(dg);
-	if (!d->policy)
+	if (!d->pset)
 		return EXIT_BAD_INPUT;
 	/* Never start with rules that cut the SSH session we were started from. */
-	if (daemon_guard(d->policy, getenv("SSH_CONNECTION"), c->force, stderr))
+	if (daemon_guard(d->pset, getenv("SSH_CONNECTION"), c->force, stderr))
 		return EXIT_BAD_INPUT;
 	if (c->inside && !(d->inside_ifindex = if_nametoindex(c->inside))) {
 		log_err("--inside %s: no such interface", c->inside);

@@ -22,6 +22,10 @@ struct daemon_cfg {
 	size_t n_nacl;
 	const char **sg_files;
 	size_t n_sg;
+	const char **eni;		/* --eni IFACE=FILE[,FILE...] in order (eni.h) */
+	size_t n_eni;
+	const char **iface_nacl;	/* --nacl IFACE=FILE[,FILE...] in order (eni.h) */
+	size_t n_iface_nacl;
 	struct aws_map map;
 	const char *ctl_path;
 	bool fail_closed;

@@ -33,8 +33,8 @@ void file_set_clear(struct file_set *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
-struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
-				  struct diag *dg)
+struct pset *daemon_load_policy(struct daemon *d, const struct file_set *fs,
+				struct diag *dg)
 {
 	const struct policy_src src = {
 		.nacl_files = (const char *const *)fs->nacl, .n_nacl = fs->n_nacl,
@@ -46,14 +46,20 @@ struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 		.opts = &d->cfg->scope,
 	};
 
-	return policy_load(&src, dg);
+	const struct pset_args a = {
+		.eni = d->cfg->eni, .n_eni = d->cfg->n_eni,
+		.nacl = d->cfg->iface_nacl, .n_nacl = d->cfg->n_iface_nacl,
+	};
+
+	/* At start (no set yet) an unknown interface is an error. */
+	return pset_load(&src, &a, !d->pset, dg);
 }
 
 /* Put np in force; the old policy is returned once no packet is judged by it. */
-static struct policy *swap_policy(struct daemon *d, struct policy *np)
+static struct pset *swap_policy(struct daemon *d, struct pset *np)
 {
 	/* Once it returns, every burst judged by the old rules has finished. */
-	struct policy *old = policy_rcu_swap(&d->policy, np);
+	struct pset *old = policy_rcu_swap(&d->pset, np);
 
 	d->generation++;
 	d->loaded_at = time(NULL);
@@ -67,11 +73,11 @@ static struct policy *swap_policy(struct daemon *d, struct policy *np)
  * a message quotes the file, which may be one only root may read (a
  * request naming /etc/shadow), and the journal has more readers.
  */
-static struct policy *load_or_report(struct daemon *d, const struct file_set *fs,
+static struct pset *load_or_report(struct daemon *d, const struct file_set *fs,
 				     const char *what, FILE *out)
 {
 	struct diag *dg = diag_new();
-	struct policy *np;
+	struct pset *np;
 	char sum[512];
 
 	if (!dg)
@@ -89,12 +95,21 @@ static struct policy *load_or_report(struct daemon *d, const struct file_set *fs
 #define GUARD_MAX_SESSIONS 256
 
 /* One session: refuse (with the reason on out and in the log) if np would cut it. */
-static bool guard_one(const struct policy *np, const struct guard_session *s,
+static bool guard_one(const struct pset *np, const struct guard_session *s,
 		      const char *what, FILE *out)
 {
 	char why[512];
+	size_t i;
+	bool cut;
 
-	if (!guard_would_cut(np, s, why, sizeof(why)))
+	/*
+	 * Which interface the session uses is not known here: any policy of
+	 * the set that would cut it refuses the rules (--force overrides).
+	 */
+	cut = guard_would_cut(np->def, s, why, sizeof(why));
+	for (i = 0; i < np->n && !cut; i++)
+		cut = guard_would_cut(np->eni[i].pol, s, why, sizeof(why));
+	if (!cut)
 		return false;
 	fprintf(out, "refused: %s (%s); --force to go ahead anyway\n", why, what);
 	log_err("rules refused: %s (%s)", why, what);
@@ -139,7 +154,7 @@ static bool session_is_here(const struct guard_session *s)
  * (ssh, as in $SSH_CONNECTION, or NULL) or any established SSH session of
  * this host? Returns true when np must be refused.
  */
-bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *out)
+bool daemon_guard(const struct pset *np, const char *ssh, bool force, FILE *out)
 {
 	struct guard_session s, *all;
 	bool cut = false;
@@ -177,7 +192,7 @@ static void guard_args(char *const *argv, bool *force, char *ssh, size_t len)
 static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 {
 	struct flow_params fp;
-	struct policy *np;
+	struct pset *np;
 	char ssh[128];
 	bool force;
 
@@ -189,12 +204,12 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 	guard_args(argv, &force, ssh, sizeof(ssh));
 	np = load_or_report(d, &d->files, "reload", out);
 	if (np && daemon_guard(np, *ssh ? ssh : NULL, force, out)) {
-		policy_free(np);
+		pset_free(np);
 		np = NULL;
 	}
 	/* --conntrack FILE is read again: the settings may have changed. */
 	if (np && daemon_flow_params(d->cfg, &fp, out) < 0) {
-		policy_free(np);
+		pset_free(np);
 		np = NULL;
 	}
 	if (!np) {
@@ -205,7 +220,7 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 			    d->generation);
 		return -1;
 	}
-	policy_free(swap_policy(d, np));
+	pset_free(swap_policy(d, np));
 	daemon_timeouts_apply(d, &fp);
 	d->reloads_ok++;
 	log_info("reload: new rules in force (generation %u)", d->generation);
@@ -328,7 +343,7 @@ static int ctl_apply(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
 	struct file_set fs = { NULL, 0, NULL, 0 };
-	struct policy *np;
+	struct pset *np;
 	char ssh[128];
 	unsigned secs;
 	bool force;
@@ -344,7 +359,7 @@ static int ctl_apply(void *ctx, char *const *argv, FILE *out)
 	np = load_or_report(d, &fs, "apply", out);
 	guard_args(argv, &force, ssh, sizeof(ssh));
 	if (np && daemon_guard(np, *ssh ? ssh : NULL, force, out)) {
-		policy_free(np);
+		pset_free(np);
 		np = NULL;
 	}
 	if (!np) {
@@ -371,7 +386,7 @@ static int ctl_confirm(void *ctx, char *const *argv, FILE *out)
 		return -1;
 	}
 	apply_timer_arm(d, 0);
-	policy_free(d->rollback_policy);
+	pset_free(d->rollback_policy);
 	d->rollback_policy = NULL;
 	/* From now on reload reads the applied files. */
 	file_set_clear(&d->files);
@@ -388,7 +403,7 @@ void daemon_on_apply_timer(struct daemon *d)
 
 	if (read(d->apply_timer_fd, &ticks, sizeof(ticks)) < 0 || !d->rollback_policy)
 		return;
-	policy_free(swap_policy(d, d->rollback_policy));
+	pset_free(swap_policy(d, d->rollback_policy));
 	d->rollback_policy = NULL;
 	file_set_clear(&d->apply_files);
 	log_warn("apply not confirmed in time: the previous rules are back (generation %u)",
@@ -436,15 +451,48 @@ static int engine_snapshot(struct daemon *d, struct show_engine *e)
 	return 0;
 }
 
+/* The files of IFACE=FILE,... among args (the interface is there). */
+static const char *own_files(const char *const *args, size_t n, const char *ifname)
+{
+	size_t i, len = strlen(ifname);
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(args[i], ifname, len) && args[i][len] == '=')
+			return args[i] + len + 1;
+	return "?";
+}
+
+/* `status`: one line per ENI, its interface and its files (as given to --eni). */
+static void show_enis(const struct daemon *d, const struct pset *ps, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		const struct eni_pol *e = &ps->eni[i];
+
+		fprintf(out, "eni %s (ifindex %u):", e->ifname, e->ifindex);
+		if (e->own_sg)
+			fprintf(out, " sg %s", own_files(d->cfg->eni, d->cfg->n_eni, e->ifname));
+		if (e->own_nacl)
+			fprintf(out, " nacl %s", own_files(d->cfg->iface_nacl,
+							   d->cfg->n_iface_nacl, e->ifname));
+		fprintf(out, "\n");
+	}
+}
+
 static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)
 {
+	const struct pset *ps;
 	struct show_engine e;
 
 	if (engine_snapshot(d, &e) < 0)
 		return -1;
 	urcu_memb_read_lock();
-	show_stats(&e, policy_rcu_get(&d->policy), fmt, out);
-	policy_rcu_unlock(&d->policy);
+	ps = policy_rcu_get(&d->pset);
+	show_stats(&e, ps->def, fmt, out);
+	if (fmt == SHOW_TEXT)
+		show_enis(d, ps, out);
+	policy_rcu_unlock(&d->pset);
 	free(e.q);
 	return 0;
 }
@@ -482,6 +530,21 @@ int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
 	return filter_parse(f, buf, keys, err, errlen);
 }
 
+/*
+ * The default policy's rules, then, in text only, each interface's own
+ * under a line naming it (JSON and metrics keep their one-policy shape).
+ */
+static void show_all_rules(const struct pset *ps, enum show_format fmt, FILE *out)
+{
+	size_t i;
+
+	show_rules(ps->def, fmt, out);
+	for (i = 0; fmt == SHOW_TEXT && i < ps->n; i++) {
+		fprintf(out, "\n# eni %s\n", ps->eni[i].ifname);
+		show_rules(ps->eni[i].pol, fmt, out);
+	}
+}
+
 /* "show stats|rules|flows|metrics [json] [flow filters...]" */
 static int ctl_show(void *ctx, char *const *argv, FILE *out)
 {
@@ -509,12 +572,12 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		daemon_offload_refresh(d);
 	urcu_memb_read_lock();
 	if (!strcmp(what, "rules"))
-		show_rules(policy_rcu_get(&d->policy), fmt, out);
+		show_all_rules(policy_rcu_get(&d->pset), fmt, out);
 	else if (!strcmp(what, "flows"))
-		ret = show_flows(d->flows, policy_rcu_get(&d->policy), now_ms(), &f, fmt, out);
+		ret = show_flows(d->flows, policy_rcu_get(&d->pset)->def, now_ms(), &f, fmt, out);
 	else
 		ret = -2;
-	policy_rcu_unlock(&d->policy);
+	policy_rcu_unlock(&d->pset);
 	if (ret == -2)
 		fprintf(out, "show what? stats, rules, flows or metrics\n");
 	return ret < 0 ? -1 : 0;
@@ -523,10 +586,15 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 static int ctl_zero(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
+	const struct pset *ps;
+	size_t i;
 
 	urcu_memb_read_lock();
-	policy_zero_hits(policy_rcu_get(&d->policy));
-	policy_rcu_unlock(&d->policy);
+	ps = policy_rcu_get(&d->pset);
+	policy_zero_hits(ps->def);
+	for (i = 0; i < ps->n; i++)
+		policy_zero_hits(ps->eni[i].pol);
+	policy_rcu_unlock(&d->pset);
 	fprintf(out, "rule counters zeroed\n");
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "flow.h"
 #include "flowlog.h"
+#include "eni.h"
 #include "policy.h"
 #include "queue.h"
 #include "show.h"
@@ -72,7 +73,8 @@ struct qthread {
 	struct trace_ring *ring;	/* written only while someone traces */
 	pthread_t tid;
 	bool started;
-	const struct policy *pol;	/* for the burst in progress */
+	const struct pset *pset;	/* for the burst in progress */
+	const struct policy *pol;	/* for the packet in progress: its interface's */
 	uint64_t now;
 	uint64_t wall_s;		/* the burst's wall-clock second, for flow logs */
 	struct judge_counters c;	/* written by this thread only */
@@ -80,7 +82,7 @@ struct qthread {
 
 struct daemon {
 	const struct daemon_cfg *cfg;
-	struct policy *policy;		/* RCU: read by queue threads, swapped by reload */
+	struct pset *pset;		/* RCU: read by queue threads, swapped by reload (eni.h) */
 	struct flow_table *flows;
 	struct qthread *qt;
 	size_t nq;
@@ -104,7 +106,7 @@ struct daemon {
 	int trace_timer_fd;
 	struct file_set files;		/* what reload reads */
 	/* A pending `apply --confirm`: the rules to go back to, and their files. */
-	struct policy *rollback_policy;
+	struct pset *rollback_policy;
 	struct file_set apply_files;
 	int apply_timer_fd;
 	struct flowlog *flowlog;	/* NULL without --flow-log */
@@ -140,12 +142,12 @@ void *qthread_main(void *arg);
 /* daemon_ctl.c */
 extern const struct ctl_cmd daemon_ctl_cmds[];
 extern const size_t daemon_n_ctl_cmds;
-struct policy *daemon_load_policy(struct daemon *d, const struct file_set *fs,
+struct pset *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 				  struct diag *dg);
 /* SIGHUP: reload with no client to tell; the log says the outcome without file content. */
 void daemon_reload_logged(struct daemon *d);
 /* The lock-out guard (see guard.h): true when np must be refused. */
-bool daemon_guard(const struct policy *np, const char *ssh, bool force, FILE *out);
+bool daemon_guard(const struct pset *np, const char *ssh, bool force, FILE *out);
 void daemon_on_apply_timer(struct daemon *d);
 
 /*

@@ -57,6 +57,12 @@ static int hook_direction(const struct daemon *d, const struct queue_pkt *qp,
 	return -1;
 }
 
+/* The interface whose ENI judges the packet: arriving on (in), leaving by (out). */
+static unsigned pkt_ifindex(const struct queue_pkt *qp, enum dir dir)
+{
+	return dir == DIR_IN ? qp->indev : qp->outdev;
+}
+
 static void account(struct qthread *t, const struct verdict *v)
 {
 	switch (v->sg_outcome) {
@@ -109,6 +115,7 @@ static void describe(struct qthread *t, const struct queue_pkt *qp,
 	r->accept = nf == NF_ACCEPT;
 	r->status = (uint8_t)st;
 	r->hook = qp->hook;
+	r->ifindex = pkt_ifindex(qp, dir);
 	r->sg_rule = -1;
 	if (v) {
 		const struct ruleset *rs = policy_ruleset(t->pol);
@@ -142,7 +149,12 @@ static void trace_record(struct qthread *t, const struct queue_pkt *qp,
 	if (__atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED))
 		trace_ring_push(t->ring, &r);
 	if (nf == NF_DROP && t->d->cfg->log_drops) {
-		trace_format(&r, t->pol, line, sizeof(line));
+		/* No name lookup on the packet path: only an ENI's name is at hand. */
+		const struct trace_iface ifc = {
+			.name = pset_eni_name(t->pset, r.ifindex), .eni = true,
+		};
+
+		trace_format(&r, t->pol, &ifc, line, sizeof(line));
 		line[strcspn(line, "\n")] = '\0';
 		log_limited(&drop_rl, LOG_LVL_INFO, "%s", line);
 	}
@@ -222,6 +234,7 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	enum dir dir;
 	uint32_t nf;
 
+	t->pol = t->pset->def;
 	if (hook_direction(t->d, qp, &dir) < 0) {
 		nf = error_verdict(t);
 		if (tracing(t, nf))
@@ -243,6 +256,8 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP);
 		return NF_DROP;
 	}
+	/* An ENI's own rules judge what arrives on it or leaves by it. */
+	t->pol = pset_for(t->pset, pkt_ifindex(qp, dir));
 	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
 	account(t, &v);
 	nf = v.accept ? NF_ACCEPT : NF_DROP;
@@ -266,6 +281,7 @@ static uint32_t qthread_fail(void *ctx, const struct queue_pkt *qp, enum queue_f
 	uint32_t nf = t->d->cfg->fail_closed ? NF_DROP : NF_ACCEPT;
 	enum dir dir = DIR_IN;
 
+	t->pol = t->pset->def;
 	log_limited(&fail_rl, LOG_LVL_WARN, "queue %u: packet %u %s: %s by the failure policy",
 		    queue_num(t->q), qp->id, queue_fail_name(why),
 		    nf == NF_ACCEPT ? "passed" : "dropped");
@@ -282,7 +298,7 @@ static void qthread_burst_begin(void *ctx)
 
 	/* One policy snapshot judges the whole burst. */
 	urcu_memb_read_lock();
-	t->pol = policy_rcu_get(&t->d->policy);
+	t->pset = policy_rcu_get(&t->d->pset);
 	t->now = now_ms();
 	if (t->d->flowlog) {
 		struct timespec ts;
@@ -297,7 +313,8 @@ static void qthread_burst_end(void *ctx)
 	struct qthread *t = ctx;
 
 	t->pol = NULL;
-	policy_rcu_unlock(&t->d->policy);
+	t->pset = NULL;
+	policy_rcu_unlock(&t->d->pset);
 }
 
 void *qthread_main(void *arg)

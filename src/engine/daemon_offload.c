@@ -64,11 +64,11 @@ static void offload_flowlog(struct daemon *d, const struct ctevent_conn *c,
 		}
 		urcu_memb_read_lock();
 		if (d->cfg->flow_log_extended)
-			text = flowlog_rule_text(policy_rcu_get(&d->policy), &v, dir,
+			text = flowlog_rule_text(policy_rcu_get(&d->pset)->def, &v, dir,
 						 rule, sizeof(rule));
 		flowlog_packets(d->flowlog, &p, dir, true, text, wall_s,
 				kc->packets[f], kc->bytes[f]);
-		policy_rcu_unlock(&d->policy);
+		policy_rcu_unlock(&d->pset);
 	}
 }
 

@@ -106,8 +106,23 @@ static void tracer_send(struct daemon *d, int i, const char *line, size_t len)
 		tr->lost++;
 }
 
+/* One record's line, under the policy of its interface, which it names. */
+static void format_rec(const struct trace_rec *r, const struct pset *ps,
+		       char *line, size_t len)
+{
+	struct trace_iface ifc = { .name = pset_eni_name(ps, r->ifindex), .eni = true };
+	char name[IF_NAMESIZE];
+
+	if (!ifc.name && r->ifindex) {
+		/* Control thread, and only for lines someone reads. */
+		ifc.name = if_indextoname(r->ifindex, name);
+		ifc.eni = false;
+	}
+	trace_format(r, pset_for(ps, r->ifindex), &ifc, line, len);
+}
+
 static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
-			    const struct policy *pol)
+			    const struct pset *ps)
 {
 	struct trace_rec rec[64];
 	char line[512];
@@ -122,7 +137,7 @@ static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
 				if (!trace_match(&rec[k], &d->tracers[i].f))
 					continue;
 				if (!formatted)
-					trace_format(&rec[k], pol, line, sizeof(line));
+					format_rec(&rec[k], ps, line, sizeof(line));
 				formatted = true;
 				tracer_send(d, i, line, strlen(line));
 			}
@@ -140,12 +155,12 @@ void daemon_on_trace_timer(struct daemon *d)
 		return;
 	urcu_memb_read_lock();
 	for (q = 0; q < d->nq; q++) {
-		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->policy));
+		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->pset));
 		lost = trace_ring_take_lost(d->qt[q].ring);
 		for (i = 0; i < d->n_tracers; i++)
 			d->tracers[i].lost += lost;
 	}
-	policy_rcu_unlock(&d->policy);
+	policy_rcu_unlock(&d->pset);
 }
 
 void daemon_on_tracer_event(struct daemon *d, int i)

@@ -16,7 +16,7 @@
 #define VPCFW_POLICY_RCU_H
 
 #include <urcu/urcu-memb.h>
-#include "policy.h"
+#include "eni.h"
 
 #ifdef __SANITIZE_THREAD__
 void __tsan_acquire(void *addr);
@@ -28,26 +28,26 @@ void __tsan_release(void *addr);
 #define policy_rcu_release(a)	((void)(a))
 #endif
 
-/* Inside urcu_memb_read_lock(): the policy in force. */
-static inline struct policy *policy_rcu_get(struct policy **slot)
+/* Inside urcu_memb_read_lock(): the policy set in force (eni.h). */
+static inline struct pset *policy_rcu_get(struct pset **slot)
 {
-	struct policy *p = rcu_dereference(*slot);
+	struct pset *p = rcu_dereference(*slot);
 
 	policy_rcu_acquire(p);
 	return p;
 }
 
 /* Ends a read-side section that began with urcu_memb_read_lock(). */
-static inline void policy_rcu_unlock(struct policy **slot)
+static inline void policy_rcu_unlock(struct pset **slot)
 {
 	policy_rcu_release(slot);
 	urcu_memb_read_unlock();
 }
 
-/* Puts np in force; returns the old policy once no reader holds it. */
-static inline struct policy *policy_rcu_swap(struct policy **slot, struct policy *np)
+/* Puts np in force; returns the old set once no reader holds it. */
+static inline struct pset *policy_rcu_swap(struct pset **slot, struct pset *np)
 {
-	struct policy *old;
+	struct pset *old;
 
 	policy_rcu_release(np);
 	old = rcu_xchg_pointer(slot, np);

@@ -99,7 +99,7 @@ static void rec_decision(const struct trace_rec *r, const struct policy *pol,
 }
 
 void trace_format(const struct trace_rec *r, const struct policy *pol,
-		  char *buf, size_t len)
+		  const struct trace_iface *ifc, char *buf, size_t len)
 {
 	struct textbuf l;
 	char pk[160];
@@ -124,6 +124,8 @@ void trace_format(const struct trace_rec *r, const struct policy *pol,
 		rec_decision(r, pol, &rd);
 		textbuf_put(&l, "%s", rulename_decision(&rd, RULENAME_PROSE, why, sizeof(why)));
 	}
+	if (ifc && ifc->name)
+		textbuf_put(&l, " [%s%s]", ifc->eni ? "eni " : "", ifc->name);
 	textbuf_put(&l, "\n");
 	if (l.used + 1 >= len && len > 1)
 		buf[len - 2] = '\n';

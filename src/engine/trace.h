@@ -41,9 +41,20 @@ struct trace_rec {
 	uint32_t nacl_number;		/* 0: NACL not consulted */
 	int32_t sg_rule;		/* index in the ruleset, -1: none */
 	uint64_t serial;		/* policy_serial() of the policy that judged it */
+	uint32_t ifindex;		/* in: arrived on, out: leaves by; 0: none (its ENI, eni.h) */
 };
 
 struct trace_ring;
+
+/*
+ * The interface a line names (the record's ifindex, resolved by the
+ * caller): "[eni veth0]" when an ENI's rules judged it, "[veth1]" otherwise.
+ * NULL, or a NULL name: the line names none.
+ */
+struct trace_iface {
+	const char *name;
+	bool eni;
+};
 
 /* A ring of 2^order records. NULL + errno. */
 struct trace_ring *trace_ring_new(unsigned order);
@@ -65,6 +76,6 @@ bool trace_match(const struct trace_rec *r, const struct filter *f);
  * by number only.
  */
 void trace_format(const struct trace_rec *r, const struct policy *pol,
-		  char *buf, size_t len);
+		  const struct trace_iface *ifc, char *buf, size_t len);
 
 #endif

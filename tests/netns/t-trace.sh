@@ -42,6 +42,8 @@ check "the SYN: passed NACL inbound #100 then the SG rule as a new tracked flow"
 	grep -q "q0 in  tcp $P4:[0-9]* -> $H4:80 \[S\] ACCEPT: nacl-in:100 allow, then sg-in:sg-0123456789abcdef0#1 (new tracked flow)" "$T1"
 check "the SYN-ACK: passed the SG as a tracked reply, then dropped by NACL outbound *" \
 	grep -q "q0 out tcp $H4:80 -> $P4:[0-9]* \[S.\] DROP: sg:flow (tracked reply), then nacl-out:\* deny" "$T1"
+check "a line names the interface (no ENI: its name alone)" \
+	grep -q "q0 in  tcp $P4:[0-9]* -> $H4:80 .* \[veth0\]$" "$T1"
 check "--count 2 ended the listener after two lines" test "$(grep -vc '^#' "$T1")" = 2
 
 T2="$TMPD/trace2"
