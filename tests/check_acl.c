@@ -15,6 +15,7 @@
 #include "pkt.h"
 #include "pktbuild.h"
 #include "ruleset.h"
+#include "testutil.h"
 
 /* ---- rules and packets from tables -------------------------------------- */
 
@@ -607,11 +608,5 @@ static Suite *acl_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(acl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(acl_suite());
 }

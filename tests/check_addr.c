@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "testutil.h"
 
 static const struct {
 	const char *in;
@@ -106,16 +107,10 @@ int main(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("cidr");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_parse_table, 0, sizeof(parse_cases) / sizeof(parse_cases[0]));
 	tcase_add_loop_test(tc, test_contains_table, 0, sizeof(contain_cases) / sizeof(contain_cases[0]));
 	tcase_add_test(tc, test_is_any);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(s);
 }

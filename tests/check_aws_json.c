@@ -1067,11 +1067,5 @@ static Suite *aws_json_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(aws_json_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(aws_json_suite());
 }

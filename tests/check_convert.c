@@ -1481,11 +1481,5 @@ static Suite *convert_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(convert_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run_suite(convert_suite());
 }

@@ -21,6 +21,7 @@
 #include "diag.h"
 #include "fileio.h"
 #include "num.h"
+#include "testutil.h"
 
 START_TEST(test_num_parse)
 {
@@ -336,8 +337,6 @@ int main(void)
 {
 	Suite *s = suite_create("ctl");
 	TCase *tc = tcase_create("ctl");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_num_parse);
@@ -347,9 +346,5 @@ int main(void)
 	tcase_add_test(tc, test_ctl_stall);
 	tcase_add_test(tc, test_ctl_timeout);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(s);
 }

@@ -18,6 +18,7 @@
 #include "flow.h"
 #include "pkt.h"
 #include "pktbuild.h"
+#include "testutil.h"
 
 static const uint8_t test_key[16] = "vpcfw-flow-test";
 
@@ -2196,11 +2197,5 @@ static Suite *flow_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(flow_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(flow_suite());
 }

@@ -254,11 +254,5 @@ static Suite *offload_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(offload_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run_suite(offload_suite());
 }

@@ -1135,8 +1135,6 @@ int main(void)
 {
 	Suite *s = suite_create("flowlog");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_aws_ping, 0, ARRAY_SIZE(ping_cases));
@@ -1161,9 +1159,5 @@ int main(void)
 	tcase_add_test(tc, test_rule_text);
 	tcase_add_test(tc, test_concurrent);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(s);
 }

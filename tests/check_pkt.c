@@ -15,6 +15,7 @@
 #include "common.h"
 #include "pkt.h"
 #include "pktbuild.h"
+#include "testutil.h"
 
 #define V4A "10.0.0.1"
 #define V4B "10.0.0.2"
@@ -1064,11 +1065,5 @@ static Suite *pkt_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(pkt_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(pkt_suite());
 }

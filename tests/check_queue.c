@@ -20,6 +20,7 @@
 
 #include "queue_int.h"
 #include "pktbuild.h"
+#include "testutil.h"
 
 #define QNUM 7
 
@@ -356,11 +357,5 @@ static Suite *queue_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(queue_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(queue_suite());
 }

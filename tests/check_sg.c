@@ -14,6 +14,7 @@
 #include "pktbuild.h"
 #include "ruleset.h"
 #include "sg.h"
+#include "testutil.h"
 
 /* ---- rules and packets from tables -------------------------------------- */
 
@@ -581,11 +582,5 @@ static Suite *sg_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(sg_suite());
 }

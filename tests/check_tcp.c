@@ -17,6 +17,7 @@
 #include "flow.h"
 #include "pkt.h"
 #include "pktbuild.h"
+#include "testutil.h"
 
 static const uint8_t test_key[16] = "vpcfw-tcp-tests";
 
@@ -552,11 +553,5 @@ static Suite *tcp_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tcp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(tcp_suite());
 }
