@@ -3,7 +3,6 @@
  * names of what decided. A thin facade over policy.h, flow.h and pkt.h.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
