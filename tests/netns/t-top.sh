@@ -131,6 +131,17 @@ check "Ctrl-C quits: the prompt comes back" wait_for 5 prompt_back
 wait_for 5 test -s "$TMPD/stty.after"
 check "the terminal settings are back after Ctrl-C" cmp -s "$TMPD/stty.before" "$TMPD/stty.after"
 
+# `show flows summary`, top's request, counts what a filter lets through.
+summary() {
+	printf '%b' "show\0flows\0json\0summary\0$1\0\0" |
+		in_host timeout 5 socat -t 2 - UNIX-CONNECT:"$CTL" 2>/dev/null | sed 1d |
+		jq -r "$2"
+}
+check "summary: the ping's one ICMP flow, ESTABLISHED" \
+	test "$(summary proto=icmp '"\(.flows) \(.tracked) \(.by_state.ESTABLISHED)"')" = "1 1 1"
+check "summary: no UDP flow (the NACL drops it before the SG)" \
+	test "$(summary proto=udp .flows)" = 0
+
 # Not a terminal: plain blocks, one per interval, then it stops.
 if in_host timeout 20 "$VPCFW" top --ctl "$CTL" --count 2 --interval 0.5 | cat >"$TMPD/plain"; then
 	pass "top --count 2 | cat exits 0"
