@@ -31,14 +31,20 @@ START_TEST(test_delta_and_rate)
 }
 END_TEST
 
-static struct top_rule rule(const char *name, uint64_t packets)
+static struct top_rule rule_what(const char *name, const char *what, uint64_t packets)
 {
 	struct top_rule r;
 
 	memset(&r, 0, sizeof(r));
 	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.what, sizeof(r.what), "%s", what);
 	r.packets = packets;
 	return r;
+}
+
+static struct top_rule rule(const char *name, uint64_t packets)
+{
+	return rule_what(name, "", packets);
 }
 
 START_TEST(test_rules_delta_by_name)
@@ -57,6 +63,21 @@ START_TEST(test_rules_delta_by_name)
 	ck_assert_uint_eq(now[1].delta, 3);	/* new: from 0 */
 	ck_assert_uint_eq(now[2].delta, 250);
 	ck_assert_uint_eq(now[3].delta, 2);	/* reset: from 0 */
+	/* The two catch-alls share a name: each is matched by what it matches. */
+	{
+		struct top_rule b2[] = {
+			rule_what("nacl-in:*", "deny all ::/0", 700),
+			rule_what("nacl-in:*", "deny all 0.0.0.0/0", 10),
+		};
+		struct top_rule n2[] = {
+			rule_what("nacl-in:*", "deny all 0.0.0.0/0", 15),
+			rule_what("nacl-in:*", "deny all ::/0", 701),
+		};
+
+		top_rules_delta(b2, ARRAY_SIZE(b2), n2, ARRAY_SIZE(n2));
+		ck_assert_uint_eq(n2[0].delta, 5);
+		ck_assert_uint_eq(n2[1].delta, 1);
+	}
 	/* No sample before: every counter from 0. */
 	top_rules_delta(NULL, 0, now, ARRAY_SIZE(now));
 	ck_assert_uint_eq(now[2].delta, 1250);

@@ -27,6 +27,7 @@ void top_sample_clear(struct top_sample *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* A counter of the answer at path ("flows.cap"); 0 when absent. */
 static uint64_t jnum(json_t *o, const char *path)
 {
 	char key[64];
@@ -42,7 +43,6 @@ static uint64_t jnum(json_t *o, const char *path)
 	return json_is_integer(o) && json_integer_value(o) > 0 ?
 		(uint64_t)json_integer_value(o) : 0;
 }
-
 
 static int PRINTF_FMT(3, 4) fail_set(struct top_fail *f, int status, const char *fmt, ...)
 {
@@ -136,13 +136,14 @@ static int rule_add(struct top_sample *s, size_t *cap)
 	return 0;
 }
 
-static const char *proto_word(json_int_t p, char *buf, size_t len)
+/* As the rules write it ("tcp", "all"), a number for the others. */
+static const char *proto_word(json_t *rule, char *buf, size_t len)
 {
-	if (p < 0)
-		return "all";
-	if (p == 6 || p == 17 || p == 1 || p == 58)
-		return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "icmpv6";
-	snprintf(buf, len, "%d", (int)p);
+	int p = (int)json_integer_value(json_object_get(rule, "protocol"));
+
+	if (proto_name(p))
+		return proto_name(p);
+	snprintf(buf, len, "%d", p);
 	return buf;
 }
 
@@ -174,8 +175,7 @@ static int take_nacl(json_t *arr, const char *dir, struct top_sample *s, size_t 
 		else
 			snprintf(r->name, sizeof(r->name), "nacl-%s:%d", dir, (int)num);
 		snprintf(r->what, sizeof(r->what), "%s %s %s%s%s", act ? act : "?",
-			 proto_word(json_integer_value(json_object_get(e, "protocol")), pb,
-				    sizeof(pb)),
+			 proto_word(e, pb, sizeof(pb)),
 			 match_words(e), *match_words(e) ? " " : "",
 			 json_string_value(json_object_get(e, "cidr")) ?: "");
 		r->packets = jnum(e, "packets");
@@ -206,8 +206,7 @@ static int take_sg(json_t *groups, struct top_sample *s, size_t *cap)
 					 id ? id : "?",
 					 (int)json_integer_value(json_object_get(e, "index")));
 				snprintf(r->what, sizeof(r->what), "%s %s%s%s %s",
-					 proto_word(json_integer_value(json_object_get(e, "protocol")),
-						    pb, sizeof(pb)),
+					 proto_word(e, pb, sizeof(pb)),
 					 match_words(e), *match_words(e) ? " " : "",
 					 d ? "to" : "from",
 					 json_string_value(json_object_get(e, "cidr")) ?: "");

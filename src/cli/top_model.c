@@ -19,9 +19,13 @@ uint64_t top_rate(uint64_t delta, uint64_t ms)
 	return (delta * 1000 + ms / 2) / ms;
 }
 
-static int by_name(const void *a, const void *b)
+/* The name, then what it matches: IPv4's and IPv6's catch-all share "nacl-in:*". */
+static int by_rule(const void *a, const void *b)
 {
-	return strcmp(((const struct top_rule *)a)->name, ((const struct top_rule *)b)->name);
+	const struct top_rule *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->what, y->what);
 }
 
 void top_rules_delta(struct top_rule *before, size_t n_before,
@@ -30,14 +34,11 @@ void top_rules_delta(struct top_rule *before, size_t n_before,
 	size_t i;
 
 	if (n_before)
-		qsort(before, n_before, sizeof(*before), by_name);
+		qsort(before, n_before, sizeof(*before), by_rule);
 	for (i = 0; i < n_now; i++) {
 		const struct top_rule *b = n_before ?
-			bsearch(&now[i], before, n_before, sizeof(*before), by_name) : NULL;
+			bsearch(&now[i], before, n_before, sizeof(*before), by_rule) : NULL;
 
-		/* bsearch may land on any of equal names: take the first. */
-		while (b && b > before && !strcmp(b[-1].name, b->name))
-			b--;
 		now[i].delta = b ? top_delta(b->packets, now[i].packets) : now[i].packets;
 	}
 }

@@ -26,10 +26,10 @@ struct top_rule {
 };
 
 /*
- * Each rule of now[] gets its delta from the rule of the same name in
- * before[] (sorted in place by name; a name not there: counted from 0, the
- * rule is new). A name twice in now[] (the same rule in an ENI's rules)
- * takes each its own counter's delta against the first such name before.
+ * Each rule of now[] gets its delta from the rule of the same name and
+ * match in before[] (sorted in place; not there: counted from 0, the rule
+ * is new). The match tells apart the rules that share a name: the NACL's
+ * catch-all of IPv4 and of IPv6 are both "nacl-in:*".
  */
 void top_rules_delta(struct top_rule *before, size_t n_before,
 		     struct top_rule *now, size_t n_now);

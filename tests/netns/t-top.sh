@@ -57,7 +57,7 @@ tm send-keys -t top "$VPCFW top --ctl $CTL; echo top-exit=\$?; stty -g >$TMPD/st
 
 # rate ROW COLUMN: a number of the packets/s table (column 1 pass, 2 drop).
 rate() {
-	awk -v row="$1" -v col="$2" '$1 == row { print $(col + 1) + 0; found = 1; exit }
+	awk -v row="$1" -v fld="$2" '$1 == row { print $(fld + 1) + 0; found = 1; exit }
 		END { if (!found) print -1 }' "$TMPD/screen"
 }
 # Once per second top repaints: wait for a screen with both kinds of traffic
