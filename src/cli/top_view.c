@@ -91,8 +91,7 @@ static void view_drops(struct top_view *v, struct top *t, size_t max)
 		return;
 	}
 	if (d->lost)
-		put(v, "newest drops (%llu not seen: the engine sent faster than we read)",
-		    U(d->lost));
+		put(v, "newest drops (%llu lost on the way since top started)", U(d->lost));
 	else
 		put(v, "newest drops%s", t->batch ? " in the interval" : "");
 	if (first + TOP_DROPS < d->n)
@@ -101,7 +100,7 @@ static void view_drops(struct top_view *v, struct top *t, size_t max)
 		put(v, "  %s", d->line[(i - 1) % TOP_DROPS]);
 	if (!shown)
 		put(v, "  (none)");
-	else if (d->n - first > shown)
+	else if (t->batch && d->n - first > shown)
 		put(v, "  (and %zu more)", d->n - first - shown);
 	d->shown = d->n;
 }
