@@ -243,10 +243,9 @@ static int signals_open(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGWINCH);
+	/* SIGPIPE keeps its default: `vpcfw top | head` ends with its reader. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
-	/* A broken control connection is an error return, not a death. */
-	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 

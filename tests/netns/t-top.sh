@@ -152,6 +152,11 @@ sed 's/^/#   |/' "$TMPD/plain"
 check "two blocks" test "$(grep -c '^vpcfw top - ' "$TMPD/plain")" = 2
 check_not "no escape sequence" grep -q $'\033' "$TMPD/plain"
 check "the blocks carry the rates" grep -Eq '^  nacl +[1-9][0-9]* +[1-9]' "$TMPD/plain"
+# A reader that leaves ends top too (SIGPIPE), rather than leaving it to run on.
+in_host timeout 10 "$VPCFW" top --ctl "$CTL" --interval 0.2 | head -n 2 >/dev/null
+rc=${PIPESTATUS[0]}
+check "top | head ends once head has its lines (status $rc; 124: still running at 10 s)" \
+	test "$rc" != 124
 
 # The engine goes away under a running top: a clear word, exit 3.
 in_host "$VPCFW" top --ctl "$CTL" --interval 0.2 >"$TMPD/gone.out" 2>"$TMPD/gone.err" &
