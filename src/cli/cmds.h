@@ -19,4 +19,13 @@
  */
 int cmd_convert(int argc, char **argv);
 
+#define CMD_TOP_USAGE "[--interval S] [--count N] [--ctl PATH]"
+
+/*
+ * vpcfw top: a running engine's packets per second by layer and verdict,
+ * its busiest rules, newest drops, flows by state and tracking allowance,
+ * every interval: a screen on a terminal (q quits), plain blocks otherwise.
+ */
+int cmd_top(int argc, char **argv);
+
 #endif

@@ -797,6 +797,7 @@ static const struct subcmd subcmds[] = {
 	{ "zero", cmd_zero, "[--ctl PATH]" },
 	{ "trace", cmd_trace, "[--proto P] [--addr A[/N]] [--port N] [--drops] [--count N]\n"
 	  "           [--ctl PATH]" },
+	{ "top", cmd_top, CMD_TOP_USAGE },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
 	{ "help", cmd_help, "" },

@@ -100,4 +100,13 @@ int ctl_request(const char *path, char *const *argv, int timeout_ms, FILE *out);
 int ctl_stream(const char *path, char *const *argv, int timeout_ms, FILE *out,
 	       size_t max_lines);
 
+/*
+ * The same request, for a client that reads the stream itself among other
+ * work (vpcfw top): connect, send, read the status line within timeout_ms.
+ * CTL_OK or CTL_ERR: *fdp is the connection (non-blocking), positioned
+ * after the status line (the lines, or the reason for ERR, follow); the
+ * caller closes it. Otherwise as ctl_request, with nothing to close.
+ */
+int ctl_stream_open(const char *path, char *const *argv, int timeout_ms, int *fdp);
+
 #endif

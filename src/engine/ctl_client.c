@@ -245,21 +245,38 @@ static int read_status_exact(int fd, uint64_t deadline)
 	return CTL_UNKNOWN;
 }
 
-int ctl_stream(const char *path, char *const *argv, int timeout_ms, FILE *out,
-	       size_t max_lines)
+int ctl_stream_open(const char *path, char *const *argv, int timeout_ms, int *fdp)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	char line[4096];
-	size_t lines = 0;
-	int fd, status;
-	FILE *in;
+	int fd, status, e;
 
 	status = open_request(path, argv, deadline, &fd);
 	if (status != CTL_OK)
 		return status;
 	status = read_status_exact(fd, deadline);
+	if (status == CTL_UNKNOWN) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return status;
+	}
+	*fdp = fd;
+	return status;
+}
+
+int ctl_stream(const char *path, char *const *argv, int timeout_ms, FILE *out,
+	       size_t max_lines)
+{
+	char line[4096];
+	size_t lines = 0;
+	int fd, status;
+	FILE *in;
+
+	status = ctl_stream_open(path, argv, timeout_ms, &fd);
+	if (status < 0)
+		return status;
 	/* From the first line on a trace may stay quiet for long: block, no limit. */
-	if (status == CTL_UNKNOWN || fcntl(fd, F_SETFL, 0) < 0 || !(in = fdopen(fd, "r"))) {
+	if (fcntl(fd, F_SETFL, 0) < 0 || !(in = fdopen(fd, "r"))) {
 		int e = errno;
 
 		close(fd);

@@ -59,5 +59,8 @@ void show_rules(const struct policy *pol, enum show_format fmt, FILE *out);
 /* The flows f lets through (filter.h: proto, addr, port; its verdict is ignored). */
 int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
 	       const struct filter *f, enum show_format fmt, FILE *out);
+/* How many of those flows there are in each state (`show flows summary`). */
+int show_flows_summary(struct flow_table *ft, uint64_t now, const struct filter *f,
+		       enum show_format fmt, FILE *out);
 
 #endif

@@ -123,3 +123,56 @@ int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
 	}
 	return ret;
 }
+
+/* ---- the count by state (`show flows summary`, for `vpcfw top`) ------------ */
+
+struct flow_tally {
+	const struct filter *f;
+	uint64_t tracked, untracked;
+	uint64_t state[FLOW_STATE_MAX];
+};
+
+static int tally_flow(const struct flow_view *v, void *ctx)
+{
+	struct flow_tally *t = ctx;
+
+	if (!flow_wanted(v, t->f))
+		return 0;
+	if (v->untracked)
+		t->untracked++;
+	else
+		t->tracked++;
+	if ((unsigned)v->state < FLOW_STATE_MAX)
+		t->state[v->state]++;
+	return 0;
+}
+
+int show_flows_summary(struct flow_table *ft, uint64_t now, const struct filter *f,
+		       enum show_format fmt, FILE *out)
+{
+	struct flow_tally t = { .f = f };
+	json_t *by, *root;
+	int ret = flow_table_foreach(ft, now, tally_flow, &t), k;
+
+	if (fmt == SHOW_JSON) {
+		by = json_object();
+		for (k = 0; k < FLOW_STATE_MAX; k++)
+			json_object_set_new(by, flow_state_name((enum flow_state)k),
+					    json_integer((json_int_t)t.state[k]));
+		root = json_pack("{s:I, s:I, s:I, s:o}",
+				 "flows", (json_int_t)(t.tracked + t.untracked),
+				 "tracked", (json_int_t)t.tracked,
+				 "untracked", (json_int_t)t.untracked, "by_state", by);
+		json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', out);
+		json_decref(root);
+		return ret;
+	}
+	fprintf(out, "flows %llu (tracked %llu, untracked %llu):", U(t.tracked + t.untracked),
+		U(t.tracked), U(t.untracked));
+	for (k = 0; k < FLOW_STATE_MAX; k++)
+		fprintf(out, "%s %s %llu", k ? "," : "", flow_state_name((enum flow_state)k),
+			U(t.state[k]));
+	fputc('\n', out);
+	return ret;
+}
