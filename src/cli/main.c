@@ -799,6 +799,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--ctl PATH]" },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
+	{ "lab", cmd_lab, CMD_LAB_USAGE },
 	{ "help", cmd_help, "" },
 	{ "version", cmd_version, "" },
 };
