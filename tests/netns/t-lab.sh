@@ -28,6 +28,7 @@ export VPCFW_LAB_RUN="$TMPD/run"
 ST="$VPCFW_LAB_RUN/$LABN"
 LABF="$TMPD/labs/vpc.lab"
 
+# shellcheck disable=SC2317
 lab_cleanup() {
 	local rc=$?
 	"$VPCFW" lab down "$LABN" >/dev/null 2>&1
@@ -67,6 +68,7 @@ check "client -> bastion:22 passes" lab probe -l "$LABN" client bastion tcp 22
 check_not "client -> db:5432 is refused (private subnet)" lab probe -l "$LABN" client db tcp 5432
 check "web -> db:5432 passes (sg-db allows sg-web, web is its member)" lab probe -l "$LABN" web db tcp 5432
 check_not "bastion -> db:5432 is refused (not in sg-web)" lab probe -l "$LABN" bastion db tcp 5432
+check "bastion -> db:22 passes (sg-db allows sg-bastion)" lab probe -l "$LABN" bastion db tcp 22
 check_not "client -> web:22 is refused (sg-web: ssh from sg-bastion only)" lab probe -l "$LABN" client web tcp 22
 
 nacl_before=$(received edge-public)
