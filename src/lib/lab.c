@@ -86,6 +86,24 @@ static int oom(struct lp *p)
 	return -1;
 }
 
+/*
+ * Append a copy of elem (size bytes) to the array at *arrp of *n elements
+ * (the model's arrays are a few entries long: one realloc each). 0, or -1.
+ */
+static int append(void *arrp, size_t *n, size_t size, const void *elem)
+{
+	char *old, *na;
+
+	memcpy(&old, arrp, sizeof(old));
+	na = realloc(old, (*n + 1) * size);
+	if (!na)
+		return -1;
+	memcpy(na + *n * size, elem, size);
+	memcpy(arrp, &na, sizeof(na));
+	(*n)++;
+	return 0;
+}
+
 /* ---- tokens --------------------------------------------------------- */
 
 static int want_end(struct lp *p, const struct rtok *t)
@@ -306,7 +324,7 @@ static int st_vpc(struct lp *p, const struct rtok *t)
 static int st_subnet(struct lp *p, const struct rtok *t)
 {
 	struct lab *lab = p->lab;
-	struct lab_subnet s = { 0 }, *ns;
+	struct lab_subnet s = { 0 };
 	char vpc[CIDR_STRLEN], q[64];
 	size_t i;
 
@@ -342,13 +360,9 @@ static int st_subnet(struct lp *p, const struct rtok *t)
 	    want_end(p, &t[6]) < 0)
 		goto fail;
 	s.line = p->ln.no;
-	if (!(s.src = strdup(src_line(p))))
+	if (!(s.src = strdup(src_line(p))) ||
+	    append(&lab->subnets, &lab->n_subnets, sizeof(s), &s) < 0)
 		goto nomem;
-	ns = realloc(lab->subnets, (lab->n_subnets + 1) * sizeof(*ns));
-	if (!ns)
-		goto nomem;
-	lab->subnets = ns;
-	lab->subnets[lab->n_subnets++] = s;
 	return 0;
 nomem:
 	oom(p);
@@ -376,17 +390,14 @@ static int st_nat(struct lp *p, const struct rtok *t)
 
 static int add_sg(struct lp *p, struct lab_instance *in, const struct rtok *t)
 {
-	char *path = path_tok(p, t), **nsg;
+	char *path = path_tok(p, t);
 
 	if (!path)
 		return -1;
-	nsg = realloc(in->sg, (in->n_sg + 1) * sizeof(*nsg));
-	if (!nsg) {
+	if (append(&in->sg, &in->n_sg, sizeof(path), &path) < 0) {
 		free(path);
 		return oom(p);
 	}
-	in->sg = nsg;
-	in->sg[in->n_sg++] = path;
 	return 0;
 }
 
@@ -427,7 +438,7 @@ static int inst_addr(struct lp *p, const struct rtok *t, const struct lab_subnet
 static int st_instance(struct lp *p, const struct rtok *t)
 {
 	struct lab *lab = p->lab;
-	struct lab_instance in = { 0 }, *ni;
+	struct lab_instance in = { 0 };
 	char q[64];
 	long s;
 	size_t k;
@@ -456,13 +467,9 @@ static int st_instance(struct lp *p, const struct rtok *t)
 	if (want_end(p, &t[k]) < 0)
 		goto fail;
 	in.line = p->ln.no;
-	if (!(in.src = strdup(src_line(p))))
+	if (!(in.src = strdup(src_line(p))) ||
+	    append(&lab->inst, &lab->n_inst, sizeof(in), &in) < 0)
 		goto nomem;
-	ni = realloc(lab->inst, (lab->n_inst + 1) * sizeof(*ni));
-	if (!ni)
-		goto nomem;
-	lab->inst = ni;
-	lab->inst[lab->n_inst++] = in;
 	return 0;
 nomem:
 	oom(p);
@@ -475,7 +482,7 @@ fail:
 static int st_service(struct lp *p, const struct rtok *t)
 {
 	long i = t[1].type == RTOK_WORD ? find_inst(p->lab, t[1].text, t[1].len) : -1;
-	struct lab_service sv = { 0 }, *ns;
+	struct lab_service sv = { 0 };
 	struct lab_instance *in;
 	char q[64], *end;
 	unsigned long port;
@@ -503,13 +510,10 @@ static int st_service(struct lp *p, const struct rtok *t)
 	}
 	if (want_end(p, &t[4]) < 0)
 		goto fail;
-	ns = realloc(in->svc, (in->n_svc + 1) * sizeof(*ns));
-	if (!ns) {
+	if (append(&in->svc, &in->n_svc, sizeof(sv), &sv) < 0) {
 		oom(p);
 		goto fail;
 	}
-	in->svc = ns;
-	in->svc[in->n_svc++] = sv;
 	return 0;
 fail:
 	free(sv.command);
@@ -520,7 +524,7 @@ fail:
 static int st_internet(struct lp *p, const struct rtok *t)
 {
 	struct lab *lab = p->lab;
-	struct lab_inet h = { 0 }, *nh;
+	struct lab_inet h = { 0 };
 	char c[CIDR_STRLEN];
 
 	if (!(h.name = name_tok(p, &t[1], "internet host", false)) ||
@@ -535,13 +539,10 @@ static int st_internet(struct lp *p, const struct rtok *t)
 	if (want_end(p, &t[3]) < 0)
 		goto fail;
 	h.line = p->ln.no;
-	nh = realloc(lab->inet, (lab->n_inet + 1) * sizeof(*nh));
-	if (!nh) {
+	if (append(&lab->inet, &lab->n_inet, sizeof(h), &h) < 0) {
 		oom(p);
 		goto fail;
 	}
-	lab->inet = nh;
-	lab->inet[lab->n_inet++] = h;
 	return 0;
 fail:
 	free(h.name);
@@ -619,19 +620,18 @@ static int load_one(struct lp *p, const char *path, unsigned take, const struct 
 
 static int add_group(struct lab_instance *in, const char *id)
 {
-	char **ng;
+	char *copy;
 	size_t i;
 
 	for (i = 0; i < in->n_groups; i++)
 		if (!strcmp(in->groups[i], id))
 			return 0;
-	ng = realloc(in->groups, (in->n_groups + 1) * sizeof(*ng));
-	if (!ng)
+	if (!(copy = strdup(id)))
 		return -1;
-	in->groups = ng;
-	if (!(in->groups[in->n_groups] = strdup(id)))
+	if (append(&in->groups, &in->n_groups, sizeof(copy), &copy) < 0) {
+		free(copy);
 		return -1;
-	in->n_groups++;
+	}
 	return 0;
 }
 
