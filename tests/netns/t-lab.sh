@@ -23,7 +23,7 @@ TMPD=$(mktemp -d "/tmp/vpcfw-netns.XXXXXX") || hard_error "mktemp"
 ENGINE_LOG="$TMPD/engine.log"
 : >"$ENGINE_LOG"
 LABN="t$$"
-LABN=${LABN:0:12}
+LABN=${LABN:0:11}
 export VPCFW_LAB_RUN="$TMPD/run"
 ST="$VPCFW_LAB_RUN/$LABN"
 LABF="$TMPD/labs/vpc.lab"
@@ -32,6 +32,7 @@ LABF="$TMPD/labs/vpc.lab"
 lab_cleanup() {
 	local rc=$?
 	"$VPCFW" lab down "$LABN" >/dev/null 2>&1
+	"$VPCFW" lab down "${LABN}n" >/dev/null 2>&1
 	(exit "$rc")
 	cleanup
 }
@@ -148,6 +149,37 @@ check "no namespace left" test -z "$(lab_ns)"
 check "no process left" wait_for 5 none_alive $procs
 check "no state folder left" test ! -e "$ST"
 check_not "lab status: no lab" lab status "$LABN"
+
+# A NAT: the private subnet's connections go out, nothing comes in. No
+# security group here: the instance has no engine, the edge still judges.
+NATN="${LABN}n"
+cat >"$TMPD/labs/open.rules" <<'EOF2'
+nacl acl-open
+inbound
+  100  allow  all  0.0.0.0/0
+outbound
+  100  allow  all  0.0.0.0/0
+EOF2
+cat >"$TMPD/labs/nat.lab" <<EOF2
+lab $NATN
+vpc 10.1.0.0/16
+subnet priv 10.1.1.0/24 private nacl open.rules
+nat priv
+instance app subnet priv address 10.1.1.10
+service app tcp 8080
+internet far 198.51.100.30
+EOF2
+check "a lab with a NAT comes up" lab up "$TMPD/labs/nat.lab"
+# The server says whom it saw: the NAT's address, not the instance's.
+# shellcheck disable=SC2016
+ip netns exec "vl-$NATN-far" socat TCP4-LISTEN:9000,reuseaddr,fork SYSTEM:'echo "far saw $SOCAT_PEERADDR"' &
+PIDS+=("$!")
+wait_for 5 listening "vl-$NATN-far" -t 9000 || fail "a server on the internet host"
+check "app (private, NAT) -> the internet passes, translated" bash -c \
+	"'$VPCFW' lab probe -l '$NATN' app far tcp 9000 | grep -q 'answered: far saw 169.254.101.1\$'"
+check_not "the internet -> app (private) is refused" lab probe -l "$NATN" far app tcp 8080
+check "lab down of the NAT lab" lab down "$NATN"
+check "no namespace of it left" test -z "$(ip netns list | grep "^vl-$NATN-")"
 
 if [ "$FAILED" = 0 ]; then echo "# $(basename "$0"): all $CHECKS checks passed"
 else echo "# $(basename "$0"): FAILED"; fi
