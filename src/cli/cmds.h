@@ -28,4 +28,15 @@ int cmd_convert(int argc, char **argv);
  */
 int cmd_top(int argc, char **argv);
 
+#define CMD_LAB_USAGE \
+	"plan [--json] FILE | up FILE | down [LAB] | status [LAB]\n" \
+	"           | exec [-l LAB] HOST -- CMD... | reload [LAB]\n" \
+	"           | trace [-l LAB] [HOST] [TRACE-OPTIONS] | probe [-l LAB] FROM TO tcp|udp PORT"
+
+/*
+ * vpcfw lab: `plan` parses a lab file (vpcfw.lab(5)) and prints its model;
+ * every other verb runs the vpcfw-lab script with VPCFW set to this binary.
+ */
+int cmd_lab(int argc, char **argv);
+
 #endif

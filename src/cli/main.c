@@ -800,6 +800,7 @@ static const struct subcmd subcmds[] = {
 	{ "top", cmd_top, CMD_TOP_USAGE },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
+	{ "lab", cmd_lab, CMD_LAB_USAGE },
 	{ "help", cmd_help, "" },
 	{ "version", cmd_version, "" },
 };

@@ -1,0 +1,92 @@
+/*
+ * vpcfw lab: a whole VPC of namespaces (vpcfw.lab(5)). `lab plan` is here:
+ * it parses the lab file (src/lib/lab.c) and prints the model. Everything
+ * that builds, inspects or removes namespaces is src/vpcfw-lab, a shell
+ * script driven by that plan (as `vpcfw demo` runs src/vpcfw-demo): the
+ * lab is iproute2, iptables and vpcfw engines, which a script says best.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "exitcode.h"
+#include "lab.h"
+
+static int plan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct diag *d = diag_new();
+	bool json = false;
+	struct lab *lab;
+	int opt, rc;
+
+	if (!d)
+		return EXIT_SYSTEM;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'j') {
+			diag_free(d);
+			fprintf(stderr, "usage: vpcfw lab plan [--json] FILE\n");
+			return EXIT_USAGE;
+		}
+		json = true;
+	}
+	if (optind + 1 != argc) {
+		diag_free(d);
+		fprintf(stderr, "usage: vpcfw lab plan [--json] FILE\n");
+		return EXIT_USAGE;
+	}
+	lab = lab_parse(argv[optind], NULL, 0, d);
+	diag_print(d, stderr);
+	diag_free(d);
+	if (!lab)
+		return errno == ENOMEM ? EXIT_SYSTEM : EXIT_BAD_INPUT;
+	rc = EXIT_OK;
+	if (json ? lab_print_json(lab, stdout) < 0 : (lab_print(lab, stdout), 0))
+		rc = EXIT_SYSTEM;
+	lab_free(lab);
+	return rc;
+}
+
+/* The script beside this binary in a build tree, else the installed one. */
+static void script_path(char *buf, size_t len, char *self, size_t self_len)
+{
+	char exe[PATH_MAX], build[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(self, self_len, "%s", n > 0 ? exe : "vpcfw");
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	if (n > 0 && realpath(BUILD_SRCDIR, build) && !strcmp(exe, build))
+		snprintf(buf, len, "%s/src/vpcfw-lab", TOP_SRCDIR);
+	else
+		snprintf(buf, len, "%s/vpcfw-lab", PKGLIBEXECDIR);
+}
+
+int cmd_lab(int argc, char **argv)
+{
+	char script[PATH_MAX + 32], self[PATH_MAX];
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: vpcfw lab %s\n", CMD_LAB_USAGE);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "plan"))
+		return plan(argc - 1, argv + 1);
+	script_path(script, sizeof(script), self, sizeof(self));
+	setenv("VPCFW", self, 1);
+	argv[0] = script;
+	execv(script, argv);
+	fprintf(stderr, "vpcfw lab: cannot run %s: %s\n", script, strerror(errno));
+	return EXIT_SYSTEM;
+}
