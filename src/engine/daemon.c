@@ -5,6 +5,9 @@
  * RCU, the flow table locks its stripes.
  */
 #include <errno.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -26,6 +29,7 @@
 #include "ctconf.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "exempt.h"
 #include "flow.h"
 #include "log.h"
 #include "pkt.h"
@@ -413,6 +417,34 @@ void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp)
 		 fp->udp_stream_s, fp->udp_s);
 }
 
+/*
+ * AWS never gives an instance a reserved address of its subnet (the first
+ * four, the VPC's resolver), and the exemption passes every packet to or
+ * from one unjudged: a --subnet that makes the host's own address reserved
+ * would switch its firewall off without a word. Say it at start.
+ */
+static void warn_reserved_host(const struct policy_opts *o)
+{
+	struct ifaddrs *ifs, *i;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (o->judge_aws_services || (!o->n_subnets && !o->have_vpc) || getifaddrs(&ifs) < 0)
+		return;
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+
+		if (!sin || sin->sin_family != AF_INET ||
+		    exempt_addr_kind(o, AF_INET, (const uint8_t *)&sin->sin_addr) != EXEMPT_RESERVED)
+			continue;
+		log_warn("%s: the host's address %s is one AWS reserves (the first four "
+			 "of a --subnet, or the resolver at --vpc base + 2): AWS never "
+			 "assigns it, and every packet to or from it passes unjudged; "
+			 "check --subnet/--vpc, or add --judge-aws-services", i->ifa_name,
+			 inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf)));
+	}
+	freeifaddrs(ifs);
+}
+
 static int setup(struct daemon *d)
 {
 	const struct daemon_cfg *c = d->cfg;
@@ -433,6 +465,7 @@ static int setup(struct daemon *d)
 	/* Never start with rules that cut the SSH session we were started from. */
 	if (daemon_guard(d->pset, getenv("SSH_CONNECTION"), c->force, stderr))
 		return EXIT_BAD_INPUT;
+	warn_reserved_host(&c->scope);
 	if (c->inside && !(d->inside_ifindex = if_nametoindex(c->inside))) {
 		log_err("--inside %s: no such interface", c->inside);
 		return EXIT_BAD_INPUT;

@@ -40,18 +40,18 @@ int policy_opts_set_vpc(struct policy_opts *o, const char *s)
 	return 0;
 }
 
-static bool is_link_local(const struct pkt *p, const uint8_t *a)
+static bool is_link_local(int family, const uint8_t *a)
 {
-	return p->family == AF_INET && a[0] == 169 && a[1] == 254;
+	return family == AF_INET && a[0] == 169 && a[1] == 254;
 }
 
 /* fd00:ec2::254 (metadata), ::253 (Amazon DNS), ::123 (time). */
-static bool is_aws_ipv6(const struct pkt *p, const uint8_t *a)
+static bool is_aws_ipv6(int family, const uint8_t *a)
 {
 	static const uint8_t prefix[14] = { 0xfd, 0x00, 0x0e, 0xc2 };
 	uint16_t last;
 
-	if (p->family != AF_INET6 || memcmp(a, prefix, sizeof(prefix)))
+	if (family != AF_INET6 || memcmp(a, prefix, sizeof(prefix)))
 		return false;
 	/* The written "254" is the hex group 0x0254. */
 	last = (uint16_t)(a[14] << 8 | a[15]);
@@ -71,12 +71,11 @@ static bool is_nth(const struct cidr *c, const uint8_t *a, unsigned lo, unsigned
 	return x - base >= lo && x - base <= hi && cidr_contains(c, AF_INET, a);
 }
 
-static bool is_reserved(const struct policy_opts *o, const struct pkt *p,
-			const uint8_t *a)
+static bool is_reserved(const struct policy_opts *o, int family, const uint8_t *a)
 {
 	size_t i;
 
-	if (p->family != AF_INET)
+	if (family != AF_INET)
 		return false;
 	for (i = 0; i < o->n_subnets; i++)
 		if (is_nth(&o->subnets[i], a, 0, 3))
@@ -84,14 +83,14 @@ static bool is_reserved(const struct policy_opts *o, const struct pkt *p,
 	return o->have_vpc && is_nth(&o->vpc, a, 2, 2);
 }
 
-static enum exempt_kind classify_addr(const struct policy_opts *o,
-				      const struct pkt *p, const uint8_t *a)
+enum exempt_kind exempt_addr_kind(const struct policy_opts *o, int family,
+				  const uint8_t *a)
 {
-	if (is_link_local(p, a))
+	if (is_link_local(family, a))
 		return EXEMPT_LINK_LOCAL;
-	if (is_aws_ipv6(p, a))
+	if (is_aws_ipv6(family, a))
 		return EXEMPT_AWS_IPV6;
-	if (is_reserved(o, p, a))
+	if (is_reserved(o, family, a))
 		return EXEMPT_RESERVED;
 	return EXEMPT_NONE;
 }
@@ -105,8 +104,8 @@ enum exempt_kind exempt_classify(const struct policy_opts *o, const struct pkt *
 	if (o->judge_aws_services)
 		return EXEMPT_NONE;
 	/* "to or from": either end; the host's own address is never one of them. */
-	k = classify_addr(o, p, p->src);
-	return k != EXEMPT_NONE ? k : classify_addr(o, p, p->dst);
+	k = exempt_addr_kind(o, p->family, p->src);
+	return k != EXEMPT_NONE ? k : exempt_addr_kind(o, p->family, p->dst);
 }
 
 bool exempt_same_subnet(const struct policy_opts *o, const struct pkt *p)

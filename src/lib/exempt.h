@@ -48,6 +48,14 @@ int policy_opts_set_vpc(struct policy_opts *o, const char *s);
  */
 enum exempt_kind exempt_classify(const struct policy_opts *o, const struct pkt *p);
 
+/*
+ * The address's own kind (link-local, AWS IPv6 service, reserved), whatever
+ * o->judge_aws_services says; a = 4 or 16 bytes as family says. The engine
+ * asks it of the host's own addresses: AWS never gives an instance one.
+ */
+enum exempt_kind exempt_addr_kind(const struct policy_opts *o, int family,
+				  const uint8_t *a);
+
 /* Are source and destination both inside one --subnet (the NACL does not see it)? */
 bool exempt_same_subnet(const struct policy_opts *o, const struct pkt *p);
 

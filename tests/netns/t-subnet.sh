@@ -65,5 +65,14 @@ engine_start --nacl "$N" --sg "$S"
 tcp_fails "neighbour -> host:8080: the NACL drops it" "$PEER_NS" "$HOST4" 8080 ",bind=$NB4"
 check "status shows no subnet" bash -c \
 	"ip netns exec '$HOST_NS' '$VPCFW' status --ctl '$CTL' | grep -q '^subnets: none'"
+check_not "no warning about reserved host addresses without --subnet" \
+	grep -q "is one AWS reserves" "$ENGINE_LOG"
+
+say "a --subnet that makes the host's own address reserved is said at start"
+engine_stop
+# The harness's host is 10.99.0.1: the second address of 10.99.0.0/24.
+engine_start --nacl "$N" --sg "$S" --subnet "$NET4"
+check "the engine warns that $H4 is reserved in $NET4" \
+	grep -q "veth0: the host's address $H4 is one AWS reserves" "$ENGINE_LOG"
 
 finish
