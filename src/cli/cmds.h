@@ -19,4 +19,21 @@
  */
 int cmd_convert(int argc, char **argv);
 
+#define CMD_EXPLAIN_USAGE \
+	"[--nacl FILE]... [--sg FILE]... [--map ID=CIDR[,CIDR...]]...\n" \
+	"           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services] [--no-quotas] [--json]\n" \
+	"           PROTO SRC -> DST [FLAGS|type T code C] [id N] in|out\n" \
+	"           | --connection PROTO SRC -> DST ... in|out | --reply-of 'PACKET in|out'\n" \
+	"           | --replay TRACE-FILE"
+
+/*
+ * vpcfw explain: judge one packet offline with run's rule files and say
+ * why, layer by layer (explain.h); --reply-of the reply of a request,
+ * --connection a request and its response, --replay every packet of a
+ * `vpcfw trace` through one flow table, comparing verdicts and rules.
+ * Exit 0 when it passes (replay: all agree), 1 when dropped (replay: some
+ * differ), 2 on a usage error or rules that do not load.
+ */
+int cmd_explain(int argc, char **argv);
+
 #endif

@@ -101,6 +101,33 @@ static void print_string(const char *s, FILE *out)
 	fputc('"', out);
 }
 
+const char *rules_nacl_text(const struct nacl_entry *e, char *buf, size_t len)
+{
+	char num[12], proto[8], range[24], cidr[CIDR_STRLEN];
+	bool icmp = e->proto == 1 || e->proto == 58;
+
+	if (e->number > NACL_RULE_MAX)
+		snprintf(num, sizeof(num), "*");
+	else
+		snprintf(num, sizeof(num), "%u", e->number);
+	range_text(e->proto, icmp ? e->icmp_type : e->port_from,
+		   icmp ? e->icmp_code : e->port_to, range, sizeof(range));
+	snprintf(buf, len, "%s %s %s%s%s %s", num, e->allow ? "allow" : "deny",
+		 proto_text(e->proto, proto, sizeof(proto)), range[0] ? " " : "", range,
+		 cidr_format(&e->cidr, cidr, sizeof(cidr)));
+	return buf;
+}
+
+const char *rules_sg_text(const struct sg_entry *e, char *buf, size_t len)
+{
+	char proto[8], range[24], cidr[CIDR_STRLEN];
+
+	range_text(e->proto, e->from, e->to, range, sizeof(range));
+	snprintf(buf, len, "%s%s%s %s", proto_text(e->proto, proto, sizeof(proto)),
+		 range[0] ? " " : "", range, cidr_format(&e->cidr, cidr, sizeof(cidr)));
+	return buf;
+}
+
 /* ---- sections ------------------------------------------------------- */
 
 static void print_nacl_line(const char *num, const char *action, const char *proto,
