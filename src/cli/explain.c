@@ -292,7 +292,10 @@ static int trace_split(char *line, struct trace_line *t)
 
 	line[strcspn(line, "\n")] = '\0';
 	p = strchr(line, ' ');
-	if (!p || (t->ms = clock_ms(line)) < 0)
+	if (!p)
+		return -1;
+	*p++ = '\0';
+	if ((t->ms = clock_ms(line)) < 0)
 		return -1;
 	p += strspn(p, " ");
 	if (*p != 'q' || !(p = strchr(p, ' ')))
