@@ -386,9 +386,9 @@ static void stateless_note(struct explain *x)
 		     "rule for the reply's port too");
 }
 
-static int parse_packet(struct explain *x, const uint8_t *pkt, size_t len)
+static int parse_packet(struct explain *x, const uint8_t *pkt, size_t caplen, size_t wirelen)
 {
-	if (pkt_parse(&x->p, pkt, len, len) != PKT_OK) {
+	if (pkt_parse(&x->p, pkt, caplen, wirelen > caplen ? wirelen : caplen) != PKT_OK) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -424,6 +424,13 @@ static int walk(struct explain *x, const struct policy *pol)
 int explain_packet(struct explain *x, const struct policy *pol, struct flow_table *ft,
 		   const uint8_t *pkt, size_t len, enum dir d, uint64_t now)
 {
+	return explain_capture(x, pol, ft, pkt, len, len, d, now);
+}
+
+int explain_capture(struct explain *x, const struct policy *pol, struct flow_table *ft,
+		    const uint8_t *pkt, size_t caplen, size_t wirelen, enum dir d,
+		    uint64_t now)
+{
 	int saved;
 
 	if (!x || !pol || !pkt || (d != DIR_IN && d != DIR_OUT)) {
@@ -432,7 +439,7 @@ int explain_packet(struct explain *x, const struct policy *pol, struct flow_tabl
 	}
 	memset(x, 0, sizeof(*x));
 	x->dir = d;
-	if (parse_packet(x, pkt, len) < 0)
+	if (parse_packet(x, pkt, caplen, wirelen) < 0)
 		return -1;
 	policy_judge(pol, ft, &x->p, d, now, &x->v);
 	pkt_format(&x->p, x->packet, sizeof(x->packet));

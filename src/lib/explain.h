@@ -74,6 +74,10 @@ struct explain {
  */
 int explain_packet(struct explain *x, const struct policy *pol, struct flow_table *ft,
 		   const uint8_t *pkt, size_t len, enum dir d, uint64_t now);
+/* The same for a capture of caplen bytes of a wirelen-byte packet (vpcfw_judge()'s). */
+int explain_capture(struct explain *x, const struct policy *pol, struct flow_table *ft,
+		    const uint8_t *pkt, size_t caplen, size_t wirelen, enum dir d,
+		    uint64_t now);
 void explain_clear(struct explain *x);
 
 /* The explanation as text lines, or as one JSON object (a new reference). */
