@@ -21,6 +21,7 @@ int cmd_convert(int argc, char **argv);
 
 #define CMD_EXPLAIN_USAGE \
 	"[--nacl FILE]... [--sg FILE]... [--map ID=CIDR[,CIDR...]]...\n" \
+	"           [--eni IFACE=FILE[,FILE...]]... [--nacl IFACE=FILE[,FILE...]]... [--iface IFACE]\n" \
 	"           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services] [--no-quotas] [--json]\n" \
 	"           PROTO SRC -> DST [FLAGS|type T code C] [id N] in|out\n" \
 	"           | --connection PROTO SRC -> DST ... in|out | --reply-of 'PACKET in|out'\n" \

@@ -21,9 +21,11 @@
 #include "aws_json.h"
 #include "cmds.h"
 #include "diag.h"
+#include "eni.h"
 #include "exitcode.h"
 #include "explain.h"
 #include "flow.h"
+#include "log.h"
 #include "pkt.h"
 #include "pktgen.h"
 #include "policy.h"
@@ -41,7 +43,8 @@ struct conv {
 };
 
 struct session {
-	const struct policy *pol;
+	struct pset *ps;		/* the default policy and the ENIs' (eni.h) */
+	const struct policy *pol;	/* the one judging now */
 	struct flow_table *ft;
 	struct conv *conv;
 	size_t n_conv;
@@ -114,6 +117,17 @@ static int tcp_numbers(struct session *s, struct pktgen *g)
 }
 
 /* ---- judging -------------------------------------------------------------- */
+
+/* The policy of interface name (NULL: none), as the engine picks it: its ENI's, or the default. */
+static const struct policy *policy_for(const struct pset *ps, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < ps->n; i++)
+		if (!strcmp(ps->eni[i].ifname, name))
+			return ps->eni[i].pol;
+	return ps->def;
+}
 
 static int judge(struct session *s, struct pktgen *g, enum dir d, struct explain *x)
 {
@@ -282,6 +296,7 @@ struct trace_line {
 	char packet[256];
 	bool accept;
 	char decision[512];
+	char iface[IF_NAMESIZE];	/* the interface the line names, "" if none */
 };
 
 /* Split a line of `vpcfw trace`; 1: not a judged packet (skip), -1: not a trace line. */
@@ -318,11 +333,15 @@ static int trace_split(char *line, struct trace_line *t)
 		return 1;
 	/* The interface the line names: " [veth0]", " [eni veth0]". */
 	end = p + strlen(p);
+	t->iface[0] = '\0';
 	if (end > p && end[-1] == ']') {
-		char *open = strrchr(p, '[');
+		char *open = strrchr(p, '['), *name;
 
-		if (open && open > p && open[-1] == ' ')
+		if (open && open > p && open[-1] == ' ') {
+			name = open + 1 + (strncmp(open + 1, "eni ", 4) ? 0 : 4);
+			snprintf(t->iface, sizeof(t->iface), "%.*s", (int)(end - 1 - name), name);
 			end = open - 1;
+		}
 	}
 	snprintf(t->decision, sizeof(t->decision), "%.*s", (int)(end - p), p);
 	return 0;
@@ -339,7 +358,8 @@ static int replay_one(struct session *s, const struct trace_line *t, const char 
 		fprintf(stderr, "%s:%u: cannot replay '%s': %s\n", file, ln, t->packet, err);
 		return EXIT_USAGE;
 	}
-	/* The line's flags are the packet's: keep them. */
+	/* The rules of the interface the line names, as the engine chose them. */
+	s->pol = policy_for(s->ps, t->iface[0] ? t->iface : NULL);
 	if (judge(s, &g, t->dir, &x) < 0)
 		return explain_failed(t->packet);
 	if (x.v.accept != t->accept || strcmp(x.decision, t->decision)) {
@@ -400,12 +420,13 @@ static int replay(struct session *s, const char *file)
 
 /* ---- the command ---------------------------------------------------------- */
 
-enum { OPT_MAP = 256, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS, OPT_NO_QUOTAS, OPT_REPLY_OF,
+enum { OPT_MAP = 256, OPT_ENI, OPT_IFACE, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS, OPT_NO_QUOTAS, OPT_REPLY_OF,
        OPT_CONNECTION, OPT_REPLAY, OPT_JSON };
 
 struct args {
-	const char **nacl, **sg;
-	size_t n_nacl, n_sg;
+	const char **nacl, **sg, **eni, **iface_nacl;
+	size_t n_nacl, n_sg, n_eni, n_iface_nacl;
+	const char *iface;
 	struct aws_map map;
 	struct policy_opts scope;
 	bool no_quotas, connection, json;
@@ -425,11 +446,26 @@ static int push(const char ***list, size_t *n, const char *f)
 	return 0;
 }
 
+/* --nacl IFACE=FILE[,FILE...] (an interface's own ACL), as run tells it from --nacl FILE. */
+static bool iface_arg(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	return eq && !memchr(arg, '/', (size_t)(eq - arg));
+}
+
 static int option(struct args *a, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'n':
+		if (iface_arg(arg))
+			return push(&a->iface_nacl, &a->n_iface_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
 		return push(&a->nacl, &a->n_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
+	case OPT_ENI:
+		return push(&a->eni, &a->n_eni, arg) < 0 ? EXIT_SYSTEM : 0;
+	case OPT_IFACE:
+		a->iface = arg;
+		return 0;
 	case 's':
 		return push(&a->sg, &a->n_sg, arg) < 0 ? EXIT_SYSTEM : 0;
 	case OPT_MAP:
@@ -475,6 +511,8 @@ static int parse_args(struct args *a, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "nacl", required_argument, NULL, 'n' },
 		{ "sg", required_argument, NULL, 's' },
+		{ "eni", required_argument, NULL, OPT_ENI },
+		{ "iface", required_argument, NULL, OPT_IFACE },
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "subnet", required_argument, NULL, OPT_SUBNET },
 		{ "vpc", required_argument, NULL, OPT_VPC },
@@ -508,7 +546,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 		if (ret)
 			return ret;
 	}
-	if (!a->n_nacl && !a->n_sg) {
+	if (!a->n_nacl && !a->n_sg && !a->n_eni && !a->n_iface_nacl) {
 		usage("%s", "no rules: give --nacl FILE and/or --sg FILE");
 		return EXIT_USAGE;
 	}
@@ -521,6 +559,10 @@ static int parse_args(struct args *a, int argc, char **argv)
 		      a->words[0]);
 		return EXIT_USAGE;
 	}
+	if (a->replay && a->iface) {
+		usage("%s", "--replay takes each line's interface from the trace: no --iface");
+		return EXIT_USAGE;
+	}
 	if (a->replay && a->json) {
 		usage("%s", "--replay prints its differences as text: no --json");
 		return EXIT_USAGE;
@@ -528,22 +570,30 @@ static int parse_args(struct args *a, int argc, char **argv)
 	return 0;
 }
 
-static struct policy *load(const struct args *a)
+/*
+ * The rules as run loads them (pset_load: the default policy and one per
+ * --eni or --nacl IFACE=); offline, an interface need not exist here.
+ */
+static struct pset *load(const struct args *a)
 {
 	const struct policy_src src = {
 		.nacl_files = a->nacl, .n_nacl = a->n_nacl,
 		.sg_files = a->sg, .n_sg = a->n_sg,
 		.map = &a->map, .no_quotas = a->no_quotas, .opts = &a->scope,
 	};
+	const struct pset_args pa = {
+		.eni = a->eni, .n_eni = a->n_eni, .nacl = a->iface_nacl, .n_nacl = a->n_iface_nacl,
+	};
 	struct diag *d = diag_new();
-	struct policy *pol;
+	struct pset *ps;
 
 	if (!d)
 		return NULL;
-	pol = policy_load(&src, d);
+	log_set_level(LOG_LVL_ERR);	/* not "no such interface now": offline, none is */
+	ps = pset_load(&src, &pa, false, d);
 	diag_print(d, stderr);
 	diag_free(d);
-	return pol;
+	return ps;
 }
 
 static int run(struct args *a)
@@ -571,13 +621,14 @@ static int run(struct args *a)
 	}
 	if (ret)
 		return ret;
-	s.pol = load(a);
-	if (!s.pol)
+	s.ps = load(a);
+	if (!s.ps)
 		return EXIT_USAGE;
+	s.pol = policy_for(s.ps, a->iface);
 	flow_params_default(&fp);
 	s.ft = flow_table_new(&fp);
 	if (!s.ft) {
-		policy_free((struct policy *)s.pol);
+		pset_free(s.ps);
 		return EXIT_SYSTEM;
 	}
 	if (a->replay)
@@ -587,7 +638,7 @@ static int run(struct args *a)
 	else
 		ret = one(&s, &g, d);
 	flow_table_free(s.ft);
-	policy_free((struct policy *)s.pol);
+	pset_free(s.ps);
 	free(s.conv);
 	return ret;
 }
@@ -603,6 +654,8 @@ int cmd_explain(int argc, char **argv)
 		ret = run(&a);
 	free(a.nacl);
 	free(a.sg);
+	free(a.eni);
+	free(a.iface_nacl);
 	aws_map_free(&a.map);
 	return ret;
 }

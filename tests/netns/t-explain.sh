@@ -9,7 +9,8 @@
 # security group: TCP, UDP, ICMP and ICMPv6, IPv4 and IPv6, NACL and SG,
 # drops by each layer, tracked replies. Each scenario runs on a fresh
 # engine, so that the replay's fresh flow table starts where the engine's
-# did. Then single packets: exit status and the reasons a user reads.
+# did; with an ENI, each line is judged by the rules of the interface it
+# names. Then single packets: exit status and the reasons a user reads.
 . "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -140,6 +141,18 @@ ping_ok "IPv6: ping works" "$PEER_NS" "$H6"
 udp_fails "IPv4: UDP 54 dropped" "$PEER_NS" "$H4" 54
 replayed 8 "ACCEPT: sg:flow (tracked reply)" "udp \[$P6\]:[0-9]* -> \[$H6\]:53 ACCEPT" \
 	"DROP: sg-in:none (no rule allows it)"
+
+S2="$TMPD/eni-sg.json"
+sg_json "$S" "in tcp:22 $NET4" "in udp:7777 $NET4"
+sg_json "$S2" "in tcp:80 $NET4" "in tcp:80 $NET6" "in udp:7777 $NET4"
+scenario "an ENI's own groups on veth0, the default ones elsewhere" --sg "$S" --eni "veth0=$S2"
+tcp_ok "IPv4: the ENI's groups allow HTTP" "$PEER_NS" "$H4" 80
+tcp_ok "IPv6: the ENI's groups allow HTTP" "$PEER_NS" "$H6" 80
+replayed 10 "ACCEPT: sg-in:sg-0123456789abcdef0#2 (new tracked flow) \[eni veth0\]"
+# The check can fail: the same trace, replayed without the ENI's rules, differs.
+"$VPCFW" explain --sg "$S" --replay "$TRACE" >"$TMPD/wrong" 2>&1
+check "the trace replayed with other rules differs (exit 1)" test $? = 1
+check "and says where" grep -q "differs: in tcp $P4:[0-9]* -> $H4:80 \[S\]" "$TMPD/wrong"
 
 say "single packets: exit status and reasons"
 nacl_json "$N" "${inbound[@]}" "out 100 allow tcp:80 $NET4" "out 101 allow tcp:80 $NET6"
