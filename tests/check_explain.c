@@ -233,12 +233,18 @@ START_TEST(test_stateless_reply)
 	ck_assert_int_eq(x.layers[0].layer, VL_SG);
 	ck_assert_int_eq(x.layers[1].layer, VL_NACL);
 	ck_assert_int_eq(row(&x.layers[1], "nacl-out:100")->miss, RULE_MISS_PORT);
-	ck_assert(has_note(&x, "the network ACL is stateless"));
+	ck_assert(has_note(&x, "the network ACL is stateless: it judges every reply as a packet "
+			   "of its own, and no outbound rule allows TCP destination port 40123"));
 	ck_assert_str_eq(x.code, "SUBNET_ACL_RESTRICTION");
 	explain_clear(&x);
 	/* Inbound, a NACL drop: the SG is not reached. */
 	explain_words(&x, pol, ft, "tcp 198.51.100.20:40123 -> 10.0.1.10:22 [S]", DIR_IN);
 	ck_assert_int_eq(layer(&x, VL_SG)->reach, EXPLAIN_NOT_REACHED);
+	ck_assert_uint_eq(x.n_notes, 0);
+	/* Told it is a reply (--reply-of), the walk says why the ACL cannot know. */
+	explain_is_reply(&x);
+	ck_assert(has_note(&x, "a reply, and the network ACL is stateless"));
+	ck_assert(has_note(&x, "no inbound rule allows TCP destination port 22"));
 	explain_clear(&x);
 	policy_free(pol);
 	flow_table_free(ft);

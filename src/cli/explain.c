@@ -247,6 +247,7 @@ static int request_reply(struct session *s, struct pktgen *g, enum dir d, bool c
 		json_decref(arr);
 		return explain_failed("cannot judge the reply");
 	}
+	explain_is_reply(&x[1]);
 	if (!s->json && !connection)
 		printf("request: %s %s %s: %s\n", d == DIR_IN ? "in" : "out", x[0].packet,
 		       x[0].v.accept ? "ACCEPT" : "DROP", x[0].decision);

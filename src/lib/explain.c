@@ -376,14 +376,36 @@ static const char *ra_code(const struct explain *x, const struct policy *pol)
 	return NULL;
 }
 
-static void stateless_note(struct explain *x)
+/* The reply's port, in words, for the note on the stateless ACL. */
+static void reply_port_words(const struct explain *x, char *buf, size_t len)
 {
+	if (x->p.proto == IPPROTO_NUM_TCP || x->p.proto == IPPROTO_NUM_UDP)
+		snprintf(buf, len, "%s destination port %u", x->p.proto == IPPROTO_NUM_TCP ?
+			 "TCP" : "UDP", x->p.dport);
+	else
+		snprintf(buf, len, "its ICMP type %u", x->p.icmp_type);
+}
+
+static void stateless_note(struct explain *x, bool reply)
+{
+	char port[48];
+
 	if (x->v.layer != VL_NACL || x->v.accept)
 		return;
+	reply_port_words(x, port, sizeof(port));
 	if (x->v.sg_outcome == SGO_FLOW_REPLY)
 		note(x, "the security group passed it as a tracked reply, but the network ACL is "
-		     "stateless: it judges every reply as a packet of its own, so it needs a "
-		     "rule for the reply's port too");
+		     "stateless: it judges every reply as a packet of its own, and no %s rule "
+		     "allows %s", dir_name(x->dir), port);
+	else if (reply)
+		note(x, "a reply, and the network ACL is stateless: it judges replies as packets "
+		     "of their own, and no %s rule allows %s", dir_name(x->dir), port);
+}
+
+void explain_is_reply(struct explain *x)
+{
+	if (x->v.sg_outcome != SGO_FLOW_REPLY)
+		stateless_note(x, true);
 }
 
 static int parse_packet(struct explain *x, const uint8_t *pkt, size_t caplen, size_t wirelen)
@@ -416,7 +438,7 @@ static int walk(struct explain *x, const struct policy *pol)
 		if ((sg && walk_sg(x, pol) < 0) || (nacl && walk_nacl(x, pol) < 0))
 			return -1;
 	}
-	stateless_note(x);
+	stateless_note(x, false);
 	x->code = ra_code(x, pol);
 	return 0;
 }
@@ -482,18 +504,22 @@ static const char *role_mark(enum explain_role r)
 
 void explain_print(const struct explain *x, FILE *out)
 {
-	size_t i, j;
+	size_t i, j, wn, wt;
 
 	fprintf(out, "packet: %s %s\n", dir_word(x->dir), x->packet);
 	for (i = 0; i < x->n_layers; i++) {
 		const struct explain_layer *L = &x->layers[i];
 
 		fprintf(out, "%zu. %s: %s\n", i + 1, L->name, L->result);
+		for (wn = wt = j = 0; j < L->n_rows; j++) {
+			wn = strlen(L->rows[j].name) > wn ? strlen(L->rows[j].name) : wn;
+			wt = strlen(L->rows[j].text) > wt ? strlen(L->rows[j].text) : wt;
+		}
 		for (j = 0; j < L->n_rows; j++) {
 			const struct explain_row *r = &L->rows[j];
 
-			fprintf(out, "   %-3s %-24s %-30s %s\n", role_mark(r->role), r->name,
-				r->text, r->why);
+			fprintf(out, "   %-3s %-*s  %-*s  %s\n", role_mark(r->role), (int)wn, r->name,
+				(int)wt, r->text, r->why);
 		}
 	}
 	fprintf(out, "verdict: %s: %s\n", x->v.accept ? "ACCEPT" : "DROP", x->decision);

@@ -80,6 +80,13 @@ int explain_capture(struct explain *x, const struct policy *pol, struct flow_tab
 		    uint64_t now);
 void explain_clear(struct explain *x);
 
+/*
+ * The caller knows x's packet is a reply (--reply-of): when the network
+ * ACL dropped it, say that the ACL is stateless (the judge cannot know
+ * it when the ACL decides before any flow table is asked).
+ */
+void explain_is_reply(struct explain *x);
+
 /* The explanation as text lines, or as one JSON object (a new reference). */
 void explain_print(const struct explain *x, FILE *out);
 json_t *explain_json(const struct explain *x);
