@@ -3,11 +3,11 @@
  * describes: each rule's miss comes from the matcher's own tests, and the
  * rule the walk finds deciding must be the one the judge named.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include "explain.h"
