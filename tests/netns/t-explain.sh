@@ -102,6 +102,13 @@ tcp_fails "IPv4: times out" "$PEER_NS" "$H4" 80
 tcp_fails "IPv6: times out" "$PEER_NS" "$H6" 80
 replayed 4 "DROP: nacl-out:\* deny" "ACCEPT: nacl-in:100 allow"
 
+nacl_json "$N" "${inbound[@]}" "out 100 allow tcp:80 $NET4" "out 101 allow tcp:80 $NET6" \
+	"out 120 allow tcp:32768-65535 $NET4" "out 121 allow tcp:32768-65535 $NET6"
+scenario "NACL alone, outbound 32768-65535 added" --nacl "$N"
+tcp_ok "IPv4: client port 32768 works" "$PEER_NS" "$H4" 80 ",sourceport=32768,reuseaddr"
+tcp_ok "IPv6: client port 60999 works" "$PEER_NS" "$H6" 80 ",sourceport=60999,reuseaddr"
+replayed 10 "tcp $H4:80 -> $P4:32768 \[S.\] ACCEPT: nacl-out:120 allow"
+
 nacl_json "$N" "${inbound[@]}" \
 	"out 120 allow tcp:49152-65535 $NET4" "out 121 allow tcp:49152-65535 $NET6"
 scenario "NACL alone, outbound 49152-65535" --nacl "$N"
