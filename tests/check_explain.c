@@ -90,6 +90,8 @@ static const struct miss_case miss_cases[] = {
 	  DIR_IN, RULE_MISS_ICMP, "ICMP: type 0 code 0 is not type 8 code 0" },
 	{ NIN(100, 'a', 58, 128, -1, "::/0"), "icmpv6 2001:db8::1 -> 2001:db8::2 type 129 code 0 id 3",
 	  DIR_IN, RULE_MISS_ICMP, "ICMP: type 129 code 0 is not type 128" },
+	{ NIN(100, 'a', 17, 53, 53, "0.0.0.0/0"), "udp 198.51.100.20 -> 10.0.1.10 frag", DIR_IN,
+	  RULE_MISS_FRAG, "a later fragment carries no ports or types; the rule needs them" },
 };
 
 START_TEST(test_nacl_miss)
@@ -386,6 +388,12 @@ static const char *const round_trips[] = {
 	"icmp 10.0.0.1 -> 10.0.0.2 type 3 code 3",
 	"icmpv6 fd99::2 -> ff02::1:ff00:1 type 135 code 0",
 	"icmpv6 fd99::1 -> fd99::2 type 129 code 0 id 65535",
+	"proto 47 10.0.0.1 -> 10.0.0.2",
+	"proto 50 fd99::1 -> fd99::2",
+	"udp 10.0.0.1:53 -> 10.0.0.2:40000 first-frag",
+	"udp 10.0.0.1 -> 10.0.0.2 frag",
+	"tcp [fd99::1]:80 -> [fd99::2]:40000 [.] first-frag",
+	"icmpv6 fd99::1 -> fd99::2 frag",
 };
 
 START_TEST(test_words_round_trip)
@@ -411,6 +419,8 @@ static const char *const bad_words[] = {
 	"tcp 10.0.0.1:1 -> 10.0.0.2:2 [X]", "icmp 10.0.0.1 -> 10.0.0.2 type 300",
 	"icmp 10.0.0.1 -> 10.0.0.2 type", "udp 10.0.0.1:1 -> 10.0.0.2:2 [S]",
 	"udp 10.0.0.1:1 -> 10.0.0.2:2 type 3",
+	"proto 6 10.0.0.1 -> 10.0.0.2", "proto 300 10.0.0.1 -> 10.0.0.2", "proto 47",
+	"proto 47 10.0.0.1 -> 10.0.0.2 type 3", "proto 47 10.0.0.1:5 -> 10.0.0.2",
 };
 
 START_TEST(test_words_bad)

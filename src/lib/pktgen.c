@@ -48,9 +48,17 @@ static bool has_ports(const struct pktgen *g)
 	return g->proto == IPPROTO_NUM_TCP || g->proto == IPPROTO_NUM_UDP;
 }
 
-/* "A:P", "[A6]:P", or for ICMP "A", "A6", "[A6]". */
-static int parse_endpoint(const struct pktgen *g, const char *w, uint8_t addr[16],
-			  uint16_t *port, int *family)
+static bool is_icmp(const struct pktgen *g)
+{
+	return g->proto == IPPROTO_NUM_ICMP || g->proto == IPPROTO_NUM_ICMPV6;
+}
+
+/*
+ * "A:P", "[A6]:P", or without ports (ICMP, another protocol, a later
+ * fragment, which carries none) "A", "A6", "[A6]".
+ */
+static int parse_endpoint(bool ports, const char *w, uint8_t addr[16], uint16_t *port,
+			  int *family)
 {
 	char a[64];
 	const char *colon = NULL, *end;
@@ -66,8 +74,8 @@ static int parse_endpoint(const struct pktgen *g, const char *w, uint8_t addr[16
 		a[end - w - 1] = '\0';
 		colon = end[1] ? end + 1 : NULL;
 		*family = AF_INET6;
-	} else if (strchr(w, ':') != strrchr(w, ':') || (has_ports(g) && !strchr(w, ':'))) {
-		if (has_ports(g))
+	} else if (strchr(w, ':') != strrchr(w, ':') || (ports && !strchr(w, ':'))) {
+		if (ports)
 			return -1;	/* IPv6 with a port needs brackets */
 		snprintf(a, sizeof(a), "%s", w);
 		*family = AF_INET6;
@@ -78,7 +86,7 @@ static int parse_endpoint(const struct pktgen *g, const char *w, uint8_t addr[16
 	}
 	if (inet_pton(*family, a, addr) != 1)
 		return -1;
-	if (has_ports(g) != (colon != NULL))
+	if (ports != (colon != NULL))
 		return -1;
 	if (colon && num_parse(colon + 1, 0, 65535, &v) < 0)
 		return -1;
@@ -120,12 +128,14 @@ static int parse_byte(const char *w, uint8_t *out)
 /* The words after the addresses. */
 static int parse_details(struct pktgen *g, char **w, size_t n, char *err, size_t len)
 {
-	bool icmp = !has_ports(g);
+	bool icmp = is_icmp(g);
 	uint64_t v;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (g->proto == IPPROTO_NUM_TCP && w[i][0] == '[') {
+		if (!strcmp(w[i], "frag") || !strcmp(w[i], "first-frag")) {
+			g->frag = strcmp(w[i], "frag") ? PKTGEN_FIRST_FRAG : PKTGEN_LATER_FRAG;
+		} else if (g->proto == IPPROTO_NUM_TCP && w[i][0] == '[') {
 			if (parse_flags(g, w[i]) < 0)
 				return fail(err, len, "bad TCP flags (letters of FSRP.UEW in brackets)", w[i]);
 		} else if (icmp && !strcmp(w[i], "type")) {
@@ -149,6 +159,9 @@ int pktgen_parse(struct pktgen *g, const char *words, char *err, size_t errlen)
 {
 	char copy[512], *w[WORDS_MAX], *save = NULL, *t;
 	int f1 = 0, f2 = 0;
+	bool later = false, ports;
+	uint64_t v;
+	size_t i;
 	size_t n = 0;
 
 	memset(g, 0, sizeof(*g));
@@ -160,15 +173,27 @@ int pktgen_parse(struct pktgen *g, const char *words, char *err, size_t errlen)
 			return fail(err, errlen, "too many words", t);
 		w[n++] = t;
 	}
+	/* Another protocol, as pkt_format() writes it: "proto 47 SRC -> DST". */
+	if (n > 1 && !strcmp(w[0], "proto")) {
+		if (num_parse(w[1], 0, 255, &v) < 0 || v == IPPROTO_NUM_TCP || v == IPPROTO_NUM_UDP ||
+		    v == IPPROTO_NUM_ICMP || v == IPPROTO_NUM_ICMPV6)
+			return fail(err, errlen, "bad protocol number (one without a name here)", w[1]);
+		g->proto = (uint8_t)v;
+		memmove(w + 1, w + 2, (--n - 1) * sizeof(*w));
+	} else if (n && parse_proto(g, w[0]) < 0) {
+		return fail(err, errlen, "unknown protocol (tcp, udp, icmp, icmpv6 or proto N)", w[0]);
+	}
 	if (n < 4 || strcmp(w[2], "->"))
 		return fail(err, errlen, "say PROTO SRC -> DST", NULL);
-	if (parse_proto(g, w[0]) < 0)
-		return fail(err, errlen, "unknown protocol (tcp, udp, icmp or icmpv6)", w[0]);
-	if (parse_endpoint(g, w[1], g->src, &g->sport, &f1) < 0)
-		return fail(err, errlen, has_ports(g) ? "bad source (A:PORT, [A6]:PORT)" :
+	/* A later fragment has no ports to write: its addresses come without. */
+	for (i = 4; i < n; i++)
+		later |= !strcmp(w[i], "frag");
+	ports = has_ports(g) && !later;
+	if (parse_endpoint(ports, w[1], g->src, &g->sport, &f1) < 0)
+		return fail(err, errlen, ports ? "bad source (A:PORT, [A6]:PORT)" :
 			    "bad source (an address, no port)", w[1]);
-	if (parse_endpoint(g, w[3], g->dst, &g->dport, &f2) < 0)
-		return fail(err, errlen, has_ports(g) ? "bad destination (A:PORT, [A6]:PORT)" :
+	if (parse_endpoint(ports, w[3], g->dst, &g->dport, &f2) < 0)
+		return fail(err, errlen, ports ? "bad destination (A:PORT, [A6]:PORT)" :
 			    "bad destination (an address, no port)", w[3]);
 	if (f1 != f2)
 		return fail(err, errlen, "source and destination of different families", NULL);
@@ -242,31 +267,51 @@ static size_t build_l4(const struct pktgen *g, uint8_t *l4)
 		put16(l4 + 2, g->dport);
 		put16(l4 + 4, 8);
 		return 8;
-	default:
+	case IPPROTO_NUM_ICMP:
+	case IPPROTO_NUM_ICMPV6:
 		l4[0] = g->icmp_type;
 		l4[1] = g->icmp_code;
 		put16(l4 + 4, g->icmp_id);
 		put16(l4 + 6, 1);
 		return 8;
+	default:
+		return 8;	/* zero bytes: nothing of another protocol is read */
 	}
 }
 
+/* IPv4 fragment offset field: MF on the first, 1480 bytes in for a later one. */
+#define FRAG_MF		0x2000
+#define FRAG_LATER	(1480 / 8)
+
 size_t pktgen_build(const struct pktgen *g, uint8_t buf[PKTGEN_MAX])
 {
-	size_t hl = g->family == AF_INET6 ? 40 : 20, l4len;
+	bool v6 = g->family == AF_INET6;
+	size_t hl = v6 ? 40 : 20, l4len;
+	uint16_t off = g->frag == PKTGEN_FIRST_FRAG ? FRAG_MF :
+		       g->frag == PKTGEN_LATER_FRAG ? FRAG_LATER : 0;
 
 	memset(buf, 0, PKTGEN_MAX);
-	l4len = build_l4(g, buf + hl);
-	if (g->family == AF_INET6) {
+	if (v6 && g->frag) {
+		/* The Fragment header: next header, offset in 8-byte units << 3, M, id. */
+		buf[40] = g->proto;
+		put16(buf + 42, (uint16_t)((off & 0x1fff) << 3 | (off & FRAG_MF ? 1 : 0)));
+		put32(buf + 44, 1);
+		hl += 8;
+	}
+	/* A later fragment carries bytes of the middle of the datagram, no header. */
+	l4len = g->frag == PKTGEN_LATER_FRAG ? 8 : build_l4(g, buf + hl);
+	if (v6) {
 		buf[0] = 0x60;
-		put16(buf + 4, (uint16_t)l4len);
-		buf[6] = g->proto;
+		put16(buf + 4, (uint16_t)(hl - 40 + l4len));
+		buf[6] = g->frag ? 44 : g->proto;
 		buf[7] = 64;
 		memcpy(buf + 8, g->src, 16);
 		memcpy(buf + 24, g->dst, 16);
 	} else {
 		buf[0] = 0x45;
 		put16(buf + 2, (uint16_t)(hl + l4len));
+		put16(buf + 4, 1);
+		put16(buf + 6, off);
 		buf[8] = 64;
 		buf[9] = g->proto;
 		memcpy(buf + 12, g->src, 4);

@@ -15,7 +15,7 @@
 /* What a packet is made of. */
 struct pktgen {
 	uint8_t family;		/* AF_INET or AF_INET6 */
-	uint8_t proto;		/* IPPROTO_NUM_TCP, _UDP, _ICMP or _ICMPV6 */
+	uint8_t proto;		/* IPPROTO_NUM_TCP, _UDP, _ICMP, _ICMPV6, or another */
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;	/* TCP, UDP */
 	uint8_t tcp_flags;	/* TCPF_* */
@@ -23,16 +23,20 @@ struct pktgen {
 	uint32_t seq, ack;	/* TCP */
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id;	/* echo/query identifier */
+	uint8_t frag;		/* PKTGEN_* fragment: none, first, later */
 };
+
+enum { PKTGEN_WHOLE = 0, PKTGEN_FIRST_FRAG, PKTGEN_LATER_FRAG };
 
 /* The largest packet pktgen_build() writes. */
 #define PKTGEN_MAX 80
 
 /*
  * Parse the words of a packet (whitespace-separated, in one string):
- * PROTO SRC -> DST, then TCP flags in brackets ([S], [S.], [.], [F.],
+ * PROTO SRC -> DST (PROTO tcp, udp, icmp, icmpv6, or "proto N"), then TCP flags in brackets ([S], [S.], [.], [F.],
  * [R], [none]; default [S]), ICMP "type T code C" (default an echo
- * request) and "id N". Addresses as pkt_format() writes them: A:PORT for
+ * request), "id N", and "first-frag" or "frag" (a fragment: the first,
+ * or a later one without transport header). Addresses as pkt_format() writes them: A:PORT for
  * IPv4, [A]:PORT for IPv6, no port for ICMP. 0, or -1 with errno EINVAL
  * and why in err.
  */
