@@ -6,6 +6,9 @@
 #ifndef VPCFW_CMDS_H
 #define VPCFW_CMDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* For the subcommand table and the usage messages. */
 #define CMD_CONVERT_USAGE \
 	"[--to native|nacl-json|sg-json] [--map ID=CIDR[,CIDR...]]... FILE..."
@@ -18,6 +21,12 @@
  * (--to is required when it holds both).
  */
 int cmd_convert(int argc, char **argv);
+
+/* main.c's, shared with the subcommands that take run's options. */
+/* Append f to *list (*n entries); -1 when out of memory. */
+int push_file(const char ***list, size_t *n, const char *f);
+/* --nacl IFACE=FILE (an interface's own ACL) rather than --nacl FILE: a '=' with no '/' before it. */
+bool is_iface_arg(const char *arg);
 
 #define CMD_EXPLAIN_USAGE \
 	"[--nacl FILE]... [--sg FILE]... [--map ID=CIDR[,CIDR...]]...\n" \

@@ -436,39 +436,20 @@ struct args {
 	size_t n_words;
 };
 
-static int push(const char ***list, size_t *n, const char *f)
-{
-	const char **nl = realloc(*list, (*n + 1) * sizeof(*nl));
-
-	if (!nl)
-		return -1;
-	nl[(*n)++] = f;
-	*list = nl;
-	return 0;
-}
-
-/* --nacl IFACE=FILE[,FILE...] (an interface's own ACL), as run tells it from --nacl FILE. */
-static bool iface_arg(const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-
-	return eq && !memchr(arg, '/', (size_t)(eq - arg));
-}
-
 static int option(struct args *a, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'n':
-		if (iface_arg(arg))
-			return push(&a->iface_nacl, &a->n_iface_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
-		return push(&a->nacl, &a->n_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
+		if (is_iface_arg(arg))
+			return push_file(&a->iface_nacl, &a->n_iface_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
+		return push_file(&a->nacl, &a->n_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
 	case OPT_ENI:
-		return push(&a->eni, &a->n_eni, arg) < 0 ? EXIT_SYSTEM : 0;
+		return push_file(&a->eni, &a->n_eni, arg) < 0 ? EXIT_SYSTEM : 0;
 	case OPT_IFACE:
 		a->iface = arg;
 		return 0;
 	case 's':
-		return push(&a->sg, &a->n_sg, arg) < 0 ? EXIT_SYSTEM : 0;
+		return push_file(&a->sg, &a->n_sg, arg) < 0 ? EXIT_SYSTEM : 0;
 	case OPT_MAP:
 		if (aws_map_add(&a->map, arg) == 0)
 			return 0;

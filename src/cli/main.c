@@ -87,7 +87,7 @@ static int parse_size(const char *s, size_t min, size_t max, size_t *out)
 	return 0;
 }
 
-static int push_file(const char ***list, size_t *n, const char *f)
+int push_file(const char ***list, size_t *n, const char *f)
 {
 	const char **nl = realloc(*list, (*n + 1) * sizeof(*nl));
 
@@ -165,7 +165,7 @@ static int conntrack_option(struct daemon_cfg *c, const char *arg)
  * --nacl IFACE=FILE (an interface's own subnet ACL) rather than --nacl FILE:
  * a '=' with no '/' before it. (A file named so is ./a=b.)
  */
-static bool is_iface_arg(const char *arg)
+bool is_iface_arg(const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 

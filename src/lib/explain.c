@@ -19,16 +19,6 @@ static const char *dir_word(enum dir d)
 	return d == DIR_IN ? "in" : "out";
 }
 
-static const char *proto_word(int proto, char *buf, size_t len)
-{
-	const char *n = proto_name(proto);
-
-	if (n)
-		return n;
-	snprintf(buf, len, "protocol %d", proto);
-	return buf;
-}
-
 static void range_words(int32_t from, int32_t to, char *buf, size_t len)
 {
 	if (from == to)
@@ -71,8 +61,8 @@ static void miss_words(const struct explain *x, enum rule_miss m, const struct c
 		break;
 	case RULE_MISS_PROTO:
 		snprintf(buf, len, "protocol: the packet is %s, the rule %s",
-			 proto_word(p->proto, pw[0], sizeof(pw[0])),
-			 proto_word(proto, pw[1], sizeof(pw[1])));
+			 rules_proto_text(p->proto, pw[0], sizeof(pw[0])),
+			 rules_proto_text(proto, pw[1], sizeof(pw[1])));
 		break;
 	case RULE_MISS_PORT:
 		range_words(from, to, r, sizeof(r));

@@ -66,6 +66,8 @@ void rules_print(const struct ruleset *rs, FILE *out);
  * a security-group rule "tcp 80 10.0.0.0/16". Returns buf.
  */
 const char *rules_nacl_text(const struct nacl_entry *e, char *buf, size_t len);
+/* A protocol as the rules write it: its name ("tcp", "all"), else its number. */
+const char *rules_proto_text(int proto, char *buf, size_t len);
 const char *rules_sg_text(const struct sg_entry *e, char *buf, size_t len);
 
 /*
