@@ -1,8 +1,8 @@
 #!/bin/bash
 # The public face holds: libvpcfw linked whole into a shared object with its
 # version script (src/lib/libvpcfw.map) exports exactly the functions that
-# include/vpcfw/vpcfw.h declares with VPCFW_API, every one of them, in node
-# VPCFW_1, and needs nothing but its own dependencies (-z defs: no engine,
+# include/vpcfw/vpcfw.h declares with VPCFW_API, every one of them, in a
+# node VPCFW_N (VPCFW_1, and later ones for functions added since), and needs nothing but its own dependencies (-z defs: no engine,
 # no command line). The library is static and not installed; this shared
 # object exists only here, as an embedder would build it.
 #
@@ -33,7 +33,7 @@ $API_CC -shared -o "$work/libvpcfw.so" -Wl,-z,defs \
 # Exported: the functions the shared object defines, with their version nodes.
 nm -D --defined-only --with-symbol-versions "$work/libvpcfw.so" |
 	awk '$2 ~ /^[TtWwiDdBbRr]$/ { print $3 }' > "$work/exported.v"
-sed 's/@.*//' "$work/exported.v" | grep -v '^VPCFW_1$' | sort -u > "$work/exported"
+sed 's/@.*//' "$work/exported.v" | grep -Ev '^VPCFW_[0-9]+$' | sort -u > "$work/exported"
 
 status=0
 if ! diff -u "$work/declared" "$work/exported" > "$work/diff"; then
@@ -41,9 +41,9 @@ if ! diff -u "$work/declared" "$work/exported" > "$work/diff"; then
 	cat "$work/diff"
 	status=1
 fi
-if grep -v '^VPCFW_1$' "$work/exported.v" | grep -qv '@@*VPCFW_1$'; then
-	echo "symbols outside the version VPCFW_1:"
-	grep -v '^VPCFW_1$' "$work/exported.v" | grep -v '@@*VPCFW_1$'
+if grep -Ev '^VPCFW_[0-9]+$' "$work/exported.v" | grep -Eqv '@@*VPCFW_[0-9]+$'; then
+	echo "symbols outside the versions VPCFW_N:"
+	grep -Ev '^VPCFW_[0-9]+$' "$work/exported.v" | grep -Ev '@@*VPCFW_[0-9]+$'
 	status=1
 fi
 # The objects themselves: every other global is hidden (-fvisibility=hidden),

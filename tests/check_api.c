@@ -346,6 +346,81 @@ START_TEST(test_judge_http_and_reply)
 }
 END_TEST
 
+/* What an explanation writes, in a buffer. */
+static const char *explain_text(const struct vpcfw_explain *x, bool json)
+{
+	static char text[16384];
+	FILE *f = fmemopen(text, sizeof(text), "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(vpcfw_explain_write(x, json, f), 0);
+	fclose(f);
+	return text;
+}
+
+/*
+ * The ephemeral-port mistake explained: the request passes, its reply is
+ * passed by the SG as a tracked reply and dropped by the NACL's '*', with
+ * the port that no rule allows, the flow state and the code; the verdict
+ * is vpcfw_judge()'s.
+ */
+START_TEST(test_explain)
+{
+	const char *json[] = { "web-nacl-ephemeral-mistake.json", "web-sg.json" };
+	struct vpcfw_policy *p = compile(json, 2, 0);
+	struct vpcfw_flows *f = vpcfw_flows_new(NULL), *f2 = vpcfw_flows_new(NULL);
+	struct vpcfw_verdict v, ev;
+	struct vpcfw_explain *x;
+	const char *t;
+	size_t len;
+
+	ck_assert_ptr_nonnull(f);
+	len = pb_tcp(pkt, PEER, 40000, HOST, 80, 0x02);
+	x = vpcfw_explain_judge(p, f, pkt, len, 0, VPCFW_IN, 1000);
+	ck_assert_ptr_nonnull(x);
+	judge(p, f2, len, VPCFW_IN, 1000, &v);
+	ck_assert_int_eq(vpcfw_explain_verdict(x, &ev), 0);
+	ck_assert(ev.accept && v.accept);
+	ck_assert_uint_eq(ev.nacl_rule, v.nacl_rule);
+	ck_assert_int_eq(ev.sg_rule, v.sg_rule);
+	ck_assert_str_eq(vpcfw_explain_code(x), "");
+	vpcfw_explain_free(x);
+
+	len = pb_tcp(pkt, HOST, 80, PEER, 40000, 0x12);
+	x = vpcfw_explain_judge(p, f, pkt, len, 0, VPCFW_OUT, 1001);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(vpcfw_explain_verdict(x, &ev), 0);
+	ck_assert(!ev.accept);
+	ck_assert_int_eq(ev.sg, VPCFW_SG_FLOW_REPLY);
+	ck_assert_uint_eq(ev.nacl_rule, 32767);
+	ck_assert_str_eq(vpcfw_explain_code(x), "SUBNET_ACL_RESTRICTION");
+	t = explain_text(x, false);
+	ck_assert_msg(strstr(t, "destination port 40000 is not in 80"), "%s", t);
+	ck_assert_msg(strstr(t, "passes only as the reply of a tracked flow"), "%s", t);
+	ck_assert_msg(strstr(t, "verdict: DROP: sg:flow (tracked reply), then nacl-out:* deny"), "%s", t);
+	t = explain_text(x, true);
+	ck_assert_msg(strstr(t, "\"code\": \"SUBNET_ACL_RESTRICTION\""), "%s", t);
+	vpcfw_explain_free(x);
+
+	/* The error contract. */
+	errno = 0;
+	ck_assert_ptr_null(vpcfw_explain_judge(p, NULL, pkt, len, 0, VPCFW_OUT, 1001));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(vpcfw_explain_judge(p, f, pkt, 10, 0, VPCFW_OUT, 1001));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(vpcfw_explain_code(NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(vpcfw_explain_verdict(NULL, &ev), -1);
+	ck_assert_int_eq(vpcfw_explain_write(NULL, false, stdout), -1);
+	vpcfw_explain_free(NULL);
+	vpcfw_flows_free(f);
+	vpcfw_flows_free(f2);
+	vpcfw_policy_free(p);
+}
+END_TEST
+
 /* SSH from outside the office: no NACL rule but the '*' deny. */
 START_TEST(test_judge_star_deny)
 {
@@ -529,6 +604,7 @@ static Suite *api_suite(void)
 	tcase_add_test(judge_tc, test_judge_flow_cap);
 	tcase_add_test(judge_tc, test_malformed);
 	tcase_add_test(judge_tc, test_rule_name_truncated);
+	tcase_add_test(judge_tc, test_explain);
 	suite_add_tcase(s, judge_tc);
 	return s;
 }

@@ -296,6 +296,52 @@ VPCFW_API int vpcfw_verdict_rule(const struct vpcfw_policy *p,
 VPCFW_API int vpcfw_packet_format(const void *pkt, size_t caplen, size_t wirelen,
 				  char *buf, size_t len);
 
+/* ---- explaining a verdict ------------------------------------------------ */
+
+/*
+ * Why a packet passes or drops (`vpcfw explain`): each layer in AWS's
+ * order, every rule tried with why it does not match (address, protocol,
+ * port, ICMP type), the rule that decided, the flow state the verdict
+ * depends on, and Reachability Analyzer's explanation code. The verdict
+ * is vpcfw_judge()'s: the same judge decides, and an explanation that
+ * would name another rule than the judge is never given.
+ */
+struct vpcfw_explain;
+
+/*
+ * Judge one raw packet exactly as vpcfw_judge() (same arguments; flows
+ * moves as it would) and explain the verdict. NULL with errno: EINVAL as
+ * vpcfw_judge(), ENOMEM, or EPROTO (the explanation disagrees with the
+ * verdict: a bug).
+ */
+VPCFW_API struct vpcfw_explain *vpcfw_explain_judge(const struct vpcfw_policy *p,
+						    struct vpcfw_flows *flows,
+						    const void *pkt, size_t caplen,
+						    size_t wirelen, enum vpcfw_dir dir,
+						    uint64_t now_ms);
+VPCFW_API void vpcfw_explain_free(struct vpcfw_explain *x);
+
+/* The verdict explained, as vpcfw_judge() gives it. 0, or -1 with errno EINVAL. */
+VPCFW_API int vpcfw_explain_verdict(const struct vpcfw_explain *x,
+				    struct vpcfw_verdict *v);
+
+/*
+ * Reachability Analyzer's explanation code for a drop:
+ * "SUBNET_ACL_RESTRICTION" (the network ACL), "ENI_SG_RULES_MISMATCH" (no
+ * security-group rule applies), "SG_HAS_NO_RULES" (none in that
+ * direction); "" when the packet passes or AWS documents no code (a full
+ * flow table). NULL with errno EINVAL for a NULL x.
+ */
+VPCFW_API const char *vpcfw_explain_code(const struct vpcfw_explain *x);
+
+/*
+ * Write the explanation as `vpcfw explain` prints it: lines of text, or
+ * with json one JSON object (the layers, each rule with "role" decided,
+ * miss, matches or not-tried and "why", the notes, "code"). 0, or -1 with
+ * errno EINVAL, ENOMEM, or EIO when out reports an error.
+ */
+VPCFW_API int vpcfw_explain_write(const struct vpcfw_explain *x, bool json, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

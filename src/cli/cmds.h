@@ -6,6 +6,9 @@
 #ifndef VPCFW_CMDS_H
 #define VPCFW_CMDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* For the subcommand table and the usage messages. */
 #define CMD_CONVERT_USAGE \
 	"[--to native|nacl-json|sg-json] [--map ID=CIDR[,CIDR...]]... FILE..."
@@ -38,5 +41,29 @@ int cmd_top(int argc, char **argv);
  * every other verb runs the vpcfw-lab script with VPCFW set to this binary.
  */
 int cmd_lab(int argc, char **argv);
+
+/* main.c's, shared with the subcommands that take run's options. */
+/* Append f to *list (*n entries); -1 when out of memory. */
+int push_file(const char ***list, size_t *n, const char *f);
+/* --nacl IFACE=FILE (an interface's own ACL) rather than --nacl FILE: a '=' with no '/' before it. */
+bool is_iface_arg(const char *arg);
+
+#define CMD_EXPLAIN_USAGE \
+	"[--nacl FILE]... [--sg FILE]... [--map ID=CIDR[,CIDR...]]...\n" \
+	"           [--eni IFACE=FILE[,FILE...]]... [--nacl IFACE=FILE[,FILE...]]... [--iface IFACE]\n" \
+	"           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services] [--no-quotas] [--json]\n" \
+	"           PROTO SRC -> DST [FLAGS|type T code C] [id N] in|out\n" \
+	"           | --connection PROTO SRC -> DST ... in|out | --reply-of 'PACKET in|out'\n" \
+	"           | --replay TRACE-FILE"
+
+/*
+ * vpcfw explain: judge one packet offline with run's rule files and say
+ * why, layer by layer (explain.h); --reply-of the reply of a request,
+ * --connection a request and its response, --replay every packet of a
+ * `vpcfw trace` through one flow table, comparing verdicts and rules.
+ * Exit 0 when it passes (replay: all agree), 1 when dropped (replay: some
+ * differ), 2 on a usage error or rules that do not load.
+ */
+int cmd_explain(int argc, char **argv);
 
 #endif

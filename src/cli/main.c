@@ -87,7 +87,7 @@ static int parse_size(const char *s, size_t min, size_t max, size_t *out)
 	return 0;
 }
 
-static int push_file(const char ***list, size_t *n, const char *f)
+int push_file(const char ***list, size_t *n, const char *f)
 {
 	const char **nl = realloc(*list, (*n + 1) * sizeof(*nl));
 
@@ -165,7 +165,7 @@ static int conntrack_option(struct daemon_cfg *c, const char *arg)
  * --nacl IFACE=FILE (an interface's own subnet ACL) rather than --nacl FILE:
  * a '=' with no '/' before it. (A file named so is ./a=b.)
  */
-static bool is_iface_arg(const char *arg)
+bool is_iface_arg(const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 
@@ -786,6 +786,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
+	{ "explain", cmd_explain, CMD_EXPLAIN_USAGE },
 	{ "check", cmd_check, "[--werror] [--no-quotas] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },

@@ -83,20 +83,27 @@ static bool icmp_matches(int16_t type, int16_t code, const struct pkt *p)
 	       (code < 0 || code == p->icmp_code);
 }
 
-bool nacl_entry_matches(const struct nacl_entry *e, enum dir d, const struct pkt *p)
+enum rule_miss nacl_entry_miss(const struct nacl_entry *e, enum dir d, const struct pkt *p)
 {
+	enum rule_miss m = pkt_peer_miss(p, d, &e->cidr, e->proto);
 	enum acl_kind k;
 
-	if (!pkt_peer_matches(p, d, &e->cidr, e->proto))
-		return false;
+	if (m != RULE_MATCH)
+		return m;
 	k = entry_kind(e);
 	if (k == ACL_K_ANY)
-		return true;
+		return RULE_MATCH;
 	if (!(p->flags & PKT_F_L4))
-		return entry_covers_all(e, k);
+		return entry_covers_all(e, k) ? RULE_MATCH : RULE_MISS_FRAG;
 	if (k == ACL_K_PORTS)
-		return e->port_from <= p->dport && p->dport <= e->port_to;
-	return icmp_matches(e->icmp_type, e->icmp_code, p);
+		return e->port_from <= p->dport && p->dport <= e->port_to ?
+		       RULE_MATCH : RULE_MISS_PORT;
+	return icmp_matches(e->icmp_type, e->icmp_code, p) ? RULE_MATCH : RULE_MISS_ICMP;
+}
+
+bool nacl_entry_matches(const struct nacl_entry *e, enum dir d, const struct pkt *p)
+{
+	return nacl_entry_miss(e, d, p) == RULE_MATCH;
 }
 
 static void crule_init(struct acl_crule *c, const struct nacl_entry *e)

@@ -42,5 +42,7 @@ size_t acl_index(const struct acl *a, enum dir d, const struct nacl_entry *e);
  * evaluation and by tests; ignores the rule number and action.
  */
 bool nacl_entry_matches(const struct nacl_entry *e, enum dir d, const struct pkt *p);
+/* Why it does not (RULE_MATCH when it does): the one test behind both. */
+enum rule_miss nacl_entry_miss(const struct nacl_entry *e, enum dir d, const struct pkt *p);
 
 #endif

@@ -631,9 +631,28 @@ char *pkt_format(const struct pkt *p, char *buf, size_t len)
 	return buf;
 }
 
+enum rule_miss pkt_peer_miss(const struct pkt *p, enum dir d, const struct cidr *peer,
+			     int proto)
+{
+	if (peer->family != p->family)
+		return RULE_MISS_FAMILY;
+	if (!cidr_contains(peer, p->family, d == DIR_IN ? p->src : p->dst))
+		return RULE_MISS_ADDR;
+	if (proto != PROTO_ALL && proto != p->proto)
+		return RULE_MISS_PROTO;
+	return RULE_MATCH;
+}
+
 bool pkt_peer_matches(const struct pkt *p, enum dir d, const struct cidr *peer, int proto)
 {
-	return peer->family == p->family &&
-	       cidr_contains(peer, p->family, d == DIR_IN ? p->src : p->dst) &&
-	       (proto == PROTO_ALL || proto == p->proto);
+	return pkt_peer_miss(p, d, peer, proto) == RULE_MATCH;
+}
+
+void pkt_reverse(struct pkt *r, const struct pkt *p)
+{
+	*r = *p;
+	memcpy(r->src, p->dst, sizeof(r->src));
+	memcpy(r->dst, p->src, sizeof(r->dst));
+	r->sport = p->dport;
+	r->dport = p->sport;
 }

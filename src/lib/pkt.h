@@ -101,11 +101,31 @@ int pkt_icmp_reply_type(uint8_t family, uint8_t type);
 bool pkt_is_infrastructure(const struct pkt *p);
 
 /*
+ * Why a rule does not match a packet, in the order the tests are made
+ * (nacl_entry_miss(), sg_entry_miss(): `vpcfw explain` says it).
+ */
+enum rule_miss {
+	RULE_MATCH = 0,
+	RULE_MISS_FAMILY,	/* the rule's CIDR is of the other IP family */
+	RULE_MISS_ADDR,		/* the peer address is outside the rule's CIDR */
+	RULE_MISS_PROTO,	/* another protocol */
+	RULE_MISS_PORT,		/* the destination port is outside the range */
+	RULE_MISS_ICMP,		/* another ICMP type or code */
+	RULE_MISS_FRAG,		/* a later fragment, and the rule looks at ports or types */
+};
+
+/*
  * A rule's peer and protocol against a packet, as NACL and SG entries
  * both test them: peer holds the remote address (the source inbound, the
  * destination outbound) in p's family, and proto is PROTO_ALL or p's.
+ * pkt_peer_miss() says which test failed (RULE_MATCH: none).
  */
+enum rule_miss pkt_peer_miss(const struct pkt *p, enum dir d, const struct cidr *peer,
+			     int proto);
 bool pkt_peer_matches(const struct pkt *p, enum dir d, const struct cidr *peer, int proto);
+
+/* The same flow seen the other way round: addresses and ports swapped. */
+void pkt_reverse(struct pkt *r, const struct pkt *p);
 
 /* One line describing the packet: "tcp 10.0.0.1:40000 -> 10.0.0.2:80 [S]". */
 char *pkt_format(const struct pkt *p, char *buf, size_t len);

@@ -61,6 +61,16 @@ unsigned rules_sections(const char *buf, size_t len);
 void rules_print(const struct ruleset *rs, FILE *out);
 
 /*
+ * One rule's fields as rules_print() writes them, in one line: a NACL
+ * entry "100 allow tcp 80 0.0.0.0/0" (the '*' ones "* deny all 0.0.0.0/0"),
+ * a security-group rule "tcp 80 10.0.0.0/16". Returns buf.
+ */
+const char *rules_nacl_text(const struct nacl_entry *e, char *buf, size_t len);
+/* A protocol as the rules write it: its name ("tcp", "all"), else its number. */
+const char *rules_proto_text(int proto, char *buf, size_t len);
+const char *rules_sg_text(const struct sg_entry *e, char *buf, size_t len);
+
+/*
  * Do two rulesets hold the same rules, as enforced? Compares the NACL id
  * and entries per direction by number, the groups in order and each
  * group's rules per direction in order, field by field; origins and refs

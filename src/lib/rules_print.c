@@ -53,7 +53,7 @@ static const struct sg_entry *sg_next(const struct ruleset *rs, size_t g, bool e
 
 /* ---- fields --------------------------------------------------------- */
 
-static const char *proto_text(int proto, char *buf, size_t len)
+const char *rules_proto_text(int proto, char *buf, size_t len)
 {
 	const char *n = proto_name(proto);
 
@@ -101,6 +101,33 @@ static void print_string(const char *s, FILE *out)
 	fputc('"', out);
 }
 
+const char *rules_nacl_text(const struct nacl_entry *e, char *buf, size_t len)
+{
+	char num[12], proto[8], range[24], cidr[CIDR_STRLEN];
+	bool icmp = e->proto == 1 || e->proto == 58;
+
+	if (e->number > NACL_RULE_MAX)
+		snprintf(num, sizeof(num), "*");
+	else
+		snprintf(num, sizeof(num), "%u", e->number);
+	range_text(e->proto, icmp ? e->icmp_type : e->port_from,
+		   icmp ? e->icmp_code : e->port_to, range, sizeof(range));
+	snprintf(buf, len, "%s %s %s%s%s %s", num, e->allow ? "allow" : "deny",
+		 rules_proto_text(e->proto, proto, sizeof(proto)), range[0] ? " " : "", range,
+		 cidr_format(&e->cidr, cidr, sizeof(cidr)));
+	return buf;
+}
+
+const char *rules_sg_text(const struct sg_entry *e, char *buf, size_t len)
+{
+	char proto[8], range[24], cidr[CIDR_STRLEN];
+
+	range_text(e->proto, e->from, e->to, range, sizeof(range));
+	snprintf(buf, len, "%s%s%s %s", rules_proto_text(e->proto, proto, sizeof(proto)),
+		 range[0] ? " " : "", range, cidr_format(&e->cidr, cidr, sizeof(cidr)));
+	return buf;
+}
+
 /* ---- sections ------------------------------------------------------- */
 
 static void print_nacl_line(const char *num, const char *action, const char *proto,
@@ -146,7 +173,7 @@ static void print_nacl_dir(const struct ruleset *rs, bool egress, FILE *out)
 		icmp = e->proto == 1 || e->proto == 58;
 		snprintf(num, sizeof(num), "%u", e->number);
 		print_nacl_line(num, e->allow ? "allow" : "deny",
-				proto_text(e->proto, proto, sizeof(proto)),
+				rules_proto_text(e->proto, proto, sizeof(proto)),
 				range_text(e->proto, icmp ? e->icmp_type : e->port_from,
 					   icmp ? e->icmp_code : e->port_to, range, sizeof(range)),
 				cidr_format(&e->cidr, cidr, sizeof(cidr)), out);
@@ -168,7 +195,7 @@ static void print_sg_rule(const struct sg_entry *e, FILE *out)
 {
 	char proto[8], range[24], cidr[CIDR_STRLEN];
 
-	fprintf(out, "  %-7s %-11s ", proto_text(e->proto, proto, sizeof(proto)),
+	fprintf(out, "  %-7s %-11s ", rules_proto_text(e->proto, proto, sizeof(proto)),
 		range_text(e->proto, e->from, e->to, range, sizeof(range)));
 	cidr_format(&e->cidr, cidr, sizeof(cidr));
 	if (!e->description && !e->ref) {

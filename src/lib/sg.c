@@ -82,27 +82,40 @@ static bool entry_covers_all(const struct sg_entry *e, enum sg_kind k)
 	return true;
 }
 
-static bool kind_matches(enum sg_kind k, bool covers_all, int32_t from,
-			 int32_t to, const struct pkt *p)
+/* Ports or types: RULE_MATCH, or why not. */
+static enum rule_miss kind_miss(enum sg_kind k, bool covers_all, int32_t from,
+				int32_t to, const struct pkt *p)
 {
 	if (k == SG_K_ANY)
-		return true;
+		return RULE_MATCH;
 	if (!(p->flags & PKT_F_L4))
-		return covers_all;
+		return covers_all ? RULE_MATCH : RULE_MISS_FRAG;
 	if (k == SG_K_PORTS)
-		return from <= p->dport && p->dport <= to;
-	return (from < 0 || from == p->icmp_type) &&
-	       (to < 0 || to == p->icmp_code);
+		return from <= p->dport && p->dport <= to ? RULE_MATCH : RULE_MISS_PORT;
+	return (from < 0 || from == p->icmp_type) && (to < 0 || to == p->icmp_code) ?
+	       RULE_MATCH : RULE_MISS_ICMP;
+}
+
+static inline bool kind_matches(enum sg_kind k, bool covers_all, int32_t from,
+				int32_t to, const struct pkt *p)
+{
+	return kind_miss(k, covers_all, from, to, p) == RULE_MATCH;
+}
+
+enum rule_miss sg_entry_miss(const struct sg_entry *e, enum dir d, const struct pkt *p)
+{
+	enum rule_miss m = pkt_peer_miss(p, d, &e->cidr, e->proto);
+	enum sg_kind k;
+
+	if (m != RULE_MATCH)
+		return m;
+	k = entry_kind(e);
+	return kind_miss(k, entry_covers_all(e, k), e->from, e->to, p);
 }
 
 bool sg_entry_matches(const struct sg_entry *e, enum dir d, const struct pkt *p)
 {
-	enum sg_kind k;
-
-	if (!pkt_peer_matches(p, d, &e->cidr, e->proto))
-		return false;
-	k = entry_kind(e);
-	return kind_matches(k, entry_covers_all(e, k), e->from, e->to, p);
+	return sg_entry_miss(e, d, p) == RULE_MATCH;
 }
 
 static void crule_init(struct sg_crule *c, const struct sg_entry *e)
@@ -165,16 +178,6 @@ static void scan(const struct sg *s, enum dir d, const struct pkt *p,
 			return;
 		}
 	}
-}
-
-/* The same flow seen the other way round: addresses and ports swapped. */
-static void pkt_reverse(struct pkt *r, const struct pkt *p)
-{
-	*r = *p;
-	memcpy(r->src, p->dst, sizeof(r->src));
-	memcpy(r->dst, p->src, sizeof(r->dst));
-	r->sport = p->dport;
-	r->dport = p->sport;
 }
 
 static bool tcp_pure_syn(const struct pkt *p)

@@ -45,6 +45,8 @@ enum sg_match sg_eval(const struct sg *s, enum dir d, const struct pkt *p,
 
 /* Does entry e allow packet p in direction d (family, peer, protocol, ports/types)? */
 bool sg_entry_matches(const struct sg_entry *e, enum dir d, const struct pkt *p);
+/* Why it does not (RULE_MATCH when it does): the one test behind both. */
+enum rule_miss sg_entry_miss(const struct sg_entry *e, enum dir d, const struct pkt *p);
 
 /* Rules of one direction, in file order, for listing. */
 size_t sg_count(const struct sg *s, enum dir d);

@@ -1,11 +1,13 @@
 /*
- * The public face, part two: policies, flow tables, the judge, and the
- * names of what decided. A thin facade over policy.h, flow.h and pkt.h.
+ * The public face, part two: policies, flow tables, the judge, the
+ * names of what decided, and explanations. A thin facade over policy.h,
+ * flow.h, pkt.h and explain.h.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "flow.h"
 #include "pkt.h"
 #include "policy.h"
@@ -336,4 +338,95 @@ int vpcfw_packet_format(const void *pkt, size_t caplen, size_t wirelen,
 		return -1;
 	}
 	return (int)strlen(buf);
+}
+
+/* ---- explanations ------------------------------------------------------------ */
+
+struct vpcfw_explain {
+	struct explain x;
+	struct vpcfw_verdict v;
+};
+
+struct vpcfw_explain *vpcfw_explain_judge(const struct vpcfw_policy *p, struct vpcfw_flows *flows,
+					  const void *pkt, size_t caplen, size_t wirelen,
+					  enum vpcfw_dir dir, uint64_t now_ms)
+{
+	struct vpcfw_explain *e;
+	int saved;
+
+	if (!p || (!pkt && caplen) || (dir != VPCFW_IN && dir != VPCFW_OUT) ||
+	    (!flows && (p->layers & VPCFW_LAYER_SG))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	if (explain_capture(&e->x, p->pol, flows ? flows->ft : NULL, pkt, caplen, wirelen,
+			    dir == VPCFW_IN ? DIR_IN : DIR_OUT, now_ms) < 0) {
+		saved = errno;
+		free(e);
+		errno = saved;
+		return NULL;
+	}
+	publish(p->pol, &e->x.v, dir, &e->v);
+	return e;
+}
+
+void vpcfw_explain_free(struct vpcfw_explain *x)
+{
+	if (!x)
+		return;
+	explain_clear(&x->x);
+	free(x);
+}
+
+int vpcfw_explain_verdict(const struct vpcfw_explain *x, struct vpcfw_verdict *v)
+{
+	if (!x || !v) {
+		errno = EINVAL;
+		return -1;
+	}
+	*v = x->v;
+	return 0;
+}
+
+const char *vpcfw_explain_code(const struct vpcfw_explain *x)
+{
+	if (!x) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return x->x.code ? x->x.code : "";
+}
+
+int vpcfw_explain_write(const struct vpcfw_explain *x, bool json, FILE *out)
+{
+	json_t *o;
+	int ret;
+
+	if (!x || !out) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!json) {
+		explain_print(&x->x, out);
+	} else {
+		o = explain_json(&x->x);
+		if (!o) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ret = json_dumpf(o, out, JSON_INDENT(2));
+		json_decref(o);
+		if (ret < 0 || fputc('\n', out) == EOF) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	if (ferror(out)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
 }
