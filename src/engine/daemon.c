@@ -409,7 +409,7 @@ void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp)
 	    s.udp_stream_s == fp->udp_stream_s && s.udp_s == fp->udp_s)
 		return;
 	flow_table_set_timeouts(d->flows, fp);
-	if (d->shadow)
+	if (d->shadow && d->shadow->flows)
 		flow_table_set_timeouts(d->shadow->flows, fp);
 	d->fp = *fp;
 	daemon_offload_tune(d, fp);

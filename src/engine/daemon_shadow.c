@@ -36,18 +36,36 @@ struct policy *daemon_shadow_load(struct daemon *d, const struct file_set *fs,
 	return pol;
 }
 
+/*
+ * The shadow's flow table: the one before it, or a new one the first time
+ * a shadow has security groups (a NACL alone tracks nothing; calloc'd
+ * pages cost nothing until flows fill them anyway). *fresh: it is new.
+ */
+static int shadow_flows(struct daemon *d, const struct policy *pol,
+			struct flow_table **ft, bool *fresh)
+{
+	*fresh = false;
+	*ft = d->shadow ? d->shadow->flows : NULL;
+	if (*ft || !policy_sg(pol))
+		return 0;
+	*ft = flow_table_new(&d->fp);
+	*fresh = true;
+	return *ft ? 0 : -1;
+}
+
 int daemon_shadow_put(struct daemon *d, struct policy *pol)
 {
-	struct flow_table *ft = d->shadow ? d->shadow->flows : flow_table_new(&d->fp);
+	struct flow_table *ft;
 	struct shadow *ns;
+	bool fresh;
 
-	if (!ft) {
+	if (shadow_flows(d, pol, &ft, &fresh) < 0) {
 		policy_free(pol);
 		return -1;
 	}
 	ns = shadow_new(pol, ft, d->nq);
 	if (!ns) {
-		if (!d->shadow)
+		if (fresh)
 			flow_table_free(ft);
 		return -1;
 	}
@@ -183,7 +201,7 @@ void daemon_shadow_tick(struct daemon *d)
 {
 	struct flow_stats fs;
 
-	if (!d->shadow)
+	if (!d->shadow || !d->shadow->flows)
 		return;
 	flow_table_stats(d->shadow->flows, &fs);
 	flow_table_expire(d->shadow->flows, now_ms(), (size_t)(fs.buckets / EXPIRE_SWEEP_S) + 1);

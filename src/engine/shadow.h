@@ -28,7 +28,10 @@ struct shadow_q {
 
 struct shadow {
 	struct policy *pol;
-	/* Outlives the shadow: handed to the next one, as flows outlive rules. */
+	/*
+	 * Outlives the shadow: handed to the next one, as flows outlive
+	 * rules. NULL until a shadow has security groups.
+	 */
 	struct flow_table *flows;
 	size_t nq;
 	struct shadow_q q[];
@@ -51,7 +54,8 @@ static inline struct shadow *shadow_rcu_get(struct shadow **slot)
 {
 	struct shadow *s = rcu_dereference(*slot);
 
-	policy_rcu_acquire(s);
+	if (s)
+		policy_rcu_acquire(s);
 	return s;
 }
 
@@ -60,7 +64,8 @@ static inline struct shadow *shadow_rcu_swap(struct shadow **slot, struct shadow
 {
 	struct shadow *old;
 
-	policy_rcu_release(ns);
+	if (ns)
+		policy_rcu_release(ns);
 	old = rcu_xchg_pointer(slot, ns);
 	urcu_memb_synchronize_rcu();
 	policy_rcu_acquire(slot);

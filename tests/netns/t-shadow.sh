@@ -143,5 +143,12 @@ check "and the fixed NACL stays in the shadow" \
 	grep -q "^nacl acl-0c3d4e5f6a7b8c9d0 outbound" <(show rules --shadow)
 check "show rules --shadow --json is JSON" \
 	python3 -c 'import json,sys; json.load(sys.stdin)' < <(show rules --shadow --json)
+# The enforced group itself in the shadow: a shadow SG tracks its own flows.
+check "apply --shadow --shadow-sg rules/web-sg.json" apply --shadow-sg "$RULES/web-sg.json"
+tcp_ok "peer -> host:80 works" "$PEER_NS" "$H4" 80
+check "the connection is over on the host" wait_for 5 conn_over
+check "the shadow SG agrees on every packet" disagreed_is 0
+check "its own rule 1 opened the flow it tracked (show rules --shadow)" \
+	test "$(show rules --shadow | awk '/^sg .* inbound/ { s = 1; next } /^sg / { s = 0 } s && $1 == 1 { print $5; exit }')" = 1
 steer off
 finish
