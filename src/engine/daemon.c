@@ -350,7 +350,7 @@ static void teardown(struct daemon *d)
 	pset_free(d->pset);
 }
 
-static int copy_paths(char ***dst, size_t *n, const char **src, size_t count)
+int daemon_copy_paths(char ***dst, size_t *n, const char *const *src, size_t count)
 {
 	size_t i;
 
@@ -368,8 +368,8 @@ static int copy_paths(char ***dst, size_t *n, const char **src, size_t count)
 /* The engine's own copy of the files of `run`: apply may replace them. */
 static int file_set_from_cfg(struct file_set *fs, const struct daemon_cfg *c)
 {
-	if (copy_paths(&fs->nacl, &fs->n_nacl, c->nacl_files, c->n_nacl) < 0 ||
-	    copy_paths(&fs->sg, &fs->n_sg, c->sg_files, c->n_sg) < 0)
+	if (daemon_copy_paths(&fs->nacl, &fs->n_nacl, c->nacl_files, c->n_nacl) < 0 ||
+	    daemon_copy_paths(&fs->sg, &fs->n_sg, c->sg_files, c->n_sg) < 0)
 		return -1;
 	return 0;
 }

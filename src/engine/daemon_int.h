@@ -127,6 +127,9 @@ struct daemon {
 /* Bring d->unj up to date; -1 when the steering's counters cannot be read. */
 int daemon_unjudged(struct daemon *d);
 
+/* *dst: a NULL-ended copy of the count strings of src (*n of them copied). -1 + errno. */
+int daemon_copy_paths(char ***dst, size_t *n, const char *const *src, size_t count);
+
 /* Free the strings and arrays of a file set and empty it. */
 void file_set_clear(struct file_set *fs);
 

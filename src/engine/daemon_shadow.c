@@ -74,29 +74,14 @@ int daemon_shadow_put(struct daemon *d, struct policy *pol)
 	return 0;
 }
 
-static int copy_list(char ***dst, size_t *n, const char *const *src, size_t count)
-{
-	size_t i;
-
-	*dst = calloc(count + 1, sizeof(**dst));
-	if (!*dst)
-		return -1;
-	for (i = 0; i < count; i++) {
-		if (!((*dst)[i] = strdup(src[i])))
-			return -1;
-		*n = i + 1;
-	}
-	return 0;
-}
-
 int daemon_shadow_setup(struct daemon *d)
 {
 	const struct daemon_cfg *c = d->cfg;
 	struct policy *pol;
 
-	if (copy_list(&d->shadow_files.nacl, &d->shadow_files.n_nacl,
+	if (daemon_copy_paths(&d->shadow_files.nacl, &d->shadow_files.n_nacl,
 		      c->shadow_nacl_files, c->n_shadow_nacl) < 0 ||
-	    copy_list(&d->shadow_files.sg, &d->shadow_files.n_sg,
+	    daemon_copy_paths(&d->shadow_files.sg, &d->shadow_files.n_sg,
 		      c->shadow_sg_files, c->n_shadow_sg) < 0)
 		return EXIT_SYSTEM;
 	if (!daemon_shadow_files(d))
