@@ -95,7 +95,16 @@ check "trace --disagree shows differing lines" wait_for 5 grep -q "<-- differ" "
 trace_end
 check "and only those" test "$(grep -v '^#' "$T2" | grep -vc '  <-- differ$')" = 0
 
-# A reload re-reads the shadow's file: now its NACL denies port 80 inbound.
+# A reload re-reads the shadow's file: a bad one refuses the whole reload.
+g0=$(counter rules generation)
+printf 'nacl acl-bad\ninbound\n  100 allow tcp 99999 0.0.0.0/0\n' >"$TWIN"
+check_not "reload with a bad shadow file is refused" engine_reload
+check "the client is told where" grep -q "twin:3:" "$TMPD/reload.err"
+check "the enforced rules did not change (generation $g0)" \
+	test "$(counter rules generation)" = "$g0"
+check "the shadow's rules did not change" \
+	grep -q "^nacl acl-0c3d4e5f6a7b8c9d0 outbound" <(show rules --shadow)
+# Now its NACL denies port 80 inbound.
 cat >"$TWIN" <<RULES
 nacl acl-deny80
 inbound
@@ -104,7 +113,6 @@ inbound
 outbound
   100 allow all    0.0.0.0/0
 RULES
-g0=$(counter rules generation)
 check "reload with a changed shadow file" engine_reload
 T3="$TMPD/trace3"
 trace_run "$T3" --compare --proto tcp --port 80
