@@ -347,6 +347,8 @@ static void qthread_burst_end(void *ctx)
 	t->pol = NULL;
 	t->pset = NULL;
 	t->shadow = NULL;
+	/* The end of the section as the shadow's swap waits for it (shadow.h). */
+	shadow_rcu_release_reader(&t->d->shadow);
 	policy_rcu_unlock(&t->d->pset);
 }
 

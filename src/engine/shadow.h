@@ -59,6 +59,16 @@ static inline struct shadow *shadow_rcu_get(struct shadow **slot)
 	return s;
 }
 
+/*
+ * Before urcu_memb_read_unlock() (policy_rcu_unlock): the end of the
+ * section, as shadow_rcu_swap()'s grace period orders it for TSan (the
+ * token is the shadow slot's address, as policy_rcu.h's is the set's).
+ */
+static inline void shadow_rcu_release_reader(struct shadow **slot)
+{
+	policy_rcu_release(slot);
+}
+
 /* Puts ns (NULL: none) in force; returns the old one once no reader holds it. */
 static inline struct shadow *shadow_rcu_swap(struct shadow **slot, struct shadow *ns)
 {
