@@ -605,12 +605,12 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		fmt = SHOW_JSON;
 		argv++;
 	}
-	if (!strcmp(what, "rules") && *argv && !strcmp(*argv, "shadow"))
-		return daemon_shadow_rules(d, fmt, out);
 	if (!strcmp(what, "stats"))
 		return ctl_show_stats(d, fmt, out);
 	if (!strcmp(what, "metrics"))
 		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
+	if (!strcmp(what, "rules") && *argv && !strcmp(*argv, "shadow"))
+		return daemon_shadow_rules(d, fmt, out);
 	if (!strcmp(what, "flows") && daemon_filter_parse(argv, 0, &f, err, sizeof(err)) < 0) {
 		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535)\n", err);
 		return -1;
