@@ -837,7 +837,8 @@ static const struct subcmd subcmds[] = {
 	  "           [--proto P] [--addr A[/N]] [--port N]" },
 	{ "zero", cmd_zero, "[--ctl PATH]" },
 	{ "trace", cmd_trace, "[--proto P] [--addr A[/N]] [--port N] [--drops] [--count N]\n"
-	  "           [--compare | --disagree] [--ctl PATH]" },
+	  "           [--compare | --disagree]\n"
+	  "           [--ctl PATH]" },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
 	{ "help", cmd_help, "" },
