@@ -101,7 +101,7 @@ static struct log_ratelimit fail_rl = LOG_RATELIMIT_INIT(5000, 5);
 static void describe(struct qthread *t, const struct queue_pkt *qp,
 		     const struct pkt *p, enum dir dir, enum trace_kind kind,
 		     enum pkt_status st, const struct verdict *v, uint32_t nf,
-		     const struct disagree_side *sh, struct trace_rec *r)
+		     const struct verdict *sv, struct trace_rec *r)
 {
 	struct timespec ts;
 
@@ -131,9 +131,9 @@ static void describe(struct qthread *t, const struct queue_pkt *qp,
 		r->sg_rule = v->sg ? (int32_t)(v->sg - rs->sg) : -1;
 		r->serial = policy_serial(t->pol);
 	}
-	if (sh) {
+	if (sv) {
 		r->has_shadow = 1;
-		r->sh = *sh;
+		disagree_side_of(&r->sh, t->shadow->pol, sv);
 	}
 }
 
@@ -146,12 +146,12 @@ static struct log_ratelimit drop_rl = LOG_RATELIMIT_INIT(1000, 10);
 static void trace_record(struct qthread *t, const struct queue_pkt *qp,
 			 const struct pkt *p, enum dir dir, enum trace_kind kind,
 			 enum pkt_status st, const struct verdict *v, uint32_t nf,
-			 const struct disagree_side *sh)
+			 const struct verdict *sv)
 {
 	struct trace_rec r;
 	char line[512];
 
-	describe(t, qp, p, dir, kind, st, v, nf, sh, &r);
+	describe(t, qp, p, dir, kind, st, v, nf, sv, &r);
 	if (__atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED))
 		trace_ring_push(t->ring, &r);
 	if (nf == NF_DROP && t->d->cfg->log_drops) {
@@ -232,28 +232,29 @@ static bool offloadable(const struct qthread *t, const struct queue_pkt *qp,
 }
 
 /*
- * The shadow's verdict on a packet the enforced policy has judged (v): its
- * own flow table and counters, and the tally when the two differ. It
+ * The shadow's verdict sv on a packet the enforced policy has judged (v):
+ * its own flow table and counters, and the tally when the two differ. It
  * changes nothing of what happens to the packet.
  */
 static void shadow_judge(struct qthread *t, struct shadow *sh, const struct pkt *p,
-			 enum dir dir, const struct verdict *v, struct disagree_side *out)
+			 enum dir dir, const struct verdict *v, struct verdict *sv)
 {
 	struct shadow_q *q = &sh->q[t - t->d->qt];
-	struct disagree_side e;
-	struct verdict sv;
+	struct disagree_side e, s;
 
-	policy_judge(sh->pol, sh->flows, p, dir, t->now, &sv);
+	policy_judge(sh->pol, sh->flows, p, dir, t->now, sv);
 	count(&q->judged);
-	disagree_side_of(out, sh->pol, &sv);
+	if (sv->accept == v->accept)
+		return;
 	disagree_side_of(&e, t->pol, v);
-	disagree_count(&q->t, &e, out, dir);
+	disagree_side_of(&s, sh->pol, sv);
+	disagree_count(&q->t, &e, &s, dir);
 }
 
 static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 {
 	struct qthread *t = ctx;
-	struct disagree_side sside, *shv = NULL;
+	struct verdict sv, *shv = NULL;
 	enum pkt_status st;
 	struct verdict v;
 	struct pkt p;
@@ -288,8 +289,8 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	account(t, &v);
 	/* No shadow: this one branch is all it costs. */
 	if (t->shadow) {
-		shadow_judge(t, t->shadow, &p, dir, &v, &sside);
-		shv = &sside;
+		shadow_judge(t, t->shadow, &p, dir, &v, &sv);
+		shv = &sv;
 	}
 	nf = v.accept ? NF_ACCEPT : NF_DROP;
 	if (t->d->cfg->offload && offloadable(t, qp, &p, &v))
