@@ -173,9 +173,62 @@ START_TEST(test_format)
 }
 END_TEST
 
+/*
+ * trace --compare: both verdicts on one line, each named by the one rule
+ * namer, the interface, then the mark where they part; none without a shadow.
+ */
+START_TEST(test_format_compare)
+{
+	struct policy *pol = two_layers();
+	uint8_t buf[PB_MAX];
+	size_t n = pb_tcp(buf, "10.0.0.5", 80, "198.51.100.7", 40000, 0x12);
+	struct trace_rec r = rec_of(buf, n);
+	const struct trace_iface ifc = { .name = "eth0", .eni = false };
+	char line[512];
+
+	ck_assert_ptr_nonnull(pol);
+	r.wall_ms = 0;
+	r.dir = DIR_OUT;
+	r.accept = 1;
+	r.layer = VL_SG;
+	r.sg_outcome = SGO_FLOW_REPLY;
+	r.sg_rule = -1;
+	r.serial = policy_serial(pol);
+	trace_format_compare(&r, pol, NULL, &ifc, line, sizeof(line));
+	ck_assert_ptr_nonnull(strstr(line, " q0 out tcp 10.0.0.5:80 -> 198.51.100.7:40000 [S.]  "
+				     "enforced: ACCEPT sg:flow (tracked reply) / shadow: none [eth0]\n"));
+	ck_assert(!trace_disagrees(&r));
+	/* The shadow, a NACL alone, drops the reply by its '*' rule. */
+	r.has_shadow = 1;
+	r.sh.accept = 0;
+	r.sh.layer = VL_NACL;
+	r.sh.nacl_number = 32767;
+	r.sh.sg_rule = -1;
+	r.sh.serial = policy_serial(pol) + 1;
+	ck_assert(trace_disagrees(&r));
+	trace_format_compare(&r, pol, NULL, &ifc, line, sizeof(line));
+	ck_assert_ptr_nonnull(strstr(line, "enforced: ACCEPT sg:flow (tracked reply) / shadow: DROP "
+				     "nacl-out:* deny [eth0]  <-- differ\n"));
+	/* The plain format stays as it was, whatever the record holds of a shadow. */
+	trace_format(&r, pol, &ifc, line, sizeof(line));
+	ck_assert_ptr_nonnull(strstr(line, "[S.] ACCEPT: sg:flow (tracked reply) [eth0]\n"));
+	/* Agreeing verdicts are not marked; a shadow SG rule is named under its policy. */
+	r.sh.accept = 1;
+	r.sh.layer = VL_SG;
+	r.sh.nacl_number = 0;
+	r.sh.sg_outcome = SGO_NEW_TRACKED;
+	r.sh.sg_rule = 0;
+	r.sh.serial = policy_serial(pol);
+	trace_format_compare(&r, pol, pol, NULL, line, sizeof(line));
+	ck_assert_ptr_nonnull(strstr(line, "/ shadow: ACCEPT sg-out:sg-web#1 (new tracked flow)\n"));
+	ck_assert(!trace_disagrees(&r));
+	policy_free(pol);
+}
+END_TEST
+
 int main(void)
 {
-	const tu_test tests[] = { test_ring_lossy, test_filter, test_format };
+	const tu_test tests[] = { test_ring_lossy, test_filter, test_format, test_format_compare };
 
 	return tu_run_tests("trace", tests, ARRAY_SIZE(tests));
 }

@@ -139,7 +139,8 @@ static int req_add_guard(struct req *r, bool force)
 enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
        OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS,
-       OPT_EVICT_UNEST, OPT_CONNTRACK, OPT_ENI };
+       OPT_EVICT_UNEST, OPT_CONNTRACK, OPT_ENI, OPT_SHADOW, OPT_SHADOW_NACL, OPT_SHADOW_SG,
+       OPT_COMPARE, OPT_DISAGREE };
 
 /* --conntrack: checked now (a usage error names the range), kept for reload. */
 static int conntrack_option(struct daemon_cfg *c, const char *arg)
@@ -214,6 +215,10 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 		return push_file(&c->sg_files, &c->n_sg, arg) < 0 ? EXIT_SYSTEM : 0;
 	case OPT_ENI:
 		return run_iface_arg(&c->eni, &c->n_eni, "--eni", arg);
+	case OPT_SHADOW_NACL:
+		return push_file(&c->shadow_nacl_files, &c->n_shadow_nacl, arg) < 0 ? EXIT_SYSTEM : 0;
+	case OPT_SHADOW_SG:
+		return push_file(&c->shadow_sg_files, &c->n_shadow_sg, arg) < 0 ? EXIT_SYSTEM : 0;
 	case 'c':
 		c->ctl_path = arg;
 		return 0;
@@ -307,6 +312,8 @@ static int cmd_run(int argc, char **argv)
 		{ "evict-unestablished", no_argument, NULL, OPT_EVICT_UNEST },
 		{ "conntrack", required_argument, NULL, OPT_CONNTRACK },
 		{ "eni", required_argument, NULL, OPT_ENI },
+		{ "shadow-nacl", required_argument, NULL, OPT_SHADOW_NACL },
+		{ "shadow-sg", required_argument, NULL, OPT_SHADOW_SG },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_cfg c;
@@ -333,6 +340,11 @@ static int cmd_run(int argc, char **argv)
 				  "judges every packet");
 		goto out;
 	}
+	if (c.offload && (c.n_shadow_nacl || c.n_shadow_sg)) {
+		ret = usage_error("run", "%s", "--offload and a shadow policy: offloaded packets "
+				  "would never reach the shadow");
+		goto out;
+	}
 	ret = daemon_run(&c);
 out:
 	free(c.nacl_files);
@@ -340,6 +352,8 @@ out:
 	free(c.eni);
 	free(c.iface_nacl);
 	free(c.conntrack);
+	free(c.shadow_nacl_files);
+	free(c.shadow_sg_files);
 	aws_map_free(&c.map);
 	return ret;
 }
@@ -526,12 +540,13 @@ static int cmd_show(int argc, char **argv)
 		{ "proto", required_argument, NULL, 'p' },
 		{ "addr", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'P' },
+		{ "shadow", no_argument, NULL, OPT_SHADOW },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const whats[] = { "rules", "flows", "stats", "metrics" };
 	const char *path = CTL_DEFAULT_PATH, *what;
 	struct req filter = { .n = 0 }, r = { .n = 0 };
-	bool json = false, known = false;
+	bool json = false, known = false, shadow = false;
 	int opt, ret = 0;
 	size_t i;
 
@@ -540,6 +555,8 @@ static int cmd_show(int argc, char **argv)
 			path = optarg;
 		else if (opt == 'j')
 			json = true;
+		else if (opt == OPT_SHADOW)
+			shadow = true;
 		else if (opt == 'p' || opt == 'a' || opt == 'P')
 			ret = filter_opt("show", &filter, opt, optarg);
 		else
@@ -554,8 +571,12 @@ static int cmd_show(int argc, char **argv)
 		ret = usage_error("show", "unknown '%s': rules, flows, stats or metrics", what);
 	if (!ret && filter.n && strcmp(what, "flows"))
 		ret = usage_error("show", "%s", "--proto, --addr and --port filter flows only");
+	if (!ret && shadow && strcmp(what, "rules"))
+		ret = usage_error("show", "%s", "--shadow shows rules only (show stats has the "
+				  "shadow's disagreements)");
 	if (!ret && (req_add(&r, "show", NULL) < 0 || req_add(&r, what, NULL) < 0 ||
-		     (json && req_add(&r, "json", NULL) < 0)))
+		     (json && req_add(&r, "json", NULL) < 0) ||
+		     (shadow && req_add(&r, "shadow", NULL) < 0)))
 		ret = EXIT_SYSTEM;
 	for (i = 0; !ret && i < filter.n; i++)
 		if (req_add(&r, filter.w[i], NULL) < 0)
@@ -577,6 +598,8 @@ static int cmd_trace(int argc, char **argv)
 		{ "port", required_argument, NULL, 'P' },
 		{ "drops", no_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "compare", no_argument, NULL, OPT_COMPARE },
+		{ "disagree", no_argument, NULL, OPT_DISAGREE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_DEFAULT_PATH;
@@ -594,6 +617,9 @@ static int cmd_trace(int argc, char **argv)
 			ret = usage_error("trace", "bad --count '%s' (1 or more lines)", optarg);
 		else if (opt == 'd')
 			ret = req_add(&r, "verdict=drop", NULL) < 0 ? EXIT_SYSTEM : 0;
+		else if (opt == OPT_COMPARE || opt == OPT_DISAGREE)
+			ret = req_add(&r, opt == OPT_COMPARE ? "compare" : "disagree", NULL) < 0 ?
+			      EXIT_SYSTEM : 0;
 		else if (opt == 'p' || opt == 'a' || opt == 'P')
 			ret = filter_opt("trace", &r, opt, optarg);
 		else if (opt != 'n')
@@ -651,11 +677,14 @@ static int cmd_apply(int argc, char **argv)
 		{ "sg", required_argument, NULL, 's' },
 		{ "confirm", required_argument, NULL, OPT_CONFIRM },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "shadow", no_argument, NULL, OPT_SHADOW },
+		{ "shadow-nacl", required_argument, NULL, OPT_SHADOW_NACL },
+		{ "shadow-sg", required_argument, NULL, OPT_SHADOW_SG },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CTL_DEFAULT_PATH;
 	struct req r = { .n = 0 };
-	bool files = false, secs = false, force = false;
+	bool files = false, secs = false, force = false, shadow = false;
 	int opt, ret = 0;
 	size_t v;
 
@@ -664,10 +693,14 @@ static int cmd_apply(int argc, char **argv)
 	while (!ret && (opt = getopt_long(argc, argv, "c:n:s:", opts, NULL)) != -1) {
 		if (opt == 'c') {
 			path = optarg;
-		} else if (opt == 'n' || opt == 's') {
-			ret = req_add_path(&r, opt == 'n' ? "nacl" : "sg", optarg) < 0 ?
-			      EXIT_BAD_INPUT : 0;
+		} else if (opt == 'n' || opt == 's' || opt == OPT_SHADOW_NACL ||
+			   opt == OPT_SHADOW_SG) {
+			ret = req_add_path(&r, opt == 'n' || opt == OPT_SHADOW_NACL ? "nacl" : "sg",
+					   optarg) < 0 ? EXIT_BAD_INPUT : 0;
 			files = true;
+			shadow |= opt == OPT_SHADOW_NACL || opt == OPT_SHADOW_SG;
+		} else if (opt == OPT_SHADOW) {
+			shadow = true;
 		} else if (opt == OPT_FORCE) {
 			force = true;
 		} else if (opt == OPT_CONFIRM && parse_size(optarg, 1, 3600, &v) == 0) {
@@ -684,9 +717,14 @@ static int cmd_apply(int argc, char **argv)
 		ret = req_add_path(&r, "file", argv[optind]) < 0 ? EXIT_BAD_INPUT : 0;
 		files = true;
 	}
-	if (!ret && (!files || !secs))
+	/* The shadow enforces nothing: there is nothing to confirm, nor to guard. */
+	if (!ret && shadow && (secs || force))
+		ret = usage_error("apply", "%s", "--shadow enforces nothing: no --confirm, no --force");
+	else if (!ret && !shadow && (!files || !secs))
 		ret = usage_error("apply", "%s", "give rule files and --confirm SECONDS");
-	if (!ret && req_add_guard(&r, force) < 0)
+	else if (!ret && !files)
+		ret = usage_error("apply", "%s", "give rule files for the shadow");
+	if (!ret && (shadow ? req_add(&r, "shadow", NULL) : req_add_guard(&r, force)) < 0)
 		ret = EXIT_SYSTEM;
 	if (ret) {
 		req_free(&r);
@@ -784,6 +822,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--conntrack tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"
 	  "           [--offload] [--no-quotas] [-v]\n"
 	  "           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services]\n"
+	  "           [--shadow-nacl FILE]... [--shadow-sg FILE]...\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "explain", cmd_explain, CMD_EXPLAIN_USAGE },
@@ -791,12 +830,15 @@ static const struct subcmd subcmds[] = {
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },
 	{ "apply", cmd_apply, "[FILE]... [--nacl FILE]... [--sg FILE]... --confirm SECONDS\n"
-	  "           [--force] [--ctl PATH]" },
+	  "           [--force] [--ctl PATH]\n"
+	  "       vpcfw apply --shadow [FILE]... [--shadow-nacl FILE]... [--shadow-sg FILE]...\n"
+	  "           [--ctl PATH]" },
 	{ "confirm", cmd_confirm, "[--ctl PATH]" },
-	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--ctl PATH]\n"
+	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--shadow] [--ctl PATH]\n"
 	  "           [--proto P] [--addr A[/N]] [--port N]" },
 	{ "zero", cmd_zero, "[--ctl PATH]" },
 	{ "trace", cmd_trace, "[--proto P] [--addr A[/N]] [--port N] [--drops] [--count N]\n"
+	  "           [--compare | --disagree]\n"
 	  "           [--ctl PATH]" },
 	{ "top", cmd_top, CMD_TOP_USAGE },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },

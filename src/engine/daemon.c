@@ -228,6 +228,7 @@ static void on_timer(struct daemon *d)
 	flow_table_stats(d->flows, &fs);
 	flow_table_expire(d->flows, now_ms(),
 			  (size_t)(fs.buckets / EXPIRE_SWEEP_S) + 1);
+	daemon_shadow_tick(d);
 	daemon_offload_tick(d);
 	if (d->flowlog && flowlog_tick(d->flowlog, (uint64_t)time(NULL)) < 0)
 		log_limited(&flowlog_rl, LOG_LVL_ERR, "flow log %s: %s", d->cfg->flow_log,
@@ -344,6 +345,7 @@ static void teardown(struct daemon *d)
 	close_fd(d->ep_fd);
 	close_fd(d->trace_timer_fd);
 	close_fd(d->apply_timer_fd);
+	daemon_shadow_close(d);
 	pset_free(d->rollback_policy);
 	file_set_clear(&d->files);
 	file_set_clear(&d->apply_files);
@@ -352,7 +354,7 @@ static void teardown(struct daemon *d)
 	pset_free(d->pset);
 }
 
-static int copy_paths(char ***dst, size_t *n, const char **src, size_t count)
+int daemon_copy_paths(char ***dst, size_t *n, const char *const *src, size_t count)
 {
 	size_t i;
 
@@ -370,8 +372,8 @@ static int copy_paths(char ***dst, size_t *n, const char **src, size_t count)
 /* The engine's own copy of the files of `run`: apply may replace them. */
 static int file_set_from_cfg(struct file_set *fs, const struct daemon_cfg *c)
 {
-	if (copy_paths(&fs->nacl, &fs->n_nacl, c->nacl_files, c->n_nacl) < 0 ||
-	    copy_paths(&fs->sg, &fs->n_sg, c->sg_files, c->n_sg) < 0)
+	if (daemon_copy_paths(&fs->nacl, &fs->n_nacl, c->nacl_files, c->n_nacl) < 0 ||
+	    daemon_copy_paths(&fs->sg, &fs->n_sg, c->sg_files, c->n_sg) < 0)
 		return -1;
 	return 0;
 }
@@ -411,6 +413,9 @@ void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp)
 	    s.udp_stream_s == fp->udp_stream_s && s.udp_s == fp->udp_s)
 		return;
 	flow_table_set_timeouts(d->flows, fp);
+	if (d->shadow && d->shadow->flows)
+		flow_table_set_timeouts(d->shadow->flows, fp);
+	d->fp = *fp;
 	daemon_offload_tune(d, fp);
 	log_info("conntrack: tcp-established %u s, udp-stream %u s, udp %u s, "
 		 "each flow from its next packet", fp->tcp_established_s,
@@ -450,6 +455,7 @@ static int setup(struct daemon *d)
 	const struct daemon_cfg *c = d->cfg;
 	struct flow_params fp;
 	struct diag *dg = diag_new();
+	int ret;
 
 	if (!dg)
 		return EXIT_SYSTEM;
@@ -484,6 +490,7 @@ static int setup(struct daemon *d)
 	}
 	if (daemon_flow_params(c, &fp, stderr) < 0)
 		return EXIT_BAD_INPUT;
+	d->fp = fp;
 	d->flows = flow_table_new(&fp);
 	if (!d->flows || setup_events(d) < 0) {
 		log_err("cannot set up the engine: %s", strerror(errno));
@@ -501,6 +508,10 @@ static int setup(struct daemon *d)
 		return EXIT_BAD_INPUT;
 	if (open_queues(d) < 0)
 		return EXIT_BAD_INPUT;
+	/* After the queues (one tally per thread), before the threads. */
+	ret = daemon_shadow_setup(d);
+	if (ret)
+		return ret;
 	if (d->ctev && epoll_add(d->ep_fd, daemon_offload_fd(d)))
 		return EXIT_SYSTEM;
 	if (epoll_add(d->ep_fd, d->sig_fd) || epoll_add(d->ep_fd, d->timer_fd) ||

@@ -44,6 +44,11 @@ struct daemon_cfg {
 	bool evict_unestablished;	/* --evict-unestablished: at the cap, early drop (not AWS) */
 	const char **conntrack;		/* --conntrack ARG... in order (ctconf.h), re-read on reload */
 	size_t n_conntrack;
+	/* --shadow-nacl, --shadow-sg: a policy judged on every packet, never enforced (shadow.h) */
+	const char **shadow_nacl_files;
+	size_t n_shadow_nacl;
+	const char **shadow_sg_files;
+	size_t n_shadow_sg;
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

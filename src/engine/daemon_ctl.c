@@ -33,10 +33,10 @@ void file_set_clear(struct file_set *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
-struct pset *daemon_load_policy(struct daemon *d, const struct file_set *fs,
-				struct diag *dg)
+void daemon_policy_src(const struct daemon *d, const struct file_set *fs,
+		       struct policy_src *src)
 {
-	const struct policy_src src = {
+	*src = (struct policy_src){
 		.nacl_files = (const char *const *)fs->nacl, .n_nacl = fs->n_nacl,
 		.sg_files = (const char *const *)fs->sg, .n_sg = fs->n_sg,
 		.map = &d->cfg->map,
@@ -45,12 +45,18 @@ struct pset *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 		.no_quotas = d->cfg->no_quotas,
 		.opts = &d->cfg->scope,
 	};
+}
 
+struct pset *daemon_load_policy(struct daemon *d, const struct file_set *fs,
+				struct diag *dg)
+{
+	struct policy_src src;
 	const struct pset_args a = {
 		.eni = d->cfg->eni, .n_eni = d->cfg->n_eni,
 		.nacl = d->cfg->iface_nacl, .n_nacl = d->cfg->n_iface_nacl,
 	};
 
+	daemon_policy_src(d, fs, &src);
 	/* At start (no set yet) an unknown interface is an error. */
 	return pset_load(&src, &a, !d->pset, dg);
 }
@@ -78,18 +84,23 @@ static struct pset *load_or_report(struct daemon *d, const struct file_set *fs,
 {
 	struct diag *dg = diag_new();
 	struct pset *np;
-	char sum[512];
 
 	if (!dg)
 		return NULL;
 	np = daemon_load_policy(d, fs, dg);
-	if (!np) {
-		diag_print(dg, out);
-		diag_summary(dg, sum, sizeof(sum));
-		log_err("%s refused: %s", what, sum);
-	}
+	if (!np)
+		daemon_load_report(dg, what, out);
 	diag_free(dg);
 	return np;
+}
+
+void daemon_load_report(struct diag *dg, const char *what, FILE *out)
+{
+	char sum[512];
+
+	diag_print(dg, out);
+	diag_summary(dg, sum, sizeof(sum));
+	log_err("%s refused: %s", what, sum);
 }
 
 #define GUARD_MAX_SESSIONS 256
@@ -191,6 +202,7 @@ static void guard_args(char *const *argv, bool *force, char *ssh, size_t len)
 
 static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 {
+	struct policy *nsp = NULL;
 	struct flow_params fp;
 	struct pset *np;
 	char ssh[128];
@@ -207,12 +219,19 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 		pset_free(np);
 		np = NULL;
 	}
+	/* The shadow's files too: all of them good, or nothing changes. */
+	if (np && daemon_shadow_files(d) &&
+	    !(nsp = daemon_shadow_load(d, &d->shadow_files, "reload", out))) {
+		pset_free(np);
+		np = NULL;
+	}
 	/* --conntrack FILE is read again: the settings may have changed. */
 	if (np && daemon_flow_params(d->cfg, &fp, out) < 0) {
 		pset_free(np);
 		np = NULL;
 	}
 	if (!np) {
+		policy_free(nsp);
 		d->reloads_failed++;
 		log_err("reload refused: the rules in force stay (generation %u)",
 			d->generation);
@@ -222,6 +241,8 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 	}
 	pset_free(swap_policy(d, np));
 	daemon_timeouts_apply(d, &fp);
+	if (nsp && daemon_shadow_put(d, nsp) < 0)
+		fprintf(out, "the shadow rules could not be put in place: %s\n", strerror(errno));
 	d->reloads_ok++;
 	log_info("reload: new rules in force (generation %u)", d->generation);
 	fprintf(out, "new rules in force (generation %u)\n", d->generation);
@@ -285,8 +306,9 @@ static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *
 	const char *v = strchr(w, '=');
 	uint64_t n;
 
-	if (!strcmp(w, "force") || !strncmp(w, "force=", 6) || !strncmp(w, "ssh=", 4))
-		return 0;		/* the guard's */
+	if (!strcmp(w, "force") || !strncmp(w, "force=", 6) || !strncmp(w, "ssh=", 4) ||
+	    !strcmp(w, "shadow"))
+		return 0;		/* the guard's, or the kind of apply */
 	if (!v || !v[1]) {
 		fprintf(out, "bad apply request: '%s' (KEY=VALUE expected)\n", w);
 		return -1;
@@ -310,8 +332,12 @@ static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *
 	return -1;
 }
 
-/* "confirm=SECONDS nacl=PATH sg=PATH file=PATH ...": the files of an apply. */
-static int parse_apply(char *const *argv, struct file_set *fs, unsigned *secs, FILE *out)
+/*
+ * "confirm=SECONDS nacl=PATH sg=PATH file=PATH ...": the files of an apply;
+ * with "shadow", of one for the shadow, which takes no confirm=.
+ */
+int daemon_parse_apply(char *const *argv, struct file_set *fs, unsigned *secs,
+		       bool shadow, FILE *out)
 {
 	size_t i;
 
@@ -319,10 +345,26 @@ static int parse_apply(char *const *argv, struct file_set *fs, unsigned *secs, F
 	for (i = 1; argv[i]; i++)
 		if (apply_word(argv[i], fs, secs, out) < 0)
 			return -1;
-	if (*secs && (fs->n_nacl || fs->n_sg))
+	if (!shadow && *secs && (fs->n_nacl || fs->n_sg))
 		return 0;
-	fprintf(out, "bad apply request (confirm=1-3600 and at least one nacl=, sg= or file= file)\n");
+	if (shadow && !*secs && (fs->n_nacl || fs->n_sg))
+		return 0;
+	if (shadow)
+		fprintf(out, "bad apply request (shadow: at least one nacl=, sg= or file= file, "
+			"and no confirm=: the shadow enforces nothing)\n");
+	else
+		fprintf(out, "bad apply request (confirm=1-3600 and at least one nacl=, sg= "
+			"or file= file)\n");
 	return -1;
+}
+
+/* Is word w among the request's? */
+static bool has_word(char *const *argv, const char *w)
+{
+	for (; *argv; argv++)
+		if (!strcmp(*argv, w))
+			return true;
+	return false;
 }
 
 static void apply_timer_arm(struct daemon *d, unsigned secs)
@@ -348,11 +390,13 @@ static int ctl_apply(void *ctx, char *const *argv, FILE *out)
 	unsigned secs;
 	bool force;
 
+	if (has_word(argv + 1, "shadow"))
+		return daemon_apply_shadow(d, argv, out);
 	if (d->rollback_policy) {
 		fprintf(out, "an apply is already pending: confirm it or wait for the rollback\n");
 		return -1;
 	}
-	if (parse_apply(argv, &fs, &secs, out) < 0) {
+	if (daemon_parse_apply(argv, &fs, &secs, false, out) < 0) {
 		file_set_clear(&fs);
 		return -1;
 	}
@@ -489,6 +533,7 @@ static int ctl_show_stats(struct daemon *d, enum show_format fmt, FILE *out)
 		return -1;
 	urcu_memb_read_lock();
 	ps = policy_rcu_get(&d->pset);
+	daemon_shadow_show(d, ps, &e.shadow);
 	show_stats(&e, ps->def, fmt, out);
 	if (fmt == SHOW_TEXT)
 		show_enis(d, ps, out);
@@ -570,6 +615,8 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		return ctl_show_stats(d, fmt, out);
 	if (!strcmp(what, "metrics"))
 		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
+	if (!strcmp(what, "rules") && *argv && !strcmp(*argv, "shadow"))
+		return daemon_shadow_rules(d, fmt, out);
 	if (!strcmp(what, "flows") && daemon_filter_parse(argv, 0, &f, err, sizeof(err)) < 0) {
 		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535)\n", err);
 		return -1;
@@ -602,6 +649,9 @@ static int ctl_zero(void *ctx, char *const *argv, FILE *out)
 	policy_zero_hits(ps->def);
 	for (i = 0; i < ps->n; i++)
 		policy_zero_hits(ps->eni[i].pol);
+	/* The control thread alone replaces the shadow: no lock to read it here. */
+	if (d->shadow)
+		policy_zero_hits(d->shadow->pol);
 	policy_rcu_unlock(&d->pset);
 	fprintf(out, "rule counters zeroed\n");
 	return 0;

@@ -20,6 +20,7 @@
 #include "policy.h"
 #include "queue.h"
 #include "show.h"
+#include "shadow.h"
 #include "trace.h"
 
 #define EXPIRE_INTERVAL_S 1
@@ -35,6 +36,8 @@
 struct tracer {
 	int fd;
 	struct filter f;
+	bool compare;			/* both verdicts on each line (trace --compare) */
+	bool disagree;			/* only where the shadow's differs (--disagree) */
 	uint64_t lost;			/* lines this listener missed */
 };
 
@@ -75,6 +78,7 @@ struct qthread {
 	bool started;
 	const struct pset *pset;	/* for the burst in progress */
 	const struct policy *pol;	/* for the packet in progress: its interface's */
+	struct shadow *shadow;		/* for the burst in progress; NULL: none */
 	uint64_t now;
 	uint64_t wall_s;		/* the burst's wall-clock second, for flow logs */
 	struct judge_counters c;	/* written by this thread only */
@@ -83,6 +87,8 @@ struct qthread {
 struct daemon {
 	const struct daemon_cfg *cfg;
 	struct pset *pset;		/* RCU: read by queue threads, swapped by reload (eni.h) */
+	struct shadow *shadow;		/* RCU, as pset; NULL without a shadow (shadow.h) */
+	struct file_set shadow_files;	/* what reload reads for the shadow */
 	struct flow_table *flows;
 	struct qthread *qt;
 	size_t nq;
@@ -112,6 +118,7 @@ struct daemon {
 	struct flowlog *flowlog;	/* NULL without --flow-log */
 	struct unjudged unj;
 	struct ctevent *ctev;		/* --offload: the kernel's conntrack events */
+	struct flow_params fp;		/* the flow table's, for the shadow's */
 	struct ifaddrs *adopt_ifs;	/* while the start's dump adopts (daemon_offload.c) */
 	uint64_t adopted;
 	unsigned offload_ticks;
@@ -119,6 +126,9 @@ struct daemon {
 
 /* Bring d->unj up to date; -1 when the steering's counters cannot be read. */
 int daemon_unjudged(struct daemon *d);
+
+/* *dst: a NULL-ended copy of the count strings of src (*n of them copied). -1 + errno. */
+int daemon_copy_paths(char ***dst, size_t *n, const char *const *src, size_t count);
 
 /* Free the strings and arrays of a file set and empty it. */
 void file_set_clear(struct file_set *fs);
@@ -144,6 +154,14 @@ extern const struct ctl_cmd daemon_ctl_cmds[];
 extern const size_t daemon_n_ctl_cmds;
 struct pset *daemon_load_policy(struct daemon *d, const struct file_set *fs,
 				  struct diag *dg);
+/* How the engine loads fs: regular files only, its --map, quotas and scope. */
+void daemon_policy_src(const struct daemon *d, const struct file_set *fs,
+		       struct policy_src *src);
+/* A load refused: every message to out (the client), a summary without content to the log. */
+void daemon_load_report(struct diag *dg, const char *what, FILE *out);
+/* The files of an apply request (shadow: without confirm=); -1 with why on out. */
+int daemon_parse_apply(char *const *argv, struct file_set *fs, unsigned *secs,
+		       bool shadow, FILE *out);
 /* SIGHUP: reload with no client to tell; the log says the outcome without file content. */
 void daemon_reload_logged(struct daemon *d);
 /* The lock-out guard (see guard.h): true when np must be refused. */
@@ -175,6 +193,25 @@ void daemon_offload_tick(struct daemon *d);
 /* The kernel's word on every offloaded flow now (states, counters, ends), for `show flows`. */
 void daemon_offload_refresh(struct daemon *d);
 void daemon_offload_close(struct daemon *d);
+
+/* daemon_shadow.c: the shadow policy (shadow.h) on the control thread. */
+bool daemon_shadow_files(const struct daemon *d);	/* any shadow file to read? */
+/* Load fs as the shadow's policy; NULL with the messages on out (daemon_load_report). */
+struct policy *daemon_shadow_load(struct daemon *d, const struct file_set *fs,
+				  const char *what, FILE *out);
+/* Put pol in the shadow (taken, also on failure); -1 + errno when out of memory. */
+int daemon_shadow_put(struct daemon *d, struct policy *pol);
+/* At start: the shadow of --shadow-nacl/--shadow-sg, if any. An EXIT_* code. */
+int daemon_shadow_setup(struct daemon *d);
+/* `apply shadow ...`: the files into the shadow now, nothing enforced changes. */
+int daemon_apply_shadow(struct daemon *d, char *const *argv, FILE *out);
+/* `show rules shadow [json]`. */
+int daemon_shadow_rules(struct daemon *d, enum show_format fmt, FILE *out);
+/* The shadow's comparison, named under ps (the enforced set in force). */
+void daemon_shadow_show(struct daemon *d, const struct pset *ps, struct show_shadow *ss);
+/* The timer: expire the shadow's flows, as the enforced ones. */
+void daemon_shadow_tick(struct daemon *d);
+void daemon_shadow_close(struct daemon *d);
 
 /* daemon_trace.c */
 void daemon_ctl_trace(void *ctx, char *const *argv, int fd);

@@ -19,6 +19,7 @@
 #include "policy_rcu.h"
 #include "log.h"
 #include "pkt.h"
+#include "shadow.h"
 
 /*
  * The verdict for a packet the engine cannot judge (a hook it has no
@@ -100,7 +101,7 @@ static struct log_ratelimit fail_rl = LOG_RATELIMIT_INIT(5000, 5);
 static void describe(struct qthread *t, const struct queue_pkt *qp,
 		     const struct pkt *p, enum dir dir, enum trace_kind kind,
 		     enum pkt_status st, const struct verdict *v, uint32_t nf,
-		     struct trace_rec *r)
+		     const struct verdict *sv, struct trace_rec *r)
 {
 	struct timespec ts;
 
@@ -130,6 +131,10 @@ static void describe(struct qthread *t, const struct queue_pkt *qp,
 		r->sg_rule = v->sg ? (int32_t)(v->sg - rs->sg) : -1;
 		r->serial = policy_serial(t->pol);
 	}
+	if (sv) {
+		r->has_shadow = 1;
+		disagree_side_of(&r->sh, t->shadow->pol, sv);
+	}
 }
 
 static struct log_ratelimit drop_rl = LOG_RATELIMIT_INIT(1000, 10);
@@ -140,12 +145,13 @@ static struct log_ratelimit drop_rl = LOG_RATELIMIT_INIT(1000, 10);
  */
 static void trace_record(struct qthread *t, const struct queue_pkt *qp,
 			 const struct pkt *p, enum dir dir, enum trace_kind kind,
-			 enum pkt_status st, const struct verdict *v, uint32_t nf)
+			 enum pkt_status st, const struct verdict *v, uint32_t nf,
+			 const struct verdict *sv)
 {
 	struct trace_rec r;
 	char line[512];
 
-	describe(t, qp, p, dir, kind, st, v, nf, &r);
+	describe(t, qp, p, dir, kind, st, v, nf, sv, &r);
 	if (__atomic_load_n(&t->d->n_tracers, __ATOMIC_RELAXED))
 		trace_ring_push(t->ring, &r);
 	if (nf == NF_DROP && t->d->cfg->log_drops) {
@@ -225,9 +231,30 @@ static bool offloadable(const struct qthread *t, const struct queue_pkt *qp,
 	       flow_table_offload(t->d->flows, p, t->now) == 0;
 }
 
+/*
+ * The shadow's verdict sv on a packet the enforced policy has judged (v):
+ * its own flow table and counters, and the tally when the two differ. It
+ * changes nothing of what happens to the packet.
+ */
+static void shadow_judge(struct qthread *t, struct shadow *sh, const struct pkt *p,
+			 enum dir dir, const struct verdict *v, struct verdict *sv)
+{
+	struct shadow_q *q = &sh->q[t - t->d->qt];
+	struct disagree_side e, s;
+
+	policy_judge(sh->pol, sh->flows, p, dir, t->now, sv);
+	count(&q->judged);
+	if (sv->accept == v->accept)
+		return;
+	disagree_side_of(&e, t->pol, v);
+	disagree_side_of(&s, sh->pol, sv);
+	disagree_count(&q->t, &e, &s, dir);
+}
+
 static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 {
 	struct qthread *t = ctx;
+	struct verdict sv, *shv = NULL;
 	enum pkt_status st;
 	struct verdict v;
 	struct pkt p;
@@ -238,7 +265,7 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 	if (hook_direction(t->d, qp, &dir) < 0) {
 		nf = error_verdict(t);
 		if (tracing(t, nf))
-			trace_record(t, qp, NULL, DIR_IN, TRACE_UNJUDGED, PKT_OK, NULL, nf);
+			trace_record(t, qp, NULL, DIR_IN, TRACE_UNJUDGED, PKT_OK, NULL, nf, NULL);
 		return nf;
 	}
 	st = pkt_parse(&p, qp->data, qp->caplen, qp->wirelen);
@@ -253,20 +280,25 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 			    "queue %u: dropped a malformed %s packet (%s)",
 			    queue_num(t->q), dir_name(dir), pkt_status_name(st));
 		if (tracing(t, NF_DROP))
-			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP);
+			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP, NULL);
 		return NF_DROP;
 	}
 	/* An ENI's own rules judge what arrives on it or leaves by it. */
 	t->pol = pset_for(t->pset, pkt_ifindex(qp, dir));
 	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
 	account(t, &v);
+	/* No shadow: this one branch is all it costs. */
+	if (t->shadow) {
+		shadow_judge(t, t->shadow, &p, dir, &v, &sv);
+		shv = &sv;
+	}
 	nf = v.accept ? NF_ACCEPT : NF_DROP;
 	if (t->d->cfg->offload && offloadable(t, qp, &p, &v))
 		nf |= QUEUE_F_OFFLOAD;
 	if (t->d->flowlog)
 		flow_log(t, &p, dir, &v);
 	if (tracing(t, nf & ~QUEUE_F_OFFLOAD))
-		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf & ~QUEUE_F_OFFLOAD);
+		trace_record(t, qp, &p, dir, TRACE_JUDGED, st, &v, nf & ~QUEUE_F_OFFLOAD, shv);
 	return nf;
 }
 
@@ -287,7 +319,7 @@ static uint32_t qthread_fail(void *ctx, const struct queue_pkt *qp, enum queue_f
 		    nf == NF_ACCEPT ? "passed" : "dropped");
 	if (tracing(t, nf)) {
 		hook_direction(t->d, qp, &dir);
-		trace_record(t, qp, NULL, dir, TRACE_UNJUDGED, PKT_OK, NULL, nf);
+		trace_record(t, qp, NULL, dir, TRACE_UNJUDGED, PKT_OK, NULL, nf, NULL);
 	}
 	return nf;
 }
@@ -299,6 +331,7 @@ static void qthread_burst_begin(void *ctx)
 	/* One policy snapshot judges the whole burst. */
 	urcu_memb_read_lock();
 	t->pset = policy_rcu_get(&t->d->pset);
+	t->shadow = shadow_rcu_get(&t->d->shadow);
 	t->now = now_ms();
 	if (t->d->flowlog) {
 		struct timespec ts;
@@ -314,6 +347,9 @@ static void qthread_burst_end(void *ctx)
 
 	t->pol = NULL;
 	t->pset = NULL;
+	t->shadow = NULL;
+	/* The end of the section as the shadow's swap waits for it (shadow.h). */
+	shadow_rcu_release_reader(&t->d->shadow);
 	policy_rcu_unlock(&t->d->pset);
 }
 

@@ -51,16 +51,38 @@ int daemon_tracer_find(const struct daemon *d, int fd)
 	return -1;
 }
 
+/*
+ * The words "compare" and "disagree" (the shadow's, shadow.h) out of a
+ * trace request: the rest are filter words, into w (CTL_MAX_WORDS + 1).
+ */
+static void trace_modes(char *const *argv, char **w, struct tracer *tr)
+{
+	size_t n = 0;
+
+	tr->compare = tr->disagree = false;
+	for (; *argv; argv++) {
+		if (!strcmp(*argv, "compare"))
+			tr->compare = true;
+		else if (!strcmp(*argv, "disagree"))
+			tr->compare = tr->disagree = true;
+		else if (n < CTL_MAX_WORDS)
+			w[n++] = *argv;
+	}
+	w[n] = NULL;
+}
+
 void daemon_ctl_trace(void *ctx, char *const *argv, int fd)
 {
 	struct daemon *d = ctx;
 	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = fd };
-	char err[160], bad[256];
+	char err[160], bad[256], *words[CTL_MAX_WORDS + 1];
 	const char *why = NULL;
+	struct tracer mode;
 	struct filter f;
 	size_t i;
 
-	if (daemon_filter_parse(argv + 1, FILTER_VERDICT, &f, err, sizeof(err)) < 0) {
+	trace_modes(argv + 1, words, &mode);
+	if (daemon_filter_parse(words, FILTER_VERDICT, &f, err, sizeof(err)) < 0) {
 		snprintf(bad, sizeof(bad), "ERR\nbad trace filter: %s (proto=P addr=A[/N] "
 			 "port=0-65535 verdict=accept|drop)\n", err);
 		why = bad;
@@ -85,6 +107,8 @@ void daemon_ctl_trace(void *ctx, char *const *argv, int fd)
 	d->tracers[d->n_tracers].fd = fd;
 	d->tracers[d->n_tracers].f = f;
 	d->tracers[d->n_tracers].lost = 0;
+	d->tracers[d->n_tracers].compare = mode.compare;
+	d->tracers[d->n_tracers].disagree = mode.disagree;
 	__atomic_store_n(&d->n_tracers, d->n_tracers + 1, __ATOMIC_RELAXED);
 	trace_timer_arm(d, true);
 }
@@ -106,9 +130,12 @@ static void tracer_send(struct daemon *d, int i, const char *line, size_t len)
 		tr->lost++;
 }
 
-/* One record's line, under the policy of its interface, which it names. */
+/*
+ * One record's line, under the policy of its interface, which it names;
+ * compare: with the shadow's verdict beside it (sh: the shadow now).
+ */
 static void format_rec(const struct trace_rec *r, const struct pset *ps,
-		       char *line, size_t len)
+		       const struct shadow *sh, bool compare, char *line, size_t len)
 {
 	struct trace_iface ifc = { .name = pset_eni_name(ps, r->ifindex), .eni = true };
 	char name[IF_NAMESIZE];
@@ -118,28 +145,36 @@ static void format_rec(const struct trace_rec *r, const struct pset *ps,
 		ifc.name = if_indextoname(r->ifindex, name);
 		ifc.eni = false;
 	}
-	trace_format(r, pset_for(ps, r->ifindex), &ifc, line, len);
+	if (compare)
+		trace_format_compare(r, pset_for(ps, r->ifindex), sh ? sh->pol : NULL, &ifc,
+				     line, len);
+	else
+		trace_format(r, pset_for(ps, r->ifindex), &ifc, line, len);
 }
 
 static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
-			    const struct pset *ps)
+			    const struct pset *ps, const struct shadow *sh)
 {
 	struct trace_rec rec[64];
-	char line[512];
+	char line[2][640];
 	size_t n, k;
 	int i;
 
 	while ((n = trace_ring_pop(ring, rec, ARRAY_SIZE(rec))) > 0) {
 		for (k = 0; k < n; k++) {
-			bool formatted = false;
+			bool formatted[2] = { false, false };
 
 			for (i = 0; i < d->n_tracers; i++) {
-				if (!trace_match(&rec[k], &d->tracers[i].f))
+				const struct tracer *tr = &d->tracers[i];
+				int c = tr->compare;
+
+				if (!trace_match(&rec[k], &tr->f) ||
+				    (tr->disagree && !trace_disagrees(&rec[k])))
 					continue;
-				if (!formatted)
-					format_rec(&rec[k], ps, line, sizeof(line));
-				formatted = true;
-				tracer_send(d, i, line, strlen(line));
+				if (!formatted[c])
+					format_rec(&rec[k], ps, sh, c, line[c], sizeof(line[c]));
+				formatted[c] = true;
+				tracer_send(d, i, line[c], strlen(line[c]));
 			}
 		}
 	}
@@ -155,7 +190,7 @@ void daemon_on_trace_timer(struct daemon *d)
 		return;
 	urcu_memb_read_lock();
 	for (q = 0; q < d->nq; q++) {
-		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->pset));
+		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->pset), d->shadow);
 		lost = trace_ring_take_lost(d->qt[q].ring);
 		for (i = 0; i < d->n_tracers; i++)
 			d->tracers[i].lost += lost;

@@ -37,6 +37,22 @@ struct show_queue {
 	struct judge_counters jc;
 };
 
+/* The shadow policy's comparison with the enforced one (shadow.h), named. */
+#define SHOW_SHADOW_PAIRS 8
+struct show_shadow_pair {
+	char enforced[96], shadow[96];	/* each side's deciding rule (rulename.h) */
+	uint64_t packets;
+};
+
+struct show_shadow {
+	const struct policy *pol;	/* NULL: no shadow policy */
+	uint64_t judged;
+	uint64_t disagree[2];		/* by enum dir */
+	uint64_t other;			/* of pairs past the tally's room */
+	size_t n_pairs;			/* most packets first */
+	struct show_shadow_pair pair[SHOW_SHADOW_PAIRS];
+};
+
 struct show_engine {
 	int pid;
 	uint64_t uptime_s;
@@ -49,6 +65,7 @@ struct show_engine {
 	uint64_t bypassed;	/* packets that met the queue and got no verdict of ours */
 	size_t nq;
 	struct show_queue *q;
+	struct show_shadow shadow;
 };
 
 enum show_format { SHOW_TEXT, SHOW_JSON, SHOW_PROMETHEUS };

@@ -43,6 +43,46 @@ static void prom_queues(const struct show_engine *e, FILE *out)
 	}
 }
 
+/* A label value as the exposition format wants it: \\, \" and \\n escaped. */
+static void prom_label(FILE *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', out);
+		if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+}
+
+/* The shadow policy's disagreements: nothing without a shadow. */
+static void prom_shadow(const struct show_shadow *sh, FILE *out)
+{
+	size_t i;
+
+	if (!sh->pol)
+		return;
+	prom(out, "shadow_packets_total", "Packets the shadow policy judged (never enforced).",
+	     "counter");
+	fprintf(out, "vpcfw_shadow_packets_total %llu\n", U(sh->judged));
+	prom(out, "shadow_disagreements_total", "Packets on which the shadow policy's verdict "
+	     "differed from the enforced one, by direction.", "counter");
+	fprintf(out, "vpcfw_shadow_disagreements_total{direction=\"in\"} %llu\n",
+		U(sh->disagree[0]));
+	fprintf(out, "vpcfw_shadow_disagreements_total{direction=\"out\"} %llu\n",
+		U(sh->disagree[1]));
+	prom(out, "shadow_disagreement_rules_total", "Disagreements by the rules that decided "
+	     "each side (the pairs with the most packets).", "counter");
+	for (i = 0; i < sh->n_pairs; i++) {
+		fputs("vpcfw_shadow_disagreement_rules_total{enforced=\"", out);
+		prom_label(out, sh->pair[i].enforced);
+		fputs("\",shadow=\"", out);
+		prom_label(out, sh->pair[i].shadow);
+		fprintf(out, "\"} %llu\n", U(sh->pair[i].packets));
+	}
+}
+
 void show_metrics_stats(const struct show_engine *e, FILE *out)
 {
 	struct judge_counters s;
@@ -50,6 +90,7 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 
 	show_judge_sum(e, &s);
 	prom_queues(e, out);
+	prom_shadow(&e->shadow, out);
 	if (e->bypass_known) {
 		prom(out, "kernel_unjudged_total", "Packets that met the queue and were passed "
 		     "(fail-open) or dropped (fail-closed) by the kernel with no verdict of ours.",

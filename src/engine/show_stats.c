@@ -104,6 +104,29 @@ static void text_queue(const struct show_queue *q, FILE *out)
 	fputc('\n', out);
 }
 
+/* The shadow policy and where it parted from the enforced one (counter-friendly lines). */
+static void text_shadow(const struct show_shadow *sh, FILE *out)
+{
+	size_t i;
+
+	if (!sh->pol) {
+		fprintf(out, "shadow: none\n");
+		return;
+	}
+	fprintf(out, "shadow: judged %llu, disagreed %llu, in %llu, out %llu\n",
+		U(sh->judged), U(sh->disagree[0] + sh->disagree[1]), U(sh->disagree[0]),
+		U(sh->disagree[1]));
+	text_policy(sh->pol, out);
+	if (!sh->n_pairs)
+		return;
+	fprintf(out, "shadow disagreements by rules (enforced vs shadow):\n");
+	for (i = 0; i < sh->n_pairs; i++)
+		fprintf(out, "  %s vs %s: %llu\n", sh->pair[i].enforced, sh->pair[i].shadow,
+			U(sh->pair[i].packets));
+	if (sh->other)
+		fprintf(out, "  other pairs: %llu\n", U(sh->other));
+}
+
 static void text_stats(const struct show_engine *e, const struct policy *pol, FILE *out)
 {
 	struct judge_counters s;
@@ -154,6 +177,7 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 	else
 		fprintf(out, "unknown (no `vpcfw steer` rules for these queues)\n");
 	fprintf(out, "trace listeners: %d\n", e->tracers);
+	text_shadow(&e->shadow, out);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -233,6 +257,25 @@ static json_t *json_subnets(const struct policy *pol)
 			 "judge_aws_services", o->judge_aws_services);
 }
 
+static json_t *json_shadow(const struct show_shadow *sh)
+{
+	json_t *pairs;
+	size_t i;
+
+	if (!sh->pol)
+		return json_null();
+	pairs = json_array();
+	for (i = 0; i < sh->n_pairs; i++)
+		json_array_append_new(pairs, json_pack("{s:s, s:s, s:I}",
+			"enforced", sh->pair[i].enforced, "shadow", sh->pair[i].shadow,
+			"packets", (json_int_t)sh->pair[i].packets));
+	return json_pack("{s:I, s:{s:I, s:I, s:I}, s:o, s:I}",
+		"judged", (json_int_t)sh->judged,
+		"disagreed", "in", (json_int_t)sh->disagree[0], "out", (json_int_t)sh->disagree[1],
+		"total", (json_int_t)(sh->disagree[0] + sh->disagree[1]),
+		"pairs", pairs, "other_pairs", (json_int_t)sh->other);
+}
+
 static void json_stats(const struct show_engine *e, const struct policy *pol, FILE *out)
 {
 	json_int_t exempt_total;
@@ -276,6 +319,7 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 	json_object_set_new(root, "nacl_same_subnet", json_integer((json_int_t)s.same_subnet));
 	json_object_set_new(root, "scope", json_subnets(pol));
 	json_object_set_new(root, "trace_listeners", json_integer(e->tracers));
+	json_object_set_new(root, "shadow", json_shadow(&e->shadow));
 	json_object_set_new(root, "kernel_unjudged", e->bypass_known ?
 			    json_integer((json_int_t)e->bypassed) : json_null());
 	json_object_set_new(root, "failure_verdicts", json_pack("{s:I, s:I, s:I, s:I, s:I}",

@@ -98,35 +98,80 @@ static void rec_decision(const struct trace_rec *r, const struct policy *pol,
 		rd->rs = policy_ruleset(pol);
 }
 
-void trace_format(const struct trace_rec *r, const struct policy *pol,
-		  const struct trace_iface *ifc, char *buf, size_t len)
+/* "HH:MM:SS.mmm q0 in  tcp ... [S] ": what every line starts with. */
+static void put_head(struct textbuf *l, const struct trace_rec *r)
 {
-	struct textbuf l;
 	char pk[160];
 	time_t secs = (time_t)(r->wall_ms / 1000);
 	struct tm tm;
 
-	textbuf_init(&l, buf, len);
 	localtime_r(&secs, &tm);
-	textbuf_put(&l, "%02d:%02d:%02d.%03u q%u %-3s %s %s: ", tm.tm_hour, tm.tm_min,
+	textbuf_put(l, "%02d:%02d:%02d.%03u q%u %-3s %s ", tm.tm_hour, tm.tm_min,
 		    tm.tm_sec, (unsigned)(r->wall_ms % 1000), r->queue,
 		    r->dir == DIR_IN ? "in" : "out",
-		    r->p.family ? pkt_format(&r->p, pk, sizeof(pk)) : "(unparsed)",
-		    r->accept ? "ACCEPT" : "DROP");
-	if (r->kind == TRACE_MALFORMED)
-		textbuf_put(&l, "malformed (%s)", pkt_status_name((enum pkt_status)r->status));
-	else if (r->kind == TRACE_UNJUDGED)
-		textbuf_put(&l, "unjudged: no direction for hook %u, failure policy applied", r->hook);
-	else {
-		struct rule_decision rd;
-		char why[256];
+		    r->p.family ? pkt_format(&r->p, pk, sizeof(pk)) : "(unparsed)");
+}
 
-		rec_decision(r, pol, &rd);
-		textbuf_put(&l, "%s", rulename_decision(&rd, RULENAME_PROSE, why, sizeof(why)));
-	}
+static void put_tail(struct textbuf *l, const struct trace_iface *ifc, const char *mark,
+		     char *buf, size_t len)
+{
 	if (ifc && ifc->name)
-		textbuf_put(&l, " [%s%s]", ifc->eni ? "eni " : "", ifc->name);
-	textbuf_put(&l, "\n");
-	if (l.used + 1 >= len && len > 1)
+		textbuf_put(l, " [%s%s]", ifc->eni ? "eni " : "", ifc->name);
+	textbuf_put(l, "%s\n", mark);
+	if (l->used + 1 >= len && len > 1)
 		buf[len - 2] = '\n';
+}
+
+/* The enforced decision in prose, or what happened to a packet no rule judged. */
+static void put_enforced(struct textbuf *l, const struct trace_rec *r,
+			 const struct policy *pol)
+{
+	struct rule_decision rd;
+	char why[256];
+
+	if (r->kind == TRACE_MALFORMED) {
+		textbuf_put(l, "malformed (%s)", pkt_status_name((enum pkt_status)r->status));
+	} else if (r->kind == TRACE_UNJUDGED) {
+		textbuf_put(l, "unjudged: no direction for hook %u, failure policy applied", r->hook);
+	} else {
+		rec_decision(r, pol, &rd);
+		textbuf_put(l, "%s", rulename_decision(&rd, RULENAME_PROSE, why, sizeof(why)));
+	}
+}
+
+void trace_format(const struct trace_rec *r, const struct policy *pol,
+		  const struct trace_iface *ifc, char *buf, size_t len)
+{
+	struct textbuf l;
+
+	textbuf_init(&l, buf, len);
+	put_head(&l, r);
+	textbuf_put(&l, "%s: ", r->accept ? "ACCEPT" : "DROP");
+	put_enforced(&l, r, pol);
+	put_tail(&l, ifc, "", buf, len);
+}
+
+bool trace_disagrees(const struct trace_rec *r)
+{
+	return r->has_shadow && r->sh.accept != r->accept;
+}
+
+void trace_format_compare(const struct trace_rec *r, const struct policy *pol,
+			  const struct policy *shpol, const struct trace_iface *ifc,
+			  char *buf, size_t len)
+{
+	struct textbuf l;
+	char why[256];
+
+	textbuf_init(&l, buf, len);
+	put_head(&l, r);
+	textbuf_put(&l, " enforced: %s ", r->accept ? "ACCEPT" : "DROP");
+	put_enforced(&l, r, pol);
+	if (r->has_shadow)
+		textbuf_put(&l, " / shadow: %s %s", r->sh.accept ? "ACCEPT" : "DROP",
+			    disagree_side_name(&r->sh, (enum dir)r->dir, shpol, RULENAME_PROSE,
+					       why, sizeof(why)));
+	else
+		textbuf_put(&l, " / shadow: none");
+	put_tail(&l, ifc, trace_disagrees(r) ? "  <-- differ" : "", buf, len);
 }

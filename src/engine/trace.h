@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
+#include "disagree.h"
 #include "filter.h"
 #include "pkt.h"
 #include "policy.h"
@@ -42,6 +43,8 @@ struct trace_rec {
 	int32_t sg_rule;		/* index in the ruleset, -1: none */
 	uint64_t serial;		/* policy_serial() of the policy that judged it */
 	uint32_t ifindex;		/* in: arrived on, out: leaves by; 0: none (its ENI, eni.h) */
+	uint8_t has_shadow;		/* a shadow policy judged it too: sh */
+	struct disagree_side sh;	/* the shadow's verdict (shadow.h) */
 };
 
 struct trace_ring;
@@ -77,5 +80,19 @@ bool trace_match(const struct trace_rec *r, const struct filter *f);
  */
 void trace_format(const struct trace_rec *r, const struct policy *pol,
 		  const struct trace_iface *ifc, char *buf, size_t len);
+
+/* Did the shadow's verdict differ from the enforced one (`trace --disagree`)? */
+bool trace_disagrees(const struct trace_rec *r);
+
+/*
+ * `trace --compare`: the line of trace_format() with both verdicts, each
+ * named by the one rule namer (rulename.h), "enforced: ACCEPT sg:flow
+ * (tracked reply) / shadow: DROP nacl-out:* deny", the interface, then
+ * "  <-- differ" when they differ. shpol is the shadow's policy now (NULL:
+ * none); a record judged by no shadow says "shadow: none".
+ */
+void trace_format_compare(const struct trace_rec *r, const struct policy *pol,
+			  const struct policy *shpol, const struct trace_iface *ifc,
+			  char *buf, size_t len);
 
 #endif
