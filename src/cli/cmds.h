@@ -54,7 +54,7 @@ bool is_iface_arg(const char *arg);
 	"           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services] [--no-quotas] [--json]\n" \
 	"           PROTO SRC -> DST [FLAGS|type T code C] [id N] in|out\n" \
 	"           | --connection PROTO SRC -> DST ... in|out | --reply-of 'PACKET in|out'\n" \
-	"           | --replay TRACE-FILE"
+	"           | --replay TRACE-FILE [--shadow]"
 
 /*
  * vpcfw explain: judge one packet offline with run's rule files and say

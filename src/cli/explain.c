@@ -50,6 +50,7 @@ struct session {
 	size_t n_conv;
 	uint64_t now;
 	bool json;
+	bool shadow;			/* --replay: the shadow's half of trace --compare lines */
 };
 
 static void PRINTF_FMT(1, 2) usage(const char *fmt, ...)
@@ -300,8 +301,49 @@ struct trace_line {
 	char iface[IF_NAMESIZE];	/* the interface the line names, "" if none */
 };
 
+/*
+ * A line of `trace --compare`, from the packet on: "PACKET  enforced: ACCEPT
+ * DECISION / shadow: DROP DECISION [IFACE]  <-- differ". Keep the side asked
+ * for as a plain line would say it ("PACKET ACCEPT: DECISION [IFACE]"), in
+ * place; 1: that side judged nothing (no shadow), -1: not such a line.
+ */
+static int compare_side(char *p, bool shadow)
+{
+	char *enf = strstr(p, "  enforced: "), *sh, *mark, *end, *side, *side_end;
+	char verdict[8], decision[512], iface[IF_NAMESIZE + 8] = "";
+	size_t n;
+
+	if (!enf || !(sh = strstr(enf, " / shadow: ")))
+		return -1;
+	mark = strstr(sh, "  <-- differ");
+	if (mark)
+		*mark = '\0';
+	/* The interface closes the line: " [veth0]", " [eni veth0]". */
+	end = sh + strlen(sh);
+	if (end > sh && end[-1] == ']') {
+		char *open = strrchr(sh, '[');
+
+		if (open && open[-1] == ' ') {
+			snprintf(iface, sizeof(iface), " %s", open);
+			end = open - 1;
+		}
+	}
+	side = shadow ? sh + strlen(" / shadow: ") : enf + strlen("  enforced: ");
+	side_end = shadow ? end : sh;
+	if (side_end - side >= 4 && !strncmp(side, "none", 4))
+		return 1;
+	n = strcspn(side, " ");
+	if (n >= sizeof(verdict) || side + n >= side_end)
+		return -1;
+	snprintf(verdict, sizeof(verdict), "%.*s", (int)n, side);
+	snprintf(decision, sizeof(decision), "%.*s", (int)(side_end - side - n - 1), side + n + 1);
+	/* Rewritten in place: the plain line is never longer than the compare one. */
+	sprintf(enf, " %s: %s%s", verdict, decision, iface);
+	return 0;
+}
+
 /* Split a line of `vpcfw trace`; 1: not a judged packet (skip), -1: not a trace line. */
-static int trace_split(char *line, struct trace_line *t)
+static int trace_split(char *line, struct trace_line *t, bool shadow)
 {
 	char *verdict, *end, *p;
 	int dir;
@@ -325,6 +367,14 @@ static int trace_split(char *line, struct trace_line *t)
 	if (!p)
 		return -1;
 	p += strspn(p, " ");
+	if (strstr(p, "  enforced: ")) {
+		int k = compare_side(p, shadow);
+
+		if (k)
+			return k;
+	} else if (shadow) {
+		return -1;	/* --shadow wants the lines of trace --compare */
+	}
 	if (!(verdict = strstr(p, " ACCEPT: ")) && !(verdict = strstr(p, " DROP: ")))
 		return -1;
 	t->accept = verdict[1] == 'A';
@@ -392,7 +442,7 @@ static int replay(struct session *s, const char *file)
 		ln++;
 		if (line[0] == '#' || line[strspn(line, " \t\n")] == '\0')
 			continue;
-		k = trace_split(line, &t);
+		k = trace_split(line, &t, s->shadow);
 		if (k < 0) {
 			fprintf(stderr, "%s:%u: not a line of vpcfw trace\n", file, ln);
 			ret = EXIT_USAGE;
@@ -422,7 +472,7 @@ static int replay(struct session *s, const char *file)
 /* ---- the command ---------------------------------------------------------- */
 
 enum { OPT_MAP = 256, OPT_ENI, OPT_IFACE, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS, OPT_NO_QUOTAS, OPT_REPLY_OF,
-       OPT_CONNECTION, OPT_REPLAY, OPT_JSON };
+       OPT_CONNECTION, OPT_REPLAY, OPT_JSON, OPT_SHADOW };
 
 struct args {
 	const char **nacl, **sg, **eni, **iface_nacl;
@@ -430,7 +480,7 @@ struct args {
 	const char *iface;
 	struct aws_map map;
 	struct policy_opts scope;
-	bool no_quotas, connection, json;
+	bool no_quotas, connection, json, shadow;
 	const char *reply_of, *replay;
 	char *words[32];	/* the packet's */
 	size_t n_words;
@@ -483,6 +533,9 @@ static int option(struct args *a, int opt, const char *arg)
 	case OPT_JSON:
 		a->json = true;
 		return 0;
+	case OPT_SHADOW:
+		a->shadow = true;
+		return 0;
 	}
 	usage("%s", "bad option");
 	return EXIT_USAGE;
@@ -504,6 +557,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "connection", no_argument, NULL, OPT_CONNECTION },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "shadow", no_argument, NULL, OPT_SHADOW },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, ret;
@@ -545,6 +599,10 @@ static int parse_args(struct args *a, int argc, char **argv)
 		usage("%s", "--replay takes each line's interface from the trace: no --iface");
 		return EXIT_USAGE;
 	}
+	if (a->shadow && !a->replay) {
+		usage("%s", "--shadow goes with --replay (a trace --compare recording)");
+		return EXIT_USAGE;
+	}
 	if (a->replay && a->json) {
 		usage("%s", "--replay prints its differences as text: no --json");
 		return EXIT_USAGE;
@@ -580,7 +638,7 @@ static struct pset *load(const struct args *a)
 
 static int run(struct args *a)
 {
-	struct session s = { .now = 1000, .json = a->json };
+	struct session s = { .now = 1000, .json = a->json, .shadow = a->shadow };
 	struct flow_params fp;
 	struct pktgen g;
 	enum dir d = DIR_IN;

@@ -83,6 +83,19 @@ check "the rules involved: sg:flow vs nacl-out:*, $m packets" \
 	grep -qx "  sg:flow vs nacl-out:\*: $m" <(vpcfw_status)
 check "show rules --shadow: the '*' outbound rule decided the $m replies (got $(star_out_hits))" \
 	test "$(star_out_hits)" = "$m"
+# The shadow's counters against explain (issue 10's differential check):
+# explain, given the shadow's file, judges every packet of the recording
+# as the shadow did, and the shadow's rule counters count those verdicts.
+check "explain --replay --shadow: every shadow verdict of the recording is explain's" \
+	"$VPCFW" explain --nacl "$RULES/web-nacl-ephemeral-mistake.json" --replay "$T1" --shadow
+check "explain --replay: every enforced verdict is explain's too" \
+	"$VPCFW" explain --sg "$RULES/web-sg.json" --replay "$T1"
+in100_hits() {
+	show rules --shadow | awk '/^nacl / { sec = $3 }
+		sec == "inbound" && $1 == "100" { print $(NF-1) }'
+}
+check "show rules --shadow: rule 100 in counted the $(grep -c 'shadow: ACCEPT nacl-in:100 allow' "$T1") requests explain passed by it" \
+	test "$(in100_hits)" = "$(grep -c 'shadow: ACCEPT nacl-in:100 allow' "$T1")"
 check "show stats --json has them" \
 	grep -q "\"out\": $m" <(show stats --json | grep -A4 '"disagreed"')
 check "show metrics has them" \
