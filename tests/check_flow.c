@@ -1345,6 +1345,23 @@ START_TEST(test_untracked_expiry)
 }
 END_TEST
 
+/* The interface of the one untracked entry in t. */
+static unsigned only_untracked_ifindex(struct flow_table *t, uint64_t now)
+{
+	struct collect c;
+	size_t i;
+	unsigned found = 0, n = 0;
+
+	collect(t, now, &c);
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].untracked) {
+			found = c.v[i].ifindex;
+			n++;
+		}
+	ck_assert_uint_eq(n, 1);
+	return found;
+}
+
 /* Both kinds listed, each marked; flush empties both. */
 START_TEST(test_untracked_foreach_marks)
 {
@@ -1388,6 +1405,37 @@ START_TEST(test_untracked_foreach_marks)
 	ck_assert_uint_eq(collect(t, 2, &c), 0);
 	ck_assert_uint_eq(stats(t).count, 0);
 	ck_assert_uint_eq(stats(t).untracked, 0);
+	flow_table_free(t);
+}
+END_TEST
+
+/*
+ * A flow records the interface of the packet that created it (pkt.ifindex),
+ * tracked or untracked; replies by another interface do not change it; an
+ * untracked entry made tracked takes the tracking packet's.
+ */
+START_TEST(test_flow_interface)
+{
+	struct flow_table *t = table(64);
+	struct pkt syn = tcp("10.0.0.1", 5000, "10.0.0.2", 22, SYN);
+	struct pkt sa = tcp("10.0.0.2", 22, "10.0.0.1", 5000, SYN | ACK);
+	struct pkt u = udp("10.0.0.1", 6000, "10.0.0.3", 514, 10);
+	struct collect c;
+
+	syn.ifindex = 7;
+	sa.ifindex = 9;
+	ck_assert_int_eq(flow_table_insert(t, &syn, DIR_OUT, 0, 5), 0);
+	ck_assert_int_eq(look(t, &sa, 1), FLOW_HIT_REPLY);
+	ck_assert_uint_eq(collect(t, 2, &c), 1);
+	ck_assert_uint_eq(c.v[0].ifindex, 7);
+	u.ifindex = 3;
+	flow_table_note_untracked(t, &u, DIR_OUT, 2, 6);
+	u.ifindex = 4;
+	flow_table_note_untracked(t, &u, DIR_OUT, 3, 6);
+	ck_assert_uint_eq(only_untracked_ifindex(t, 4), 3);
+	ck_assert_int_eq(flow_table_insert(t, &u, DIR_OUT, 5, 8), 0);
+	ck_assert_uint_eq(collect(t, 6, &c), 2);
+	ck_assert_uint_eq(c.v[0].proto == IPPROTO_NUM_UDP ? c.v[0].ifindex : c.v[1].ifindex, 4);
 	flow_table_free(t);
 }
 END_TEST
@@ -2173,6 +2221,7 @@ static Suite *flow_suite(void)
 	tcase_add_test(tc, test_untracked_unkeyable);
 	tcase_add_test(tc, test_untracked_expiry);
 	tcase_add_test(tc, test_untracked_foreach_marks);
+	tcase_add_test(tc, test_flow_interface);
 	tcase_add_test(tc, test_untracked_no_room);
 	tcase_add_test(tc, test_untracked_reuses_own_chain);
 	tcase_add_loop_test(tc, test_untracked_reserve, 0, 2);

@@ -499,22 +499,25 @@ static int cmd_zero(int argc, char **argv)
 }
 
 /*
- * A filter option of show flows or trace (--proto, --addr, --port) as a
+ * A filter option of show flows or trace (--proto, --addr, --port; --iface
+ * for show flows) as a
  * request word, checked here with the engine's own parser (filter.h) so
  * that a bad one is a usage error before anything is sent.
  */
 static int filter_opt(const char *cmd, struct req *r, int opt, const char *arg)
 {
-	const char *key = opt == 'p' ? "proto" : opt == 'a' ? "addr" : "port";
+	const char *key = opt == 'p' ? "proto" : opt == 'a' ? "addr" : opt == 'i' ? "iface" : "port";
 	struct filter f;
 	char word[128];
 	int n = snprintf(word, sizeof(word), "%s=%s", key, arg);
 
 	if (n < 0 || (size_t)n >= sizeof(word) || strchr(arg, ' ') ||
-	    filter_parse(&f, word, 0, NULL, 0) < 0)
+	    filter_parse(&f, word, FILTER_IFACE, NULL, 0) < 0)
 		return usage_error(cmd, "bad --%s '%s' (%s)", key, arg,
 				   opt == 'p' ? "a protocol name such as tcp, or 0 to 255" :
-				   opt == 'a' ? "an address or a CIDR block" : "0 to 65535");
+				   opt == 'a' ? "an address or a CIDR block" :
+				   opt == 'i' ? "an interface name of 1 to 15 characters" :
+				   "0 to 65535");
 	return req_add(r, word, NULL) < 0 ? EXIT_SYSTEM : 0;
 }
 
@@ -526,6 +529,7 @@ static int cmd_show(int argc, char **argv)
 		{ "proto", required_argument, NULL, 'p' },
 		{ "addr", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'P' },
+		{ "iface", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const whats[] = { "rules", "flows", "stats", "metrics" };
@@ -540,7 +544,7 @@ static int cmd_show(int argc, char **argv)
 			path = optarg;
 		else if (opt == 'j')
 			json = true;
-		else if (opt == 'p' || opt == 'a' || opt == 'P')
+		else if (opt == 'p' || opt == 'a' || opt == 'P' || opt == 'i')
 			ret = filter_opt("show", &filter, opt, optarg);
 		else
 			ret = usage_error("show", "%s", "bad option");
@@ -553,7 +557,7 @@ static int cmd_show(int argc, char **argv)
 	if (!ret && !known)
 		ret = usage_error("show", "unknown '%s': rules, flows, stats or metrics", what);
 	if (!ret && filter.n && strcmp(what, "flows"))
-		ret = usage_error("show", "%s", "--proto, --addr and --port filter flows only");
+		ret = usage_error("show", "%s", "--proto, --addr, --port and --iface filter flows only");
 	if (!ret && (req_add(&r, "show", NULL) < 0 || req_add(&r, what, NULL) < 0 ||
 		     (json && req_add(&r, "json", NULL) < 0)))
 		ret = EXIT_SYSTEM;

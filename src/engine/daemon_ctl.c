@@ -564,8 +564,10 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		return ctl_show_stats(d, fmt, out);
 	if (!strcmp(what, "metrics"))
 		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
-	if (!strcmp(what, "flows") && daemon_filter_parse(argv, 0, &f, err, sizeof(err)) < 0) {
-		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535)\n", err);
+	if (!strcmp(what, "flows") &&
+	    daemon_filter_parse(argv, FILTER_IFACE, &f, err, sizeof(err)) < 0) {
+		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535 iface=NAME)\n",
+			err);
 		return -1;
 	}
 	if (!strcmp(what, "flows"))
@@ -574,7 +576,7 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 	if (!strcmp(what, "rules"))
 		show_all_rules(policy_rcu_get(&d->pset), fmt, out);
 	else if (!strcmp(what, "flows"))
-		ret = show_flows(d->flows, policy_rcu_get(&d->pset)->def, now_ms(), &f, fmt, out);
+		ret = show_flows(d->flows, policy_rcu_get(&d->pset), now_ms(), &f, fmt, out);
 	else
 		ret = -2;
 	policy_rcu_unlock(&d->pset);

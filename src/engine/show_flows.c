@@ -1,34 +1,70 @@
 /*
  * `vpcfw show flows`: the flow table, filtered (filter.h), each flow with
- * its state, counters and the rule that opened it; as text or JSON.
+ * its state, interface, counters and the rule that opened it; as text or
+ * JSON.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
+#include "eni.h"
 #include "rulename.h"
 #include "show_int.h"
 
-static bool flow_wanted(const struct flow_view *v, const struct filter *f)
-{
-	const struct filter_tuple t = {
-		.family = v->family, .proto = v->proto, .src = v->init_src,
-		.dst = v->init_dst, .sport = v->init_sport, .dport = v->init_dport,
-	};
-
-	return filter_match(f, &t);
-}
+/* Interface names already asked for: a listing asks the kernel once per interface. */
+#define NAME_CACHE 16
 
 struct flow_listing {
-	const struct policy *pol;
+	const struct pset *ps;
+	const struct policy *pol;	/* the flow's interface's */
 	const struct filter *f;
 	enum show_format fmt;
 	uint64_t now;
 	FILE *out;
 	json_t *arr;
 	size_t n;
+	size_t n_names;
+	struct {
+		unsigned ifindex;
+		char name[IF_NAMESIZE];	/* "" when the interface is gone */
+	} names[NAME_CACHE];
 };
+
+/* The flow's interface's name, or NULL when unknown or gone. */
+static const char *iface_name(struct flow_listing *l, unsigned ifindex)
+{
+	char name[IF_NAMESIZE];
+	size_t i;
+
+	if (!ifindex)
+		return NULL;
+	for (i = 0; i < l->n_names; i++)
+		if (l->names[i].ifindex == ifindex)
+			return l->names[i].name[0] ? l->names[i].name : NULL;
+	if (!if_indextoname(ifindex, name))
+		name[0] = '\0';
+	if (l->n_names == NAME_CACHE)
+		l->n_names = 0;		/* more interfaces than that: start over */
+	i = l->n_names++;
+	l->names[i].ifindex = ifindex;
+	memcpy(l->names[i].name, name, sizeof(name));
+	return name[0] ? l->names[i].name : NULL;
+}
+
+static bool flow_wanted(const struct flow_view *v, const struct filter *f,
+			const char *iface)
+{
+	const struct filter_tuple t = {
+		.family = v->family, .proto = v->proto, .src = v->init_src,
+		.dst = v->init_dst, .sport = v->init_sport, .dport = v->init_dport,
+		.iface = iface,
+	};
+
+	return filter_match(f, &t);
+}
 
 static char *endpoint(const struct flow_view *v, const uint8_t *a, uint16_t port,
 		      char *buf, size_t len)
@@ -76,37 +112,43 @@ static int list_flow(const struct flow_view *v, void *ctx)
 	char src[64], dst[64], pr[12], rule[160];
 	uint64_t age = (l->now - v->created) / 1000;
 	uint64_t left = v->expires > l->now ? (v->expires - l->now) / 1000 : 0;
+	const char *ifn = iface_name(l, v->ifindex);
 
-	if (!flow_wanted(v, l->f))
+	if (!flow_wanted(v, l->f, ifn))
 		return 0;
 	l->n++;
+	/* The flow's tag names a rule of its interface's policy. */
+	l->pol = pset_for(l->ps, v->ifindex);
 	endpoint(v, v->init_src, v->init_sport, src, sizeof(src));
 	endpoint(v, v->init_dst, v->init_dport, dst, sizeof(dst));
 	show_proto_text(v->proto, pr, sizeof(pr));
 	opener(l, v, rule, sizeof(rule));
 	if (l->fmt == SHOW_JSON) {
 		json_array_append_new(l->arr, json_pack(
-			"{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:s}",
+			"{s:s, s:i, s:s, s:s, s:s, s:o, s:b, s:s, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:s}",
 			"protocol", pr, "protocol_number", (int)v->proto, "src", src, "dst", dst,
-			"direction", dir_name(v->init_dir), "state", flow_state_name(v->state),
+			"direction", dir_name(v->init_dir),
+			"interface", ifn ? json_string(ifn) : json_null(),
+			"eni", pset_eni_name(l->ps, v->ifindex) != NULL,
+			"state", flow_state_name(v->state),
 			"tracked", !v->untracked, "age_s", (json_int_t)age, "timeout_left_s", (json_int_t)left,
 			"original", "packets", (json_int_t)v->packets[0], "bytes", (json_int_t)v->bytes[0],
 			"reply", "packets", (json_int_t)v->packets[1], "bytes", (json_int_t)v->bytes[1],
 			"rule", rule));
 		return 0;
 	}
-	fprintf(l->out, "%-6s %-12s %s -> %s %s %s age %llus timeout %llus "
+	fprintf(l->out, "%-6s %-12s %s -> %s %s %s iface %s age %llus timeout %llus "
 		"orig %llu pkts %llu B reply %llu pkts %llu B rule %s\n",
 		pr, flow_state_name(v->state), src, dst, dir_name(v->init_dir),
-		v->untracked ? "untracked" : "tracked", U(age), U(left),
+		v->untracked ? "untracked" : "tracked", ifn ? ifn : "-", U(age), U(left),
 		U(v->packets[0]), U(v->bytes[0]), U(v->packets[1]), U(v->bytes[1]), rule);
 	return 0;
 }
 
-int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
+int show_flows(struct flow_table *ft, const struct pset *ps, uint64_t now,
 	       const struct filter *f, enum show_format fmt, FILE *out)
 {
-	struct flow_listing l = { pol, f, fmt, now, out, NULL, 0 };
+	struct flow_listing l = { .ps = ps, .f = f, .fmt = fmt, .now = now, .out = out };
 	int ret;
 
 	if (fmt == SHOW_JSON)

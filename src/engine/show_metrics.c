@@ -61,6 +61,17 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	fprintf(out, "vpcfw_drops_total{layer=\"nacl\"} %llu\n", U(s.nacl_drops));
 	fprintf(out, "vpcfw_drops_total{layer=\"sg\"} %llu\n", U(s.sg_drops));
 	fprintf(out, "vpcfw_drops_total{layer=\"table_full\"} %llu\n", U(s.table_full));
+	prom(out, "interface_packets_total", "Judged packets by the interface they arrive on "
+	     "or leave by, and verdict.", "counter");
+	for (k = 0; k < JC_IFACES && s.iface[k].ifindex; k++) {
+		char name[32];
+
+		show_iface_name(s.iface[k].ifindex, name, sizeof(name));
+		fprintf(out, "vpcfw_interface_packets_total{interface=\"%s\",verdict=\"accept\"} %llu\n",
+			name, U(s.iface[k].accepted));
+		fprintf(out, "vpcfw_interface_packets_total{interface=\"%s\",verdict=\"drop\"} %llu\n",
+			name, U(s.iface[k].dropped));
+	}
 	prom(out, "exempt_total", "Packets AWS never filters, passed unjudged, by kind.", "counter");
 	for (k = 1; k < EXEMPT_MAX; k++)
 		fprintf(out, "vpcfw_exempt_total{kind=\"%s\"} %llu\n",

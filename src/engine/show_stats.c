@@ -104,6 +104,39 @@ static void text_queue(const struct show_queue *q, FILE *out)
 	fputc('\n', out);
 }
 
+/* Judged packets by interface: "interfaces: veth0 accepted 5 dropped 1, ...". */
+static void text_ifaces(const struct judge_counters *s, FILE *out)
+{
+	char name[32];
+	int k;
+
+	fprintf(out, "interfaces:");
+	for (k = 0; k < JC_IFACES && s->iface[k].ifindex; k++)
+		fprintf(out, "%s %s accepted %llu dropped %llu", k ? "," : "",
+			show_iface_name(s->iface[k].ifindex, name, sizeof(name)),
+			U(s->iface[k].accepted), U(s->iface[k].dropped));
+	if (s->iface_uncounted)
+		fprintf(out, "%s others %llu", k ? "," : "", U(s->iface_uncounted));
+	if (!k && !s->iface_uncounted)
+		fprintf(out, " none yet");
+	fputc('\n', out);
+}
+
+static json_t *json_ifaces(const struct judge_counters *s)
+{
+	json_t *o = json_object();
+	char name[32];
+	int k;
+
+	for (k = 0; k < JC_IFACES && s->iface[k].ifindex; k++)
+		json_object_set_new(o, show_iface_name(s->iface[k].ifindex, name, sizeof(name)),
+				    json_pack("{s:I, s:I, s:I}",
+					      "ifindex", (json_int_t)s->iface[k].ifindex,
+					      "accepted", (json_int_t)s->iface[k].accepted,
+					      "dropped", (json_int_t)s->iface[k].dropped));
+	return o;
+}
+
 static void text_stats(const struct show_engine *e, const struct policy *pol, FILE *out)
 {
 	struct judge_counters s;
@@ -140,6 +173,7 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(s.nacl_drops), U(s.sg_drops), U(s.table_full));
 	fprintf(out, "sg: new tracked flows %llu, tracked packets %llu, untracked packets %llu\n",
 		U(s.new_flows), U(s.flow_hits), U(s.untracked));
+	text_ifaces(&s, out);
 	text_exempt(&s, out);
 	fprintf(out, "malformed:");
 	for (k = 1; k < PKT_STATUS_MAX; k++)
@@ -273,6 +307,8 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 		"untracked_packets", (json_int_t)s.untracked,
 		"infra", exempt_total);
 	json_object_set_new(root, "exempt", exempt);
+	json_object_set_new(root, "interfaces", json_ifaces(&s));
+	json_object_set_new(root, "interfaces_uncounted", json_integer((json_int_t)s.iface_uncounted));
 	json_object_set_new(root, "nacl_same_subnet", json_integer((json_int_t)s.same_subnet));
 	json_object_set_new(root, "scope", json_subnets(pol));
 	json_object_set_new(root, "trace_listeners", json_integer(e->tracers));

@@ -199,6 +199,7 @@ struct flow_view {
 	uint8_t init_src[16], init_dst[16];	/* as the creating packet had them */
 	uint16_t init_sport, init_dport;	/* ports, or the ICMP id in both */
 	enum dir init_dir;
+	unsigned ifindex;			/* the creating packet's interface (pkt.ifindex), 0 unknown */
 	enum flow_state state;
 	uint64_t tag;
 	uint64_t created, last_seen;		/* ms, the table's clock */

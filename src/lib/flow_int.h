@@ -46,7 +46,10 @@ struct flow_tcp {
 	uint8_t flags[2];	/* FLOW_TCP_F_* of each side */
 };
 
-/* Bit fields keep the entry at 152 bytes with the untracked mark and the 64-bit tag. */
+/*
+ * Bit fields keep the entry at 152 bytes with the untracked mark, the 64-bit
+ * tag and the interface.
+ */
 struct flow_entry {
 	struct flow_entry *next;
 	struct flow_key key;
@@ -59,6 +62,7 @@ struct flow_entry {
 	uint8_t offloaded : 1;	/* the kernel carries it: no idle expiry here (flow.h) */
 	uint8_t kseen : 1;	/* offloaded, and seen in the kernel's table since the last resync */
 	uint8_t kfin : 2;	/* offloaded: key sides whose FIN the kernel copied to us */
+	uint32_t ifindex;	/* the creating packet's interface (pkt.ifindex), in the padding */
 	uint64_t created, last_seen, expires;
 	uint64_t packets[2], bytes[2];
 	struct flow_tcp tcp;	/* TCP only: sequence windows */

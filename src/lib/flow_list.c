@@ -45,6 +45,7 @@ static void flow_view_fill(struct flow_view *v, const struct flow_entry *e)
 	v->init_sport = e->key.port[i];
 	v->init_dport = e->key.port[!i];
 	v->init_dir = (enum dir)e->init_dir;
+	v->ifindex = e->ifindex;
 	v->state = (enum flow_state)e->state;
 	v->untracked = e->untracked;
 	v->offloaded = e->offloaded;

@@ -338,6 +338,7 @@ static void flow_entry_init(struct flow_entry *e, const struct flow_pkt *fp,
 	e->state = (uint8_t)state;
 	e->init_side = fp->side & 1;
 	e->init_dir = (uint8_t)d;
+	e->ifindex = fp->p->ifindex;
 	e->created = e->last_seen = now;
 }
 

@@ -62,6 +62,33 @@ per_link() {	# per_link OPEN-ON-VETH0 OPEN-ON-VETH1 WHEN
 }
 per_link 80 81 "(ENI E on veth0, D elsewhere)"
 
+say "flows and counters carry the interface"
+show() { in_host "$VPCFW" show "$@" --ctl "$CTL"; }
+show flows --port 80 >"$TMPD/flows" 2>&1
+show flows --port 81 >>"$TMPD/flows" 2>&1
+sed 's/^/#   /' "$TMPD/flows"
+check "a flow through veth0 lists its interface" \
+	grep -Eq "^tcp .* $P4:[0-9]+ -> $H4:80 inbound (un)?tracked iface veth0 " "$TMPD/flows"
+check "a flow through veth1 lists its interface" \
+	grep -Eq "^tcp .* 10.98.0.2:[0-9]+ -> $B4:81 inbound (un)?tracked iface veth1 " "$TMPD/flows"
+check "--iface veth1 --port 80 lists none (80 is denied there)" \
+	grep -q "^0 flows listed" <<<"$(show flows --iface veth1 --port 80)"
+check "--iface veth0 --port 80 lists the veth0 flows" \
+	grep -q "^[1-9][0-9]* flows\? listed" <<<"$(show flows --iface veth0 --port 80)"
+check "--iface with a bad name is a usage error" \
+	test "$(in_host "$VPCFW" show flows --iface a/b --ctl "$CTL" >/dev/null 2>&1; echo $?)" = 2
+check "show flows --json has the interface and ENI of each flow" eval \
+	'show flows --json --port 81 | jq -e "[.[] | select(.dst | startswith(\"$B4:\"))] |
+	 length > 0 and all(.interface == \"veth1\" and .eni == false)" >/dev/null'
+check "show flows --json: a veth0 flow is an ENI's" eval \
+	'show flows --json --iface veth0 | jq -e "length > 0 and all(.interface == \"veth0\" and .eni)" >/dev/null'
+check "show stats --json counts packets per interface" eval \
+	'show stats --json | jq -e ".interfaces.veth0.accepted > 0 and .interfaces.veth0.dropped > 0 and
+	 .interfaces.veth1.accepted > 0 and .interfaces.veth1.dropped > 0" >/dev/null'
+check "show stats says them in text" grep -q "^interfaces: .*veth0 accepted [1-9]" <<<"$(show stats)"
+check "show metrics has them" grep -Eq \
+	'^vpcfw_interface_packets_total\{interface="veth1",verdict="drop"\} [1-9]' <<<"$(show metrics)"
+
 say "trace lines name the interface and its ENI"
 T="$TMPD/trace"
 in_host "$VPCFW" trace --ctl "$CTL" --proto tcp --port 81 --count 2 >"$T" 2>&1 &
