@@ -35,6 +35,7 @@
 #include "trace.h"
 
 #include "daemon_int.h"
+#include "policy_rcu.h"
 #include "steer.h"
 #include "notify.h"
 
@@ -413,6 +414,22 @@ void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp)
 		 fp->udp_stream_s, fp->udp_s);
 }
 
+/* The flow log's interface-id of a record: its interface's ENI id, as the rules in force say. */
+static const char *flowlog_eni_id(void *ctx, unsigned ifindex, char *buf, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct pset *ps;
+	const char *id;
+
+	urcu_memb_read_lock();
+	ps = policy_rcu_get(&d->pset);
+	id = ps ? pset_eni_id(ps, ifindex) : NULL;
+	if (id)
+		snprintf(buf, len, "%s", id);
+	policy_rcu_unlock(&d->pset);
+	return id ? buf : NULL;
+}
+
 static int setup(struct daemon *d)
 {
 	const struct daemon_cfg *c = d->cfg;
@@ -441,6 +458,7 @@ static int setup(struct daemon *d)
 		struct flowlog_opts fo = {
 			.path = c->flow_log, .interval_s = c->flow_log_interval,
 			.extended = c->flow_log_extended,
+			.iface_id = flowlog_eni_id, .iface_ctx = d,
 		};
 
 		d->flowlog = flowlog_open(&fo);

@@ -462,7 +462,10 @@ static const char *own_files(const char *const *args, size_t n, const char *ifna
 	return "?";
 }
 
-/* `status`: one line per ENI, its interface and its files (as given to --eni). */
+/*
+ * `status`: one line per ENI, its interface and its files (as given to
+ * --eni), or the eni statement that binds it, its groups and ENI id.
+ */
 static void show_enis(const struct daemon *d, const struct pset *ps, FILE *out)
 {
 	size_t i;
@@ -471,7 +474,16 @@ static void show_enis(const struct daemon *d, const struct pset *ps, FILE *out)
 		const struct eni_pol *e = &ps->eni[i];
 
 		fprintf(out, "eni %s (ifindex %u):", e->ifname, e->ifindex);
-		if (e->own_sg)
+		if (e->bind) {
+			const struct ruleset *rs = policy_ruleset(ps->def);
+			size_t k;
+
+			fprintf(out, " %s sg", e->eni_id[0] ? e->eni_id : "(no eni id)");
+			for (k = 0; k < e->bind->n_groups; k++)
+				fprintf(out, " %s", rs->groups[e->bind->groups[k]].id);
+			fprintf(out, " (eni statement of %s:%u)", e->bind->origin.file ?
+				e->bind->origin.file : "?", e->bind->origin.line);
+		} else if (e->own_sg)
 			fprintf(out, " sg %s", own_files(d->cfg->eni, d->cfg->n_eni, e->ifname));
 		if (e->own_nacl)
 			fprintf(out, " nacl %s", own_files(d->cfg->iface_nacl,

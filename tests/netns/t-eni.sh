@@ -136,4 +136,54 @@ tcp_ok "veth1: TCP 81 allowed after the reload" "$PEER_NS" "$B4" 81
 tcp_fails "veth1: TCP 80 denied after the reload" "$PEER_NS" "$B4" 80
 tcp_ok "veth0: TCP 80 still allowed" "$PEER_NS" "$H4" 80
 engine_stop
+
+say "the eni statement of the rules: veth0 is judged by sg-web alone, with its ENI id"
+R="$TMPD/host.rules"
+cat >"$R" <<'RULES'
+sg sg-web
+inbound
+  tcp 80 0.0.0.0/0
+  tcp 80 ::/0
+outbound
+  all 0.0.0.0/0
+  all ::/0
+
+sg sg-alt
+inbound
+  tcp 81 0.0.0.0/0
+outbound
+  all 0.0.0.0/0
+
+eni veth0 eni-0123456789abcdef0 sg-web
+RULES
+FL="$TMPD/flow.log"
+engine_start --sg "$R" --flow-log "$FL" --flow-log-interval 1
+vpcfw_status >"$TMPD/status" 2>&1
+check "status names the binding, its id, groups and line" grep -q \
+	"^eni veth0 (ifindex [0-9]*): eni-0123456789abcdef0 sg sg-web (eni statement of .*host.rules:15)" "$TMPD/status"
+tcp_ok "veth0: TCP 80 allowed by sg-web" "$PEER_NS" "$H4" 80
+tcp_fails "veth0: TCP 81 denied (sg-alt is not veth0's)" "$PEER_NS" "$H4" 81
+tcp_ok "veth1: TCP 80 allowed by the union" "$PEER_NS" "$B4" 80
+tcp_ok "veth1: TCP 81 allowed by the union" "$PEER_NS" "$B4" 81
+eni_logged() { grep -Eq "^2 000000000000 eni-0123456789abcdef0 $P4 $H4 [0-9]+ 80 6 " "$FL"; }
+default_logged() { grep -Eq "^2 000000000000 eni-vpcfw 10.98.0.2 $B4 [0-9]+ 81 6 " "$FL"; }
+eni_rejected() { grep -Eq "^2 000000000000 eni-0123456789abcdef0 $P4 $H4 [0-9]+ 81 6 .* REJECT OK$" "$FL"; }
+check "flow log: veth0's records carry its ENI id" wait_for 10 eni_logged
+check "flow log: veth1's records carry the default interface-id" wait_for 10 default_logged
+check "flow log: veth0's denied 81 is REJECT under its ENI id" wait_for 10 eni_rejected
+check_not "flow log: no veth1 record under veth0's ENI id" grep -q \
+	"eni-0123456789abcdef0 10.98.0.2 " "$FL"
+engine_stop
+
+say "an eni statement naming an unknown group, or an interface --eni names too, refuses to start"
+printf 'sg sg-a\ninbound\n  tcp 80 0.0.0.0/0\neni veth0 sg-a sg-nope\n' >"$TMPD/bad.rules"
+in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$TMPD/bad.rules" \
+	>"$TMPD/bad.out" 2>&1; rc=$?
+check "unknown group: exit non-zero (got $rc)" test "$rc" != 0
+check "the error is at file:line:col" grep -q "bad.rules:4:16: error: unknown security group 'sg-nope'" "$TMPD/bad.out"
+in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$R" --eni veth0="$E" \
+	>"$TMPD/bad.out" 2>&1; rc=$?
+check "bound and --eni: exit non-zero (got $rc)" test "$rc" != 0
+check "the error names both" grep -q \
+	"host.rules:15: error: interface veth0 is bound by this eni statement and named by --eni too" "$TMPD/bad.out"
 finish
