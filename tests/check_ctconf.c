@@ -234,11 +234,39 @@ START_TEST(test_file)
 }
 END_TEST
 
+/* --conntrack IFACE=...: an interface's own settings, told from the host's. */
+START_TEST(test_iface_split)
+{
+	char name[CTCONF_IFNAME_MAX], err[128];
+	const char *spec = NULL;
+
+	ck_assert_int_eq(ctconf_iface_split("veth1=tcp-established=60", name, &spec, err, sizeof(err)), 1);
+	ck_assert_str_eq(name, "veth1");
+	ck_assert_str_eq(spec, "tcp-established=60");
+	ck_assert_int_eq(ctconf_iface_split("eth0=eni.json", name, &spec, err, sizeof(err)), 1);
+	ck_assert_str_eq(spec, "eni.json");
+	/* The host's: settings, a file, a path holding '='. */
+	ck_assert_int_eq(ctconf_iface_split("tcp-established=60,udp=30", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("udp=30", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("nitro-v6", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("eni.json", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("./a=b.json", name, &spec, err, sizeof(err)), 0);
+	errno = 0;
+	ck_assert_int_eq(ctconf_iface_split("=udp=30", name, &spec, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_str_eq(err, "no interface before '='");
+	ck_assert_int_eq(ctconf_iface_split("abcdefghijklmnop=udp=30", name, &spec, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "interface name longer than 15 characters");
+	ck_assert_int_eq(ctconf_iface_split("veth1=", name, &spec, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no settings after the interface's '='");
+}
+END_TEST
+
 int main(void)
 {
 	const tu_test tests[] = {
 		test_defaults, test_words, test_ranges, test_bad_words, test_json,
-		test_json_errors, test_file,
+		test_json_errors, test_file, test_iface_split,
 	};
 
 	return tu_run_tests("ctconf", tests, ARRAY_SIZE(tests));

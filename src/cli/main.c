@@ -141,17 +141,26 @@ enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS,
        OPT_EVICT_UNEST, OPT_CONNTRACK, OPT_ENI };
 
-/* --conntrack: checked now (a usage error names the range), kept for reload. */
+/*
+ * --conntrack [IFACE=]SETTINGS|FILE: checked now (a usage error names the
+ * range), kept for reload.
+ */
 static int conntrack_option(struct daemon_cfg *c, const char *arg)
 {
-	struct diag *dg = diag_new();
+	char name[CTCONF_IFNAME_MAX], why[96];
+	struct diag *dg;
+	const char *spec = arg;
 	struct ctconf ct;
-	int ret;
+	int ret, iface = ctconf_iface_split(arg, name, &spec, why, sizeof(why));
 
+	if (iface < 0)
+		return usage_error("run", "bad --conntrack '%s': %s", arg, why);
+	c->n_conntrack_iface += iface == 1;
+	dg = diag_new();
 	if (!dg)
 		return EXIT_SYSTEM;
 	ctconf_default(&ct);
-	if (ctconf_parse(&ct, arg, dg) < 0) {
+	if (ctconf_parse(&ct, spec, dg) < 0) {
 		diag_print(dg, stderr);
 		ret = usage_error("run", "bad --conntrack '%s'", arg);
 	} else {
@@ -331,6 +340,11 @@ static int cmd_run(int argc, char **argv)
 	if (c.offload && (c.n_nacl || c.n_iface_nacl || !c.n_sg)) {
 		ret = usage_error("run", "%s", "--offload needs --sg and no --nacl: a network ACL "
 				  "judges every packet");
+		goto out;
+	}
+	if (c.offload && c.n_conntrack_iface) {
+		ret = usage_error("run", "%s", "--offload takes no --conntrack IFACE=: the kernel's "
+				  "connection tracking has one set of timeouts");
 		goto out;
 	}
 	ret = daemon_run(&c);
@@ -785,7 +799,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--eni IFACE=FILE[,FILE...]]... [--nacl IFACE=FILE[,FILE...]]...\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
 	  "           [--max-flows N [--evict-unestablished]] [--log-drops] [--force]\n"
-	  "           [--conntrack tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"
+	  "           [--conntrack [IFACE=]tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"
 	  "           [--offload] [--no-quotas] [-v]\n"
 	  "           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },

@@ -373,11 +373,85 @@ static int file_set_from_cfg(struct file_set *fs, const struct daemon_cfg *c)
 	return 0;
 }
 
-int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE *out)
+/* The interface of --conntrack argument i, or -1 when it is the host's. */
+static int ct_iface_of(const char *arg, char name[CTCONF_IFNAME_MAX], const char **spec)
+{
+	char why[96];
+
+	/* The command line checked it: -1 cannot happen here. */
+	return ctconf_iface_split(arg, name, spec, why, sizeof(why)) == 1 ? 0 : -1;
+}
+
+/* Interface name's settings: the host's ct, then its own arguments in order. */
+static int ct_iface_params(const struct daemon_cfg *c, const char *name,
+			   const struct ctconf *host, struct ctconf *ct, struct diag *dg)
+{
+	char n2[CTCONF_IFNAME_MAX];
+	const char *spec;
+	size_t i;
+
+	*ct = *host;
+	for (i = 0; i < c->n_conntrack; i++)
+		if (ct_iface_of(c->conntrack[i], n2, &spec) == 0 && !strcmp(n2, name) &&
+		    ctconf_parse(ct, spec, dg) < 0)
+			return -1;
+	return 0;
+}
+
+/* Each interface named by --conntrack IFACE=, once, in order of first mention. */
+static int ct_ifaces_build(const struct daemon_cfg *c, const struct flow_params *fp,
+			   const struct ctconf *host, struct ct_ifaces *ifs,
+			   bool strict, struct diag *dg, FILE *out)
+{
+	char names[FLOW_IFACE_TMO_MAX][CTCONF_IFNAME_MAX], name[CTCONF_IFNAME_MAX];
+	size_t i, k, n = 0;
+	const char *spec;
+
+	ifs->n = 0;
+	for (i = 0; i < c->n_conntrack; i++) {
+		struct ctconf ct;
+		unsigned ifindex;
+
+		if (ct_iface_of(c->conntrack[i], name, &spec) < 0)
+			continue;
+		for (k = 0; k < n && strcmp(names[k], name); k++)
+			;
+		if (k < n)
+			continue;
+		if (n == FLOW_IFACE_TMO_MAX) {
+			fprintf(out, "--conntrack: more than %d interfaces with settings of their own\n",
+				FLOW_IFACE_TMO_MAX);
+			return -1;
+		}
+		memcpy(names[n++], name, sizeof(name));
+		if (ct_iface_params(c, name, host, &ct, dg) < 0)
+			return -1;
+		ifindex = if_nametoindex(name);
+		if (!ifindex && strict) {
+			fprintf(out, "--conntrack %s: no such interface\n", name);
+			log_err("--conntrack %s: no such interface", name);
+			return -1;
+		}
+		if (!ifindex) {
+			log_warn("--conntrack %s: no such interface now; its settings wait for a reload",
+				 name);
+			continue;
+		}
+		ifs->v[ifs->n].ifindex = ifindex;
+		ifs->v[ifs->n].p = *fp;
+		ctconf_to_flow_params(&ct, &ifs->v[ifs->n].p);
+		ifs->n++;
+	}
+	return 0;
+}
+
+int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp,
+		       struct ct_ifaces *ifs, bool strict, FILE *out)
 {
 	struct diag *dg = diag_new();
+	char sum[512], name[CTCONF_IFNAME_MAX];
+	const char *spec;
 	struct ctconf ct;
-	char sum[512];
 	size_t i;
 	int ret = 0;
 
@@ -388,21 +462,31 @@ int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE 
 	fp->evict_unestablished = c->evict_unestablished;
 	ctconf_default(&ct);
 	for (i = 0; i < c->n_conntrack && ret == 0; i++)
-		ret = ctconf_parse(&ct, c->conntrack[i], dg);
-	if (ret < 0) {
+		if (ct_iface_of(c->conntrack[i], name, &spec) < 0)
+			ret = ctconf_parse(&ct, c->conntrack[i], dg);
+	ctconf_to_flow_params(&ct, fp);
+	if (ret == 0)
+		ret = ct_ifaces_build(c, fp, &ct, ifs, strict, dg, out);
+	if (ret < 0 && diag_errors(dg)) {
 		diag_print(dg, out);
 		diag_summary(dg, sum, sizeof(sum));
 		log_err("--conntrack refused: %s", sum);
 	}
-	ctconf_to_flow_params(&ct, fp);
 	diag_free(dg);
 	return ret;
 }
 
-void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp)
+void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp,
+			   const struct ct_ifaces *ifs)
 {
 	struct flow_stats s;
+	size_t i;
 
+	flow_table_set_iface_timeouts(d->flows, ifs->v, ifs->n);
+	for (i = 0; i < ifs->n; i++)
+		log_info("conntrack of ifindex %u: tcp-established %u s, udp-stream %u s, udp %u s",
+			 ifs->v[i].ifindex, ifs->v[i].p.tcp_established_s,
+			 ifs->v[i].p.udp_stream_s, ifs->v[i].p.udp_s);
 	flow_table_stats(d->flows, &s);
 	if (s.tcp_established_s == fp->tcp_established_s &&
 	    s.udp_stream_s == fp->udp_stream_s && s.udp_s == fp->udp_s)
@@ -434,6 +518,7 @@ static int setup(struct daemon *d)
 {
 	const struct daemon_cfg *c = d->cfg;
 	struct flow_params fp;
+	struct ct_ifaces ifs;
 	struct diag *dg = diag_new();
 
 	if (!dg)
@@ -467,13 +552,14 @@ static int setup(struct daemon *d)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	if (daemon_flow_params(c, &fp, stderr) < 0)
+	if (daemon_flow_params(c, &fp, &ifs, true, stderr) < 0)
 		return EXIT_BAD_INPUT;
 	d->flows = flow_table_new(&fp);
 	if (!d->flows || setup_events(d) < 0) {
 		log_err("cannot set up the engine: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
+	flow_table_set_iface_timeouts(d->flows, ifs.v, ifs.n);
 	d->ctl_fd = ctl_listen(c->ctl_path);
 	if (d->ctl_fd < 0) {
 		log_err("control socket %s: %s", c->ctl_path, errno == EADDRINUSE ?

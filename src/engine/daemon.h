@@ -44,6 +44,7 @@ struct daemon_cfg {
 	bool evict_unestablished;	/* --evict-unestablished: at the cap, early drop (not AWS) */
 	const char **conntrack;		/* --conntrack ARG... in order (ctconf.h), re-read on reload */
 	size_t n_conntrack;
+	size_t n_conntrack_iface;	/* of them, IFACE=... (an interface's own) */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */

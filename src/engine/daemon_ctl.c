@@ -192,6 +192,7 @@ static void guard_args(char *const *argv, bool *force, char *ssh, size_t len)
 static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 {
 	struct flow_params fp;
+	struct ct_ifaces ifs;
 	struct pset *np;
 	char ssh[128];
 	bool force;
@@ -208,7 +209,7 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 		np = NULL;
 	}
 	/* --conntrack FILE is read again: the settings may have changed. */
-	if (np && daemon_flow_params(d->cfg, &fp, out) < 0) {
+	if (np && daemon_flow_params(d->cfg, &fp, &ifs, false, out) < 0) {
 		pset_free(np);
 		np = NULL;
 	}
@@ -221,7 +222,7 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 		return -1;
 	}
 	pset_free(swap_policy(d, np));
-	daemon_timeouts_apply(d, &fp);
+	daemon_timeouts_apply(d, &fp, &ifs);
 	d->reloads_ok++;
 	log_info("reload: new rules in force (generation %u)", d->generation);
 	fprintf(out, "new rules in force (generation %u)\n", d->generation);

@@ -156,14 +156,29 @@ void daemon_on_apply_timer(struct daemon *d);
  */
 int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
 			char *err, size_t errlen);
+/* The interfaces with connection-tracking settings of their own (--conntrack IFACE=...). */
+struct ct_ifaces {
+	size_t n;
+	struct flow_iface_tmo v[FLOW_IFACE_TMO_MAX];
+};
+
 /*
  * daemon.c: the flow table's parameters from the configuration: the cap,
- * eviction, and the timeouts of every --conntrack in order (files read
- * now). -1 with the messages on out (and a summary in the log).
+ * eviction, and the timeouts of every host --conntrack in order (files
+ * read now); then each interface's: the host's, with its own --conntrack
+ * IFACE= arguments in order on top, its name resolved now (unknown: an
+ * error when strict, at start; else logged and left out, at reload). -1
+ * with the messages on out (and a summary in the log).
  */
-int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE *out);
-/* daemon.c: fp's timeouts in force: the flow table's and, with --offload, the kernel's. */
-void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp);
+int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp,
+		       struct ct_ifaces *ifs, bool strict, FILE *out);
+/*
+ * daemon.c: fp's and ifs's timeouts in force: the flow table's and, with
+ * --offload, the kernel's (the host's only: the kernel has no per-interface
+ * ones, and --offload refuses --conntrack IFACE=).
+ */
+void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp,
+			   const struct ct_ifaces *ifs);
 
 /* daemon_offload.c: --offload (a no-op without it) */
 int daemon_offload_open(struct daemon *d, const struct flow_params *fp);

@@ -46,6 +46,7 @@ static void prom_queues(const struct show_engine *e, FILE *out)
 void show_metrics_stats(const struct show_engine *e, FILE *out)
 {
 	struct judge_counters s;
+	size_t i;
 	int k;
 
 	show_judge_sum(e, &s);
@@ -99,6 +100,17 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp_stream\"} %u\n",
 		e->fs.udp_stream_s);
 	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp\"} %u\n", e->fs.udp_s);
+	for (i = 0; i < e->fs.n_iface && i < FLOW_IFACE_TMO_MAX; i++) {
+		char name[32];
+
+		show_iface_name(e->fs.iface[i].ifindex, name, sizeof(name));
+		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"tcp_established\",interface=\"%s\"} %u\n",
+			name, e->fs.iface[i].tcp_established_s);
+		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp_stream\",interface=\"%s\"} %u\n",
+			name, e->fs.iface[i].udp_stream_s);
+		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp\",interface=\"%s\"} %u\n",
+			name, e->fs.iface[i].udp_s);
+	}
 	prom(out, "tcp_segments_refused_total",
 	     "TCP segments no flow accepts: out of its window, or invalid flags.", "counter");
 	fprintf(out, "vpcfw_tcp_segments_refused_total{reason=\"out_of_window\"} %llu\n",

@@ -137,6 +137,22 @@ static json_t *json_ifaces(const struct judge_counters *s)
 	return o;
 }
 
+/* --conntrack IFACE=: each interface's settings in force, by name. */
+static json_t *json_ct_ifaces(const struct flow_stats *fs)
+{
+	json_t *o = json_object();
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < fs->n_iface && i < FLOW_IFACE_TMO_MAX; i++)
+		json_object_set_new(o, show_iface_name(fs->iface[i].ifindex, name, sizeof(name)),
+				    json_pack("{s:I, s:I, s:I}",
+					      "tcp_established_s", (json_int_t)fs->iface[i].tcp_established_s,
+					      "udp_stream_s", (json_int_t)fs->iface[i].udp_stream_s,
+					      "udp_s", (json_int_t)fs->iface[i].udp_s));
+	return o;
+}
+
 static void text_stats(const struct show_engine *e, const struct policy *pol, FILE *out)
 {
 	struct judge_counters s;
@@ -158,6 +174,14 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(e->fs.conntrack_allowance_available), U(e->fs.untracked));
 	fprintf(out, "conntrack: tcp-established %u s, udp-stream %u s, udp %u s\n",
 		e->fs.tcp_established_s, e->fs.udp_stream_s, e->fs.udp_s);
+	for (i = 0; i < e->fs.n_iface && i < FLOW_IFACE_TMO_MAX; i++) {
+		char name[32];
+
+		fprintf(out, "conntrack %s: tcp-established %u s, udp-stream %u s, udp %u s\n",
+			show_iface_name(e->fs.iface[i].ifindex, name, sizeof(name)),
+			e->fs.iface[i].tcp_established_s, e->fs.iface[i].udp_stream_s,
+			e->fs.iface[i].udp_s);
+	}
 	fprintf(out, "at the cap: %s\n", e->fs.evict_unestablished ?
 		"evict unestablished flows (--evict-unestablished)" :
 		"refuse new flows (AWS)");
@@ -320,10 +344,10 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 		"no_payload", (json_int_t)fail_sum(e, offsetof(struct queue_stats, no_payload)),
 		"unanswerable", (json_int_t)fail_sum(e, offsetof(struct queue_stats, bad_msgs)),
 		"early", (json_int_t)fail_sum(e, offsetof(struct queue_stats, early))));
-	json_object_set_new(root, "conntrack", json_pack("{s:I, s:I, s:I}",
+	json_object_set_new(root, "conntrack", json_pack("{s:I, s:I, s:I, s:o}",
 		"tcp_established_s", (json_int_t)e->fs.tcp_established_s,
 		"udp_stream_s", (json_int_t)e->fs.udp_stream_s,
-		"udp_s", (json_int_t)e->fs.udp_s));
+		"udp_s", (json_int_t)e->fs.udp_s, "interfaces", json_ct_ifaces(&e->fs)));
 	json_object_set_new(root, "tcp", json_pack("{s:I, s:I}",
 		"out_of_window", (json_int_t)e->fs.tcp_out_of_window,
 		"invalid_flags", (json_int_t)e->fs.tcp_invalid));

@@ -72,6 +72,27 @@ static bool ctconf_is_list(const char *arg)
 	       (n == strlen(CTCONF_NITRO_V6) && !strncmp(arg, CTCONF_NITRO_V6, n));
 }
 
+int ctconf_iface_split(const char *arg, char ifname[CTCONF_IFNAME_MAX], const char **spec,
+		       char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+
+	if (!eq || ctconf_is_list(arg) || memchr(arg, '/', n) || memchr(arg, ',', n))
+		return 0;
+	if (!n || n >= CTCONF_IFNAME_MAX || !eq[1]) {
+		snprintf(err, errlen, "%s", !n ? "no interface before '='" :
+			 eq[1] ? "interface name longer than 15 characters" :
+			 "no settings after the interface's '='");
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(ifname, arg, n);
+	ifname[n] = '\0';
+	*spec = eq + 1;
+	return 1;
+}
+
 /* One item of the list: "nitro-v6" or "KEY=S". */
 static int ctconf_item(struct ctconf *c, char *item, struct diag *d)
 {

@@ -48,6 +48,20 @@ int ctconf_parse(struct ctconf *c, const char *arg, struct diag *d);
 int ctconf_load_buffer(struct ctconf *c, const char *name, const char *buf,
 		       size_t len, struct diag *d);
 
+/* Longest interface name of `--conntrack IFACE=...`, with its NUL (IF_NAMESIZE). */
+#define CTCONF_IFNAME_MAX 16
+
+/*
+ * Is arg one interface's settings, "IFACE=SETTINGS|FILE" (AWS keeps them per
+ * ENI)? 1 with the name in ifname and *spec at what follows the '='; 0 when
+ * arg is the host's: no '=', a first word that is a setting
+ * (tcp-established=...), or a '/' before the '=' (a file, ./a=b.json).
+ * -1 with errno EINVAL and why in err: an empty or too long name, or
+ * nothing after the '='.
+ */
+int ctconf_iface_split(const char *arg, char ifname[CTCONF_IFNAME_MAX], const char **spec,
+		       char *err, size_t errlen);
+
 /* Set p's tcp_established_s, udp_stream_s and udp_s from c. */
 void ctconf_to_flow_params(const struct ctconf *c, struct flow_params *p);
 

@@ -186,4 +186,46 @@ in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$R" --eni veth0="$
 check "bound and --eni: exit non-zero (got $rc)" test "$rc" != 0
 check "the error names both" grep -q \
 	"host.rules:15: error: interface veth0 is bound by this eni statement and named by --eni too" "$TMPD/bad.out"
+
+say "--conntrack veth1=...: veth1's connection tracking has settings of its own"
+out=$(in_host "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$D" --conntrack veth1=tcp-established=59 2>&1); rc=$?
+check "veth1=tcp-established=59: exit 2 (got $rc)" test "$rc" = 2
+check "the message names the range" grep -q "60 to 432000 seconds" <<<"$out"
+in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$D" \
+	--conntrack nosuch0=udp=40 >"$TMPD/bad.out" 2>&1; rc=$?
+check "an unknown interface refuses to start (got $rc)" test "$rc" != 0
+check "the error names it" grep -q -- "--conntrack nosuch0: no such interface" "$TMPD/bad.out"
+# Tracked flows only (no outbound rule): the host's push passes only as a
+# reply of a live flow.
+sg_json "$D" "in tcp:82 0.0.0.0/0"
+J="$TMPD/veth1-eni.json"
+printf '{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1",
+  "ConnectionTrackingConfiguration": {"UdpTimeout": 40}}]}\n' >"$J"
+engine_start --sg "$D" --conntrack veth1=tcp-established=60 --conntrack veth1="$J"
+stats_json() { in_host "$VPCFW" show stats --json --ctl "$CTL" | jq "$1"; }
+check "status: the host's settings" bash -c "ip netns exec $HOST_NS $VPCFW status --ctl $CTL |
+	grep -qx 'conntrack: tcp-established 432000 s, udp-stream 180 s, udp 30 s'"
+check "status: veth1's, its two arguments in order" bash -c "ip netns exec $HOST_NS $VPCFW status --ctl $CTL |
+	grep -qx 'conntrack veth1: tcp-established 60 s, udp-stream 180 s, udp 40 s'"
+check "show metrics: veth1's tcp_established" bash -c "ip netns exec $HOST_NS $VPCFW show metrics --ctl $CTL |
+	grep -qx 'vpcfw_conntrack_timeout_seconds{setting=\"tcp_established\",interface=\"veth1\"} 60'"
+printf '{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1",
+  "ConnectionTrackingConfiguration": {"UdpTimeout": 50}}]}\n' >"$J"
+check "reload exits 0" engine_reload
+check "reload read veth1's file again" test "$(stats_json .conntrack.interfaces.veth1.udp_s)" = 50
+check "and kept its tcp-established" test "$(stats_json .conntrack.interfaces.veth1.tcp_established_s)" = 60
+steer on
+say "an idle flow through veth1 is cut at 60 s, the same through veth0 lives on"
+# The host pushes "late" 65 s after each connection opens.
+bg "$HOST_NS" socat TCP4-LISTEN:82,reuseaddr,fork SYSTEM:'sleep 65; echo late'
+wait_for 5 listening "$HOST_NS" -t 82 || hard_error "TCP server on port 82 did not start"
+: >"$TMPD/v0.out"; : >"$TMPD/v1.out"
+bg "$PEER_NS" socat -u TCP4:"$H4":82,connect-timeout=3 - >"$TMPD/v0.out"
+bg "$PEER_NS" socat -u TCP4:"$B4":82,connect-timeout=3 - >"$TMPD/v1.out"
+flows_on() { [ "$(in_host "$VPCFW" show flows --json --port 82 --iface "$1" --ctl "$CTL" | jq length)" = 1 ]; }
+check "a tracked flow on veth0" wait_for 5 flows_on veth0
+check "a tracked flow on veth1" wait_for 5 flows_on veth1
+check "veth0's flow, idle 65 s, gets the push (host's 432000 s)" wait_for 75 grep -qx late "$TMPD/v0.out"
+check_not "veth1's flow, idle past its 60 s, does not (expired)" wait_for 3 grep -qx late "$TMPD/v1.out"
+engine_stop
 finish
