@@ -160,7 +160,7 @@ static int conntrack_option(struct daemon_cfg *c, const char *arg)
 	if (!dg)
 		return EXIT_SYSTEM;
 	ctconf_default(&ct);
-	if (ctconf_parse(&ct, spec, dg) < 0) {
+	if ((iface ? ctconf_parse(&ct, spec, dg) : daemon_conntrack_check(spec, dg)) < 0) {
 		diag_print(dg, stderr);
 		ret = usage_error("run", "bad --conntrack '%s'", arg);
 	} else {

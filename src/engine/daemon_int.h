@@ -64,6 +64,14 @@ struct unjudged {
 	unsigned ticks;
 };
 
+/* The interfaces with connection-tracking settings of their own (--conntrack IFACE=...). */
+struct ct_ifaces {
+	size_t n;
+	struct flow_iface_tmo v[FLOW_IFACE_TMO_MAX];
+	/* describe-network-interfaces, by MacAddress: its NetworkInterfaceId, or "". */
+	char eni_id[FLOW_IFACE_TMO_MAX][32];
+};
+
 struct daemon;
 struct ctevent;
 
@@ -113,6 +121,7 @@ struct daemon {
 	struct unjudged unj;
 	struct ctevent *ctev;		/* --offload: the kernel's conntrack events */
 	struct ifaddrs *adopt_ifs;	/* while the start's dump adopts (daemon_offload.c) */
+	struct ct_ifaces ct_ifs;	/* in force; control thread only (flow-log ids) */
 	uint64_t adopted;
 	unsigned offload_ticks;
 };
@@ -156,16 +165,13 @@ void daemon_on_apply_timer(struct daemon *d);
  */
 int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
 			char *err, size_t errlen);
-/* The interfaces with connection-tracking settings of their own (--conntrack IFACE=...). */
-struct ct_ifaces {
-	size_t n;
-	struct flow_iface_tmo v[FLOW_IFACE_TMO_MAX];
-};
 
 /*
  * daemon.c: the flow table's parameters from the configuration: the cap,
  * eviction, and the timeouts of every host --conntrack in order (files
- * read now); then each interface's: the host's, with its own --conntrack
+ * read now; an entry of a describe-network-interfaces file whose
+ * MacAddress is a local interface's is that interface's); then each
+ * interface's: the host's (or its file entry's), with its own --conntrack
  * IFACE= arguments in order on top, its name resolved now (unknown: an
  * error when strict, at start; else logged and left out, at reload). -1
  * with the messages on out (and a summary in the log).

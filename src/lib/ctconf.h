@@ -62,6 +62,37 @@ int ctconf_load_buffer(struct ctconf *c, const char *name, const char *buf,
 int ctconf_iface_split(const char *arg, char ifname[CTCONF_IFNAME_MAX], const char **spec,
 		       char *err, size_t errlen);
 
+/* Interfaces of one describe-network-interfaces file matched to local ones, at most. */
+#define CTCONF_NICS_MAX 16
+#define CTCONF_MAC_LEN 18	/* "aa:bb:cc:dd:ee:ff" and its NUL */
+#define CTCONF_ID_MAX 32
+
+/*
+ * The local interfaces a describe-network-interfaces file may name, by
+ * MacAddress (AWS identifies an ENI on the instance so), and what the
+ * file says of those it names.
+ */
+struct ctconf_local {
+	const char (*macs)[CTCONF_MAC_LEN];	/* in: lowercase, the local interfaces' */
+	size_t n_macs;
+	struct ctconf_nic {
+		size_t mac;			/* index into macs */
+		char id[CTCONF_ID_MAX];		/* NetworkInterfaceId, "" when none */
+		struct ctconf ct;		/* its settings (fields left out: the host's) */
+	} nic[CTCONF_NICS_MAX];			/* out */
+	size_t n;
+};
+
+/*
+ * ctconf_parse(), where a file's NetworkInterfaces[] entry whose
+ * MacAddress (any case) is one of l's is that interface's: it goes to
+ * l->nic (in file order; a MAC named twice is an error) and takes no part
+ * in the host's settings, which the other entries give as before. l may
+ * be NULL (ctconf_parse). l->n is set on success.
+ */
+int ctconf_parse_local(struct ctconf *c, const char *arg, struct ctconf_local *l,
+		       struct diag *d);
+
 /* Set p's tcp_established_s, udp_stream_s and udp_s from c. */
 void ctconf_to_flow_params(const struct ctconf *c, struct flow_params *p);
 

@@ -228,4 +228,29 @@ check "a tracked flow on veth1" wait_for 5 flows_on veth1
 check "veth0's flow, idle 65 s, gets the push (host's 432000 s)" wait_for 75 grep -qx late "$TMPD/v0.out"
 check_not "veth1's flow, idle past its 60 s, does not (expired)" wait_for 3 grep -qx late "$TMPD/v1.out"
 engine_stop
+
+say "a describe-network-interfaces file: the entry whose MacAddress is veth1's is veth1's"
+ip -n "$HOST_NS" link set dev veth1 address 02:00:00:00:00:b1 || hard_error "cannot set veth1's MAC"
+# The peer forgets veth1's old address (no engine runs: nothing is judged).
+ip -n "$PEER_NS" neigh flush dev veth1
+wait_for 5 ping_quiet "$PEER_NS" "$B4" || hard_error "veth1 unreachable after its MAC changed"
+printf '{"NetworkInterfaces": [
+  {"NetworkInterfaceId": "eni-0b1b1b1b1b1b1b1b1", "MacAddress": "02:00:00:00:00:B1",
+   "ConnectionTrackingConfiguration": {"TcpEstablishedTimeout": 120}},
+  {"NetworkInterfaceId": "eni-0c2c2c2c2c2c2c2c2", "MacAddress": "0a:ff:00:00:00:01",
+   "ConnectionTrackingConfiguration": {"TcpEstablishedTimeout": 3600}}]}\n' >"$J"
+sg_json "$D" "in tcp:81 0.0.0.0/0"
+engine_start --sg "$D" --conntrack "$J" --flow-log "$FL" --flow-log-interval 1
+check "veth1 takes its entry's settings" bash -c "ip netns exec $HOST_NS $VPCFW status --ctl $CTL |
+	grep -qx 'conntrack veth1: tcp-established 120 s, udp-stream 180 s, udp 30 s'"
+check "the host takes the other entry's" bash -c "ip netns exec $HOST_NS $VPCFW status --ctl $CTL |
+	grep -qx 'conntrack: tcp-established 3600 s, udp-stream 180 s, udp 30 s'"
+: >"$FL"
+tcp_ok "veth1: TCP 81 allowed" "$PEER_NS" "$B4" 81
+tcp_ok "veth0: TCP 81 allowed" "$PEER_NS" "$H4" 81
+file_id_logged() { grep -Eq "^2 000000000000 eni-0b1b1b1b1b1b1b1b1 10.98.0.2 $B4 [0-9]+ 81 6 " "$FL"; }
+veth0_default() { grep -Eq "^2 000000000000 eni-vpcfw $P4 $H4 [0-9]+ 81 6 " "$FL"; }
+check "flow log: veth1's records carry its NetworkInterfaceId" wait_for 10 file_id_logged
+check "flow log: veth0's keep the default" wait_for 10 veth0_default
+engine_stop
 finish
