@@ -43,6 +43,25 @@ static void prom_queues(const struct show_engine *e, FILE *out)
 	}
 }
 
+/*
+ * An interface's name as a label value: Linux allows '"' and '\\' in a
+ * name, which the exposition format must escape.
+ */
+static const char *iface_label(uint64_t ifindex, char *buf, size_t len)
+{
+	char name[32];
+	size_t i, o = 0;
+
+	show_iface_name(ifindex, name, sizeof(name));
+	for (i = 0; name[i] && o + 3 < len; i++) {
+		if (name[i] == '"' || name[i] == '\\')
+			buf[o++] = '\\';
+		buf[o++] = name[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 void show_metrics_stats(const struct show_engine *e, FILE *out)
 {
 	struct judge_counters s;
@@ -65,9 +84,9 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	prom(out, "interface_packets_total", "Judged packets by the interface they arrive on "
 	     "or leave by, and verdict.", "counter");
 	for (k = 0; k < JC_IFACES && s.iface[k].ifindex; k++) {
-		char name[32];
+		char name[64];
 
-		show_iface_name(s.iface[k].ifindex, name, sizeof(name));
+		iface_label(s.iface[k].ifindex, name, sizeof(name));
 		fprintf(out, "vpcfw_interface_packets_total{interface=\"%s\",verdict=\"accept\"} %llu\n",
 			name, U(s.iface[k].accepted));
 		fprintf(out, "vpcfw_interface_packets_total{interface=\"%s\",verdict=\"drop\"} %llu\n",
@@ -101,9 +120,9 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 		e->fs.udp_stream_s);
 	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp\"} %u\n", e->fs.udp_s);
 	for (i = 0; i < e->fs.n_iface && i < FLOW_IFACE_TMO_MAX; i++) {
-		char name[32];
+		char name[64];
 
-		show_iface_name(e->fs.iface[i].ifindex, name, sizeof(name));
+		iface_label(e->fs.iface[i].ifindex, name, sizeof(name));
 		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"tcp_established\",interface=\"%s\"} %u\n",
 			name, e->fs.iface[i].tcp_established_s);
 		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp_stream\",interface=\"%s\"} %u\n",
