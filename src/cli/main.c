@@ -594,6 +594,7 @@ static int cmd_trace(int argc, char **argv)
 		{ "addr", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "drops", no_argument, NULL, 'd' },
+		{ "iface", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -612,7 +613,7 @@ static int cmd_trace(int argc, char **argv)
 			ret = usage_error("trace", "bad --count '%s' (1 or more lines)", optarg);
 		else if (opt == 'd')
 			ret = req_add(&r, "verdict=drop", NULL) < 0 ? EXIT_SYSTEM : 0;
-		else if (opt == 'p' || opt == 'a' || opt == 'P')
+		else if (opt == 'p' || opt == 'a' || opt == 'P' || opt == 'i')
 			ret = filter_opt("trace", &r, opt, optarg);
 		else if (opt != 'n')
 			ret = usage_error("trace", "%s", "bad option");

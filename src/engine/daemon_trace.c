@@ -60,9 +60,10 @@ void daemon_ctl_trace(void *ctx, char *const *argv, int fd)
 	struct filter f;
 	size_t i;
 
-	if (daemon_filter_parse(argv + 1, FILTER_VERDICT, &f, err, sizeof(err)) < 0) {
+	if (daemon_filter_parse(argv + 1, FILTER_VERDICT | FILTER_IFACE, &f, err,
+				sizeof(err)) < 0) {
 		snprintf(bad, sizeof(bad), "ERR\nbad trace filter: %s (proto=P addr=A[/N] "
-			 "port=0-65535 verdict=accept|drop)\n", err);
+			 "port=0-65535 verdict=accept|drop iface=NAME)\n", err);
 		why = bad;
 	} else if (d->n_tracers == MAX_TRACERS)
 		why = "ERR\ntoo many trace listeners\n";

@@ -27,7 +27,7 @@ struct filter {
 
 /* Keys beyond proto, addr and port that a grammar takes (filter_parse's keys). */
 #define FILTER_VERDICT	0x1	/* verdict=accept|drop: trace only */
-#define FILTER_IFACE	0x2	/* iface=NAME: show flows only */
+#define FILTER_IFACE	0x2	/* iface=NAME: show flows and trace */
 
 /*
  * Parse args (NULL or "" match everything) into f. 0, or -1 with errno

@@ -103,6 +103,18 @@ sed 's/^/#   /' "$T"
 check "the drop on veth0 names its ENI" grep -q "$P4:[0-9]* -> $H4:81 \[S\] DROP: .* \[eni veth0\]$" "$T"
 check "the accept on veth1 names the interface" \
 	grep -q "10.98.0.2:[0-9]* -> $B4:81 \[S\] ACCEPT: .* \[veth1\]$" "$T"
+say "trace --iface veth1 shows veth1's packets only"
+T2="$TMPD/trace-iface"
+in_host "$VPCFW" trace --ctl "$CTL" --iface veth1 --port 81 --count 1 >"$T2" 2>&1 &
+PIDS+=("$!")
+TRACE_PID=$!
+wait_for 5 trace_listening || fail "the trace listener attached"
+tcp_fails "veth0: TCP 81 denied (not traced)" "$PEER_NS" "$H4" 81
+tcp_ok "veth1: TCP 81 allowed (traced)" "$PEER_NS" "$B4" 81
+wait_for 5 proc_gone "$TRACE_PID"
+sed 's/^/#   /' "$T2"
+check "its one line is veth1's" grep -q "10.98.0.2:[0-9]* -> $B4:81 \[S\] ACCEPT: .* \[veth1\]$" "$T2"
+check "and no veth0 line" test "$(grep -c "veth0" "$T2")" = 0
 
 in_host "$VPCFW" show rules --ctl "$CTL" >"$TMPD/rules" 2>&1
 sed 's/^/#   /' "$TMPD/rules"
