@@ -234,11 +234,96 @@ START_TEST(test_file)
 }
 END_TEST
 
+/* Write json to a temporary file named into path (a mkstemp template). */
+static void write_tmp(char *path, const char *json)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+}
+
+/*
+ * describe-network-interfaces: an entry whose MacAddress (any case) is a
+ * local interface's is that interface's (its id, its settings over the
+ * host's), the others set the host's; a MAC named twice is an error.
+ */
+START_TEST(test_local_macs)
+{
+	static const char macs[2][CTCONF_MAC_LEN] = { "02:00:00:00:00:a0", "02:00:00:00:00:b1" };
+	static const char json[] =
+		"{\"NetworkInterfaces\": ["
+		"{\"NetworkInterfaceId\": \"eni-0b1b1b1b1b1b1b1b1\", \"MacAddress\": \"02:00:00:00:00:B1\","
+		" \"ConnectionTrackingConfiguration\": {\"TcpEstablishedTimeout\": 60}},"
+		"{\"NetworkInterfaceId\": \"eni-2\", \"MacAddress\": \"0a:00:00:00:00:01\","
+		" \"ConnectionTrackingConfiguration\": {\"TcpEstablishedTimeout\": 3600, \"UdpTimeout\": 40}}]}";
+	char path[] = "/tmp/check_ctconf.XXXXXX", path2[] = "/tmp/check_ctconf.XXXXXX";
+	struct ctconf_local l = { .macs = macs, .n_macs = 2 };
+	struct diag *d = diag_new();
+	struct ctconf c;
+	char *msg;
+
+	write_tmp(path, json);
+	ctconf_default(&c);
+	ck_assert_int_eq(ctconf_parse_local(&c, path, &l, d), 0);
+	ck_assert_uint_eq(c.tcp_established_s, 3600);
+	ck_assert_uint_eq(c.udp_s, 40);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_uint_eq(l.nic[0].mac, 1);
+	ck_assert_str_eq(l.nic[0].id, "eni-0b1b1b1b1b1b1b1b1");
+	ck_assert_uint_eq(l.nic[0].ct.tcp_established_s, 60);
+	ck_assert_uint_eq(l.nic[0].ct.udp_s, 30);
+	/* Without local interfaces, as before: the two entries disagree. */
+	ck_assert_int_eq(parse(path, &c, &msg), -1);
+	ck_assert_ptr_nonnull(strstr(msg, "different ConnectionTrackingConfiguration"));
+	free(msg);
+	write_tmp(path2, "{\"NetworkInterfaces\": [{\"MacAddress\": \"02:00:00:00:00:a0\"},"
+		  " {\"MacAddress\": \"02:00:00:00:00:A0\"}]}");
+	ck_assert_int_eq(ctconf_parse_local(&c, path2, &l, d), -1);
+	msg = tu_diag_text(d);
+	ck_assert_msg(strstr(msg, "NetworkInterfaces[1]: MacAddress 02:00:00:00:00:a0 is named twice"),
+		      "%s", msg);
+	free(msg);
+	diag_free(d);
+	unlink(path);
+	unlink(path2);
+}
+END_TEST
+
+/* --conntrack IFACE=...: an interface's own settings, told from the host's. */
+START_TEST(test_iface_split)
+{
+	char name[CTCONF_IFNAME_MAX], err[128];
+	const char *spec = NULL;
+
+	ck_assert_int_eq(ctconf_iface_split("veth1=tcp-established=60", name, &spec, err, sizeof(err)), 1);
+	ck_assert_str_eq(name, "veth1");
+	ck_assert_str_eq(spec, "tcp-established=60");
+	ck_assert_int_eq(ctconf_iface_split("eth0=eni.json", name, &spec, err, sizeof(err)), 1);
+	ck_assert_str_eq(spec, "eni.json");
+	/* The host's: settings, a file, a path holding '='. */
+	ck_assert_int_eq(ctconf_iface_split("tcp-established=60,udp=30", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("udp=30", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("nitro-v6", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("eni.json", name, &spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(ctconf_iface_split("./a=b.json", name, &spec, err, sizeof(err)), 0);
+	errno = 0;
+	ck_assert_int_eq(ctconf_iface_split("=udp=30", name, &spec, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_str_eq(err, "no interface before '='");
+	ck_assert_int_eq(ctconf_iface_split("abcdefghijklmnop=udp=30", name, &spec, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "interface name longer than 15 characters");
+	ck_assert_int_eq(ctconf_iface_split("veth1=", name, &spec, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no settings after the interface's '='");
+}
+END_TEST
+
 int main(void)
 {
 	const tu_test tests[] = {
 		test_defaults, test_words, test_ranges, test_bad_words, test_json,
-		test_json_errors, test_file,
+		test_json_errors, test_file, test_iface_split, test_local_macs,
 	};
 
 	return tu_run_tests("ctconf", tests, ARRAY_SIZE(tests));

@@ -130,6 +130,33 @@ START_TEST(test_too_long)
 }
 END_TEST
 
+/* iface=NAME: show flows' key; a flow of an unknown interface matches none. */
+START_TEST(test_iface)
+{
+	static const uint8_t a[16] = { 10, 0, 0, 2 };
+	struct filter_tuple t = {
+		.family = AF_INET, .proto = 6, .src = a, .dst = a, .iface = "veth1",
+	};
+	struct filter f;
+
+	expect_bad("iface=eth0", 0, "unknown filter 'iface'");
+	expect_bad("colour=red", FILTER_IFACE, "(proto, addr, port, iface)");
+	expect_bad("iface=", FILTER_IFACE, "iface: an empty value");
+	expect_bad("iface=abcdefghijklmnop", FILTER_IFACE, "1 to 15 characters");
+	expect_bad("iface=a/b", FILTER_IFACE, "no '/'");
+	ck_assert_int_eq(parse(&f, "iface=veth1 proto=tcp", FILTER_IFACE), 0);
+	ck_assert_str_eq(f.iface, "veth1");
+	ck_assert(filter_match(&f, &t));
+	t.iface = "veth0";
+	ck_assert(!filter_match(&f, &t));
+	t.iface = NULL;
+	ck_assert(!filter_match(&f, &t));
+	/* No iface= word: any interface, known or not. */
+	ck_assert_int_eq(parse(&f, "proto=tcp", FILTER_IFACE), 0);
+	ck_assert(filter_match(&f, &t));
+}
+END_TEST
+
 /* 10.0.0.2:40000 -> 10.0.0.1:80, TCP unless proto says otherwise. */
 static bool matches(const char *filter, uint8_t family, uint8_t proto)
 {
@@ -169,6 +196,7 @@ int main(void)
 	const tu_test tests[] = {
 		test_empty_matches_all, test_accepts, test_numbers_range_checked,
 		test_empty_values, test_unknown_keys, test_too_long, test_match,
+		test_iface,
 	};
 
 	return tu_run_tests("filter", tests, ARRAY_SIZE(tests));

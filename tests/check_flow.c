@@ -1345,6 +1345,23 @@ START_TEST(test_untracked_expiry)
 }
 END_TEST
 
+/* The interface of the one untracked entry in t. */
+static unsigned only_untracked_ifindex(struct flow_table *t, uint64_t now)
+{
+	struct collect c;
+	size_t i;
+	unsigned found = 0, n = 0;
+
+	collect(t, now, &c);
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].untracked) {
+			found = c.v[i].ifindex;
+			n++;
+		}
+	ck_assert_uint_eq(n, 1);
+	return found;
+}
+
 /* Both kinds listed, each marked; flush empties both. */
 START_TEST(test_untracked_foreach_marks)
 {
@@ -1388,6 +1405,37 @@ START_TEST(test_untracked_foreach_marks)
 	ck_assert_uint_eq(collect(t, 2, &c), 0);
 	ck_assert_uint_eq(stats(t).count, 0);
 	ck_assert_uint_eq(stats(t).untracked, 0);
+	flow_table_free(t);
+}
+END_TEST
+
+/*
+ * A flow records the interface of the packet that created it (pkt.ifindex),
+ * tracked or untracked; replies by another interface do not change it; an
+ * untracked entry made tracked takes the tracking packet's.
+ */
+START_TEST(test_flow_interface)
+{
+	struct flow_table *t = table(64);
+	struct pkt syn = tcp("10.0.0.1", 5000, "10.0.0.2", 22, SYN);
+	struct pkt sa = tcp("10.0.0.2", 22, "10.0.0.1", 5000, SYN | ACK);
+	struct pkt u = udp("10.0.0.1", 6000, "10.0.0.3", 514, 10);
+	struct collect c;
+
+	syn.ifindex = 7;
+	sa.ifindex = 9;
+	ck_assert_int_eq(flow_table_insert(t, &syn, DIR_OUT, 0, 5), 0);
+	ck_assert_int_eq(look(t, &sa, 1), FLOW_HIT_REPLY);
+	ck_assert_uint_eq(collect(t, 2, &c), 1);
+	ck_assert_uint_eq(c.v[0].ifindex, 7);
+	u.ifindex = 3;
+	flow_table_note_untracked(t, &u, DIR_OUT, 2, 6);
+	u.ifindex = 4;
+	flow_table_note_untracked(t, &u, DIR_OUT, 3, 6);
+	ck_assert_uint_eq(only_untracked_ifindex(t, 4), 3);
+	ck_assert_int_eq(flow_table_insert(t, &u, DIR_OUT, 5, 8), 0);
+	ck_assert_uint_eq(collect(t, 6, &c), 2);
+	ck_assert_uint_eq(c.v[0].proto == IPPROTO_NUM_UDP ? c.v[0].ifindex : c.v[1].ifindex, 4);
 	flow_table_free(t);
 }
 END_TEST
@@ -1712,6 +1760,71 @@ START_TEST(test_set_timeouts_tcp)
 	ck_assert_int_ne(look(t, &ack, 1000 * SEC), FLOW_MISS);
 	ck_assert_int_ne(look(t, &ack, 1349 * SEC), FLOW_MISS);
 	ck_assert_int_eq(look(t, &ack, 1699 * SEC + 1), FLOW_MISS);
+	flow_table_free(t);
+}
+END_TEST
+
+/* One established TCP flow 10.1.0.I:1000 -> 10.2.0.1:80, created on interface ifindex. */
+static struct pkt tcp_on(struct flow_table *t, unsigned i, unsigned ifindex)
+{
+	char a[16];
+	struct pkt syn, sa, ack;
+
+	snprintf(a, sizeof(a), "10.1.0.%u", i);
+	syn = tcp(a, 1000, "10.2.0.1", 80, TCPF_SYN);
+	sa = tcp("10.2.0.1", 80, a, 1000, TCPF_SYN | TCPF_ACK);
+	ack = tcp(a, 1000, "10.2.0.1", 80, TCPF_ACK);
+	syn.ifindex = ifindex;
+	ck_assert_int_eq(flow_table_insert(t, &syn, DIR_OUT, 0, 1), 0);
+	ck_assert_int_ne(look(t, &sa, 1), FLOW_MISS);
+	ck_assert_int_ne(look(t, &ack, 2), FLOW_MISS);
+	return ack;
+}
+
+/*
+ * --conntrack IFACE=...: a flow created on interface 5 idles out by 5's
+ * tcp-established (60 s), one on 6 or on no known interface by the host's;
+ * new values for 5 apply from a flow's next packet; an empty list puts 5
+ * back on the host's.
+ */
+START_TEST(test_iface_timeouts)
+{
+	struct flow_table *t = table(64);
+	struct flow_iface_tmo v[2] = { { .ifindex = 5, .p = params(64) }, { .ifindex = 7, .p = params(64) } };
+	struct pkt a, b, c;
+	struct flow_stats s;
+
+	v[0].p.tcp_established_s = 60;
+	v[1].p.udp_s = 45;
+	ck_assert_int_eq(flow_table_set_iface_timeouts(t, v, 2), 0);
+	s = stats(t);
+	ck_assert_uint_eq(s.n_iface, 2);
+	ck_assert_uint_eq(s.iface[0].ifindex, 5);
+	ck_assert_uint_eq(s.iface[0].tcp_established_s, 60);
+	ck_assert_uint_eq(s.iface[1].udp_s, 45);
+	ck_assert_uint_eq(s.tcp_established_s, 432000);
+	a = tcp_on(t, 1, 5);
+	b = tcp_on(t, 2, 6);
+	c = tcp_on(t, 3, 0);
+	/* A reply arriving by another interface does not move a flow to it. */
+	a.ifindex = 6;
+	ck_assert_int_eq(look(t, &a, 59 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &a, 120 * SEC), FLOW_MISS);
+	ck_assert_int_eq(look(t, &b, 122 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &c, 122 * SEC), FLOW_HIT_ORIG);
+	/* A reload: 5 now 120 s, taken from the next packet. */
+	a = tcp_on(t, 4, 5);
+	v[0].p.tcp_established_s = 120;
+	ck_assert_int_eq(flow_table_set_iface_timeouts(t, v, 1), 0);
+	ck_assert_uint_eq(stats(t).n_iface, 1);
+	ck_assert_int_eq(look(t, &a, 50 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &a, 169 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(flow_table_set_iface_timeouts(t, NULL, 0), 0);
+	ck_assert_int_eq(look(t, &a, 288 * SEC), FLOW_HIT_ORIG);
+	ck_assert_int_eq(look(t, &a, 1000 * SEC), FLOW_HIT_ORIG);
+	errno = 0;
+	ck_assert_int_eq(flow_table_set_iface_timeouts(t, v, FLOW_IFACE_TMO_MAX + 1), -1);
+	ck_assert_int_eq(errno, EINVAL);
 	flow_table_free(t);
 }
 END_TEST
@@ -2173,6 +2286,8 @@ static Suite *flow_suite(void)
 	tcase_add_test(tc, test_untracked_unkeyable);
 	tcase_add_test(tc, test_untracked_expiry);
 	tcase_add_test(tc, test_untracked_foreach_marks);
+	tcase_add_test(tc, test_flow_interface);
+	tcase_add_test(tc, test_iface_timeouts);
 	tcase_add_test(tc, test_untracked_no_room);
 	tcase_add_test(tc, test_untracked_reuses_own_chain);
 	tcase_add_loop_test(tc, test_untracked_reserve, 0, 2);

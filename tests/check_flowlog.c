@@ -822,6 +822,48 @@ START_TEST(test_ids_append)
 }
 END_TEST
 
+/* ifindex 7 is an ENI with an id; 8 has none. */
+static const char *eni_of(void *ctx, unsigned ifindex, char *buf, size_t len)
+{
+	ck_assert_ptr_eq(ctx, (void *)eni_of);
+	if (ifindex != 7)
+		return NULL;
+	snprintf(buf, len, "eni-0a1b2c3d");
+	return buf;
+}
+
+/*
+ * interface-id: the ENI id of the packet's interface when known, else the
+ * default; the same flow on two interfaces is two records, as two ENIs'
+ * logs would have it.
+ */
+START_TEST(test_interface_id)
+{
+	static const struct pspec s = UDP("10.0.1.10", 5000, "192.0.2.1", 53, 0);
+	static const char *const want[] = {
+		"2 000000000000 eni-0a1b2c3d 10.0.1.10 192.0.2.1 5000 53 17 2 56 1700000040 1700000041 ACCEPT OK",
+		"2 000000000000 eni-vpcfw 10.0.1.10 192.0.2.1 5000 53 17 1 28 1700000042 1700000042 ACCEPT OK",
+		"2 000000000000 eni-vpcfw 10.0.1.10 192.0.2.1 5000 53 17 1 28 1700000043 1700000043 ACCEPT OK",
+		NULL
+	};
+	struct flowlog_opts o = { .iface_id = eni_of, .iface_ctx = (void *)eni_of };
+	struct log l;
+	struct pkt p;
+	unsigned i;
+	static const struct { unsigned ifindex, t; } seq[] = { { 7, 0 }, { 7, 1 }, { 8, 2 }, { 0, 3 } };
+
+	log_open(&l, &o);
+	build(&s, &p);
+	for (i = 0; i < ARRAY_SIZE(seq); i++) {
+		p.ifindex = seq[i].ifindex;
+		flowlog_packet(l.fl, &p, DIR_OUT, true, NULL, T0 + seq[i].t);
+	}
+	ck_assert_int_eq(flowlog_tick(l.fl, T0 + 60), 3);
+	expect_lines(l.path, want);
+	log_done(&l);
+}
+END_TEST
+
 /* A write error is counted and returned, never fatal: the next tick writes again. */
 START_TEST(test_write_error)
 {
@@ -1154,6 +1196,7 @@ int main(void)
 	tcase_add_test(tc, test_close_flushes);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_ids_append);
+	tcase_add_test(tc, test_interface_id);
 	tcase_add_test(tc, test_write_error);
 	tcase_add_test(tc, test_short_write);
 	tcase_add_test(tc, test_rule_text);

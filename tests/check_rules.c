@@ -601,9 +601,9 @@ static const struct err_case err_cases[] = {
 	{ TOP, "tcp 80 0.0.0.0/0", 1, NEED_SECTION },
 	{ TOP, "* deny all 0.0.0.0/0", 1, NEED_SECTION },
 	{ TOP, "-1 0.0.0.0/0", 1, NEED_SECTION },
-	{ TOP, "frob", 1, "expected list, nacl or sg" },
-	{ TOP, "\"x\"", 1, "expected list, nacl or sg" },
-	{ TOP, "= x", 1, "expected list, nacl or sg" },
+	{ TOP, "frob", 1, "expected list, nacl, sg or eni" },
+	{ TOP, "\"x\"", 1, "expected list, nacl, sg or eni" },
+	{ TOP, "= x", 1, "expected list, nacl, sg or eni" },
 	{ TOP, "inbound", 1, "inbound needs a section above it: nacl ID or sg ID" },
 	{ TOP, "outbound x", 10, "unexpected 'x' after outbound" },
 	{ TOP, "list", 5, "expected a list name after list" },
@@ -703,6 +703,19 @@ static const struct err_case err_cases[] = {
 	{ NIN, "* deny all", 11, STAR_MSG },
 	{ NIN, "*", 2, STAR_MSG },
 	{ NIN, "** deny all 0.0.0.0/0", 1, "expected a rule number (1-32766) or *" },
+	/* eni statements (sg-1 is defined above) */
+	{ SIN, "eni", 4, "expected an interface name after eni (eth1)" },
+	{ SIN, "eni \"eth1\" sg-1", 5, "expected an interface name after eni (eth1)" },
+	{ SIN, "eni abcdefghijklmnop sg-1", 5, "'abcdefghijklmnop' is not an interface name (1 to 15 characters, no '/')" },
+	{ SIN, "eni a/b sg-1", 5, "'a/b' is not an interface name (1 to 15 characters, no '/')" },
+	{ SIN, "eni eth1", 9, "expected the interface's security groups (sg-0abc ...)" },
+	{ SIN, "eni eth1 eni-0123456789abcdef0", 31, "expected the interface's security groups (sg-0abc ...)" },
+	{ SIN, "eni eth1 eni-12 sg-1", 10, "'eni-12' is not an ENI id (eni- and 8 or 17 hex digits)" },
+	{ SIN, "eni eth1 eni-0123456G sg-1", 10, "'eni-0123456G' is not an ENI id (eni- and 8 or 17 hex digits)" },
+	{ SIN, "eni eth1 sg-2", 10, "unknown security group 'sg-2': define it above this line (sg sg-2), in this file or in one given before it, with --sg" },
+	{ SIN, "eni eth1 sg-1 sg-9", 15, "unknown security group 'sg-9': define it above this line (sg sg-9), in this file or in one given before it, with --sg" },
+	{ SIN, "eni eth1 sg-1 sg-1", 15, "security group sg-1 is named twice" },
+	{ SIN, "eni eth1 sg-1 \"x\"", 15, "expected a security group id" },
 	/* SG rules */
 	{ SIN, "100 allow tcp 80 0.0.0.0/0", 1, "a security group rule has no number and no action (security groups only allow): start it with its protocol" },
 	{ SIN, "* deny all 0.0.0.0/0", 1, "a security group rule has no number and no action (security groups only allow): start it with its protocol" },
@@ -1393,6 +1406,69 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/*
+ * eni binds an interface to groups defined above it, with an optional ENI
+ * id; a second binding of the interface is an error that names the first;
+ * it ends the section above it; printing and parsing again gives the same.
+ */
+START_TEST(test_eni)
+{
+	static const char text[] =
+		"sg sg-a\ninbound\ntcp 80 0.0.0.0/0\n"
+		"sg sg-b\ninbound\ntcp 81 0.0.0.0/0\n"
+		"eni eth1 eni-0123456789abcdef0 sg-b sg-a\n"
+		"eni veth0 sg-a\n";
+	struct ruleset *again, *sub;
+	char *p1, *p2;
+
+	expect_clean(load(text));
+	ck_assert_uint_eq(rs->n_enis, 2);
+	ck_assert_str_eq(rs->enis[0].ifname, "eth1");
+	ck_assert_str_eq(rs->enis[0].eni_id, "eni-0123456789abcdef0");
+	ck_assert_uint_eq(rs->enis[0].n_groups, 2);
+	ck_assert_uint_eq(rs->enis[0].groups[0], 1);
+	ck_assert_uint_eq(rs->enis[0].groups[1], 0);
+	ck_assert_uint_eq(rs->enis[0].origin.line, 7);
+	ck_assert_ptr_null(rs->enis[1].eni_id);
+	p1 = print_text(rs);
+	ck_assert_ptr_nonnull(strstr(p1, "\neni eth1 eni-0123456789abcdef0 sg-b sg-a\neni veth0 sg-a\n"));
+	again = ruleset_new();
+	ck_assert_int_eq(rules_load_buffer(again, rules_sections(p1, strlen(p1)), "p1", p1,
+					   strlen(p1), NULL, d), 0);
+	ck_assert(rules_equal(rs, again));
+	p2 = print_text(again);
+	ck_assert_str_eq(p1, p2);
+	/* What eth1 is judged by: its two groups, in its order, with their rules. */
+	sub = ruleset_subset(rs, rs->enis[0].groups, rs->enis[0].n_groups);
+	ck_assert_ptr_nonnull(sub);
+	ck_assert_uint_eq(sub->n_groups, 2);
+	ck_assert_str_eq(sub->groups[0].id, "sg-b");
+	ck_assert_uint_eq(sub->n_sg, 2);
+	ck_assert_uint_eq(sub->n_enis, 0);
+	ck_assert(sub->sg[0].group == 0 ? sub->sg[0].from == 81 : sub->sg[0].from == 80);
+	ruleset_free(sub);
+	free(p1);
+	free(p2);
+	ruleset_free(again);
+	/* A second binding of eth1, in a second file: the first is named. */
+	ck_assert_int_eq(rules_load_buffer(rs, RULES_TAKE_SG, "b.rules", "sg sg-c\neni eth1 sg-c\n",
+					   22, NULL, d), -1);
+	p1 = tu_diag_text_nl(d);
+	ck_assert_msg(diag_errors(d) == 1 && strstr(p1,
+		      "b.rules:2:5: error: interface eth1 is already bound by the eni statement of t.rules:7: one per interface"),
+		      "%s", p1);
+	free(p1);
+}
+END_TEST
+
+/* A rule under an eni line has no section. */
+START_TEST(test_eni_ends_section)
+{
+	expect_errors(load("sg sg-a\ninbound\neni eth1 sg-a\ntcp 80 0.0.0.0/0\n"),
+		      { 4, 1, "a rule needs a section (nacl/sg) and a direction (inbound/outbound) above it" });
+}
+END_TEST
+
 /* ---- files ------------------------------------------------------------------- */
 
 START_TEST(test_load_file)
@@ -1499,6 +1575,8 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_print_refs);
 	tcase_add_test(tc, test_print_control);
 	tcase_add_loop_test(tc, test_round_trip, 0, 3);
+	tcase_add_test(tc, test_eni);
+	tcase_add_test(tc, test_eni_ends_section);
 	tcase_add_test(tc, test_json_print_parse);
 	tcase_add_loop_test(tc, test_equal_fields, 0, N(unequal));
 	suite_add_tcase(s, tc);

@@ -122,6 +122,11 @@ static void note_left_out(struct convert *c)
 		diag_add(c->d, DIAG_WARNING, ME, 0, 0, NULL,
 			 "network ACL %s not written: --to nacl-json writes it",
 			 rs->nacl_id ? rs->nacl_id : "");
+	if ((c->to == TO_NACL_JSON || c->to == TO_SG_JSON) && rs->n_enis)
+		diag_add(c->d, DIAG_WARNING, ME, 0, 0, NULL,
+			 "%zu eni statement%s not written: AWS's group JSON has no place for "
+			 "an interface (describe-network-interfaces does)",
+			 rs->n_enis, rs->n_enis == 1 ? "" : "s");
 }
 
 /*

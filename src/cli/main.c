@@ -142,17 +142,26 @@ enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_EVICT_UNEST, OPT_CONNTRACK, OPT_ENI, OPT_SHADOW, OPT_SHADOW_NACL, OPT_SHADOW_SG,
        OPT_COMPARE, OPT_DISAGREE };
 
-/* --conntrack: checked now (a usage error names the range), kept for reload. */
+/*
+ * --conntrack [IFACE=]SETTINGS|FILE: checked now (a usage error names the
+ * range), kept for reload.
+ */
 static int conntrack_option(struct daemon_cfg *c, const char *arg)
 {
-	struct diag *dg = diag_new();
+	char name[CTCONF_IFNAME_MAX], why[96];
+	struct diag *dg;
+	const char *spec = arg;
 	struct ctconf ct;
-	int ret;
+	int ret, iface = ctconf_iface_split(arg, name, &spec, why, sizeof(why));
 
+	if (iface < 0)
+		return usage_error("run", "bad --conntrack '%s': %s", arg, why);
+	c->n_conntrack_iface += iface == 1;
+	dg = diag_new();
 	if (!dg)
 		return EXIT_SYSTEM;
 	ctconf_default(&ct);
-	if (ctconf_parse(&ct, arg, dg) < 0) {
+	if ((iface ? ctconf_parse(&ct, spec, dg) : daemon_conntrack_check(spec, dg)) < 0) {
 		diag_print(dg, stderr);
 		ret = usage_error("run", "bad --conntrack '%s'", arg);
 	} else {
@@ -345,6 +354,11 @@ static int cmd_run(int argc, char **argv)
 				  "would never reach the shadow");
 		goto out;
 	}
+	if (c.offload && c.n_conntrack_iface) {
+		ret = usage_error("run", "%s", "--offload takes no --conntrack IFACE=: the kernel's "
+				  "connection tracking has one set of timeouts");
+		goto out;
+	}
 	ret = daemon_run(&c);
 out:
 	free(c.nacl_files);
@@ -513,22 +527,25 @@ static int cmd_zero(int argc, char **argv)
 }
 
 /*
- * A filter option of show flows or trace (--proto, --addr, --port) as a
+ * A filter option of show flows or trace (--proto, --addr, --port; --iface
+ * for show flows) as a
  * request word, checked here with the engine's own parser (filter.h) so
  * that a bad one is a usage error before anything is sent.
  */
 static int filter_opt(const char *cmd, struct req *r, int opt, const char *arg)
 {
-	const char *key = opt == 'p' ? "proto" : opt == 'a' ? "addr" : "port";
+	const char *key = opt == 'p' ? "proto" : opt == 'a' ? "addr" : opt == 'i' ? "iface" : "port";
 	struct filter f;
 	char word[128];
 	int n = snprintf(word, sizeof(word), "%s=%s", key, arg);
 
 	if (n < 0 || (size_t)n >= sizeof(word) || strchr(arg, ' ') ||
-	    filter_parse(&f, word, 0, NULL, 0) < 0)
+	    filter_parse(&f, word, FILTER_IFACE, NULL, 0) < 0)
 		return usage_error(cmd, "bad --%s '%s' (%s)", key, arg,
 				   opt == 'p' ? "a protocol name such as tcp, or 0 to 255" :
-				   opt == 'a' ? "an address or a CIDR block" : "0 to 65535");
+				   opt == 'a' ? "an address or a CIDR block" :
+				   opt == 'i' ? "an interface name of 1 to 15 characters" :
+				   "0 to 65535");
 	return req_add(r, word, NULL) < 0 ? EXIT_SYSTEM : 0;
 }
 
@@ -541,6 +558,7 @@ static int cmd_show(int argc, char **argv)
 		{ "addr", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "shadow", no_argument, NULL, OPT_SHADOW },
+		{ "iface", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const whats[] = { "rules", "flows", "stats", "metrics" };
@@ -557,7 +575,7 @@ static int cmd_show(int argc, char **argv)
 			json = true;
 		else if (opt == OPT_SHADOW)
 			shadow = true;
-		else if (opt == 'p' || opt == 'a' || opt == 'P')
+		else if (opt == 'p' || opt == 'a' || opt == 'P' || opt == 'i')
 			ret = filter_opt("show", &filter, opt, optarg);
 		else
 			ret = usage_error("show", "%s", "bad option");
@@ -570,7 +588,7 @@ static int cmd_show(int argc, char **argv)
 	if (!ret && !known)
 		ret = usage_error("show", "unknown '%s': rules, flows, stats or metrics", what);
 	if (!ret && filter.n && strcmp(what, "flows"))
-		ret = usage_error("show", "%s", "--proto, --addr and --port filter flows only");
+		ret = usage_error("show", "%s", "--proto, --addr, --port and --iface filter flows only");
 	if (!ret && shadow && strcmp(what, "rules"))
 		ret = usage_error("show", "%s", "--shadow shows rules only (show stats has the "
 				  "shadow's disagreements)");
@@ -597,6 +615,7 @@ static int cmd_trace(int argc, char **argv)
 		{ "addr", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "drops", no_argument, NULL, 'd' },
+		{ "iface", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "compare", no_argument, NULL, OPT_COMPARE },
 		{ "disagree", no_argument, NULL, OPT_DISAGREE },
@@ -620,7 +639,7 @@ static int cmd_trace(int argc, char **argv)
 		else if (opt == OPT_COMPARE || opt == OPT_DISAGREE)
 			ret = req_add(&r, opt == OPT_COMPARE ? "compare" : "disagree", NULL) < 0 ?
 			      EXIT_SYSTEM : 0;
-		else if (opt == 'p' || opt == 'a' || opt == 'P')
+		else if (opt == 'p' || opt == 'a' || opt == 'P' || opt == 'i')
 			ret = filter_opt("trace", &r, opt, optarg);
 		else if (opt != 'n')
 			ret = usage_error("trace", "%s", "bad option");
@@ -819,7 +838,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--eni IFACE=FILE[,FILE...]]... [--nacl IFACE=FILE[,FILE...]]...\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
 	  "           [--max-flows N [--evict-unestablished]] [--log-drops] [--force]\n"
-	  "           [--conntrack tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"
+	  "           [--conntrack [IFACE=]tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"
 	  "           [--offload] [--no-quotas] [-v]\n"
 	  "           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services]\n"
 	  "           [--shadow-nacl FILE]... [--shadow-sg FILE]...\n"

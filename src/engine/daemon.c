@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <netpacket/packet.h>
 #include <sys/socket.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -39,6 +40,7 @@
 #include "trace.h"
 
 #include "daemon_int.h"
+#include "policy_rcu.h"
 #include "steer.h"
 #include "notify.h"
 
@@ -378,11 +380,183 @@ static int file_set_from_cfg(struct file_set *fs, const struct daemon_cfg *c)
 	return 0;
 }
 
-int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE *out)
+/* The interface of --conntrack argument i, or -1 when it is the host's. */
+static int ct_iface_of(const char *arg, char name[CTCONF_IFNAME_MAX], const char **spec)
+{
+	char why[96];
+
+	/* The command line checked it: -1 cannot happen here. */
+	return ctconf_iface_split(arg, name, spec, why, sizeof(why)) == 1 ? 0 : -1;
+}
+
+/* Interface name's settings: start (the host's, or its file entry's), then its own arguments in order. */
+static int ct_iface_params(const struct daemon_cfg *c, const char *name,
+			   const struct ctconf *start, struct ctconf *ct, struct diag *dg)
+{
+	char n2[CTCONF_IFNAME_MAX];
+	const char *spec;
+	size_t i;
+
+	*ct = *start;
+	for (i = 0; i < c->n_conntrack; i++)
+		if (ct_iface_of(c->conntrack[i], n2, &spec) == 0 && !strcmp(n2, name) &&
+		    ctconf_parse(ct, spec, dg) < 0)
+			return -1;
+	return 0;
+}
+
+/* The local interfaces with a MAC address, for describe-network-interfaces files. */
+struct local_macs {
+	size_t n;
+	char mac[64][CTCONF_MAC_LEN];
+	char name[64][CTCONF_IFNAME_MAX];
+};
+
+static void local_macs(struct local_macs *m)
+{
+	struct ifaddrs *ifs, *a;
+
+	m->n = 0;
+	if (getifaddrs(&ifs) < 0)
+		return;
+	for (a = ifs; a && m->n < 64; a = a->ifa_next) {
+		const struct sockaddr_ll *ll = (const struct sockaddr_ll *)a->ifa_addr;
+
+		if (!ll || ll->sll_family != AF_PACKET || ll->sll_halen != 6 ||
+		    strlen(a->ifa_name) >= CTCONF_IFNAME_MAX)
+			continue;
+		snprintf(m->mac[m->n], CTCONF_MAC_LEN, "%02x:%02x:%02x:%02x:%02x:%02x",
+			 ll->sll_addr[0], ll->sll_addr[1], ll->sll_addr[2], ll->sll_addr[3],
+			 ll->sll_addr[4], ll->sll_addr[5]);
+		strcpy(m->name[m->n++], a->ifa_name);
+	}
+	freeifaddrs(ifs);
+}
+
+int daemon_conntrack_check(const char *spec, struct diag *d)
+{
+	struct ctconf_local l;
+	struct local_macs m;
+	struct ctconf ct;
+
+	ctconf_default(&ct);
+	local_macs(&m);
+	l.macs = (const char (*)[CTCONF_MAC_LEN])m.mac;
+	l.n_macs = m.n;
+	return ctconf_parse_local(&ct, spec, &l, d);
+}
+
+/* The file entries that named local interfaces, as --conntrack IFACE= starts. */
+struct ct_files {
+	size_t n;
+	char name[CTCONF_NICS_MAX][CTCONF_IFNAME_MAX];
+	char id[CTCONF_NICS_MAX][CTCONF_ID_MAX];
+	struct ctconf ct[CTCONF_NICS_MAX];
+};
+
+/* Record l's matches (a later file's entry for an interface replaces an earlier one's). */
+static void ct_files_add(struct ct_files *f, const struct local_macs *m,
+			 const struct ctconf_local *l)
+{
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++) {
+		const char *name = m->name[l->nic[i].mac];
+
+		for (k = 0; k < f->n && strcmp(f->name[k], name); k++)
+			;
+		if (k == CTCONF_NICS_MAX)
+			continue;
+		if (k == f->n)
+			f->n++;
+		strcpy(f->name[k], name);
+		memcpy(f->id[k], l->nic[i].id, sizeof(f->id[k]));
+		f->ct[k] = l->nic[i].ct;
+	}
+}
+
+/* Add interface name (settings from start, then its own arguments) to ifs. */
+static int ct_iface_add(const struct daemon_cfg *c, const struct flow_params *fp,
+			const char *name, const struct ctconf *start, const char *id,
+			struct ct_ifaces *ifs, bool strict, struct diag *dg, FILE *out)
+{
+	struct ctconf ct;
+	unsigned ifindex;
+
+	if (ifs->n == FLOW_IFACE_TMO_MAX) {
+		fprintf(out, "--conntrack: more than %d interfaces with settings of their own\n",
+			FLOW_IFACE_TMO_MAX);
+		return -1;
+	}
+	if (ct_iface_params(c, name, start, &ct, dg) < 0)
+		return -1;
+	ifindex = if_nametoindex(name);
+	if (!ifindex && strict) {
+		fprintf(out, "--conntrack %s: no such interface\n", name);
+		log_err("--conntrack %s: no such interface", name);
+		return -1;
+	}
+	if (!ifindex) {
+		log_warn("--conntrack %s: no such interface now; its settings wait for a reload",
+			 name);
+		return 0;
+	}
+	ifs->v[ifs->n].ifindex = ifindex;
+	ifs->v[ifs->n].p = *fp;
+	ctconf_to_flow_params(&ct, &ifs->v[ifs->n].p);
+	snprintf(ifs->eni_id[ifs->n], sizeof(ifs->eni_id[0]), "%s", id ? id : "");
+	ifs->n++;
+	return 0;
+}
+
+/*
+ * The interfaces of describe-network-interfaces entries (by MAC), then
+ * each other one named by --conntrack IFACE=, once, in order of first
+ * mention.
+ */
+static int ct_ifaces_build(const struct daemon_cfg *c, const struct flow_params *fp,
+			   const struct ctconf *host, const struct ct_files *f,
+			   struct ct_ifaces *ifs, bool strict, struct diag *dg, FILE *out)
+{
+	char names[FLOW_IFACE_TMO_MAX][CTCONF_IFNAME_MAX], name[CTCONF_IFNAME_MAX];
+	size_t i, k, n = 0;
+	const char *spec;
+
+	ifs->n = 0;
+	for (i = 0; i < f->n; i++) {
+		if (ct_iface_add(c, fp, f->name[i], &f->ct[i], f->id[i], ifs, strict, dg, out) < 0)
+			return -1;
+		memcpy(names[n++], f->name[i], sizeof(names[0]));
+	}
+	for (i = 0; i < c->n_conntrack; i++) {
+		if (ct_iface_of(c->conntrack[i], name, &spec) < 0)
+			continue;
+		for (k = 0; k < n && strcmp(names[k], name); k++)
+			;
+		if (k < n)
+			continue;
+		if (n == FLOW_IFACE_TMO_MAX || ct_iface_add(c, fp, name, host, NULL, ifs, strict,
+							     dg, out) < 0) {
+			if (n == FLOW_IFACE_TMO_MAX)
+				fprintf(out, "--conntrack: more than %d interfaces with settings "
+					"of their own\n", FLOW_IFACE_TMO_MAX);
+			return -1;
+		}
+		memcpy(names[n++], name, sizeof(name));
+	}
+	return 0;
+}
+
+int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp,
+		       struct ct_ifaces *ifs, bool strict, FILE *out)
 {
 	struct diag *dg = diag_new();
+	char sum[512], name[CTCONF_IFNAME_MAX];
+	struct ct_files files = { .n = 0 };
+	struct ctconf_local l;
+	struct local_macs m;
+	const char *spec;
 	struct ctconf ct;
-	char sum[512];
 	size_t i;
 	int ret = 0;
 
@@ -392,22 +566,41 @@ int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE 
 	fp->max_flows = c->max_flows;
 	fp->evict_unestablished = c->evict_unestablished;
 	ctconf_default(&ct);
-	for (i = 0; i < c->n_conntrack && ret == 0; i++)
-		ret = ctconf_parse(&ct, c->conntrack[i], dg);
-	if (ret < 0) {
+	local_macs(&m);
+	l.macs = (const char (*)[CTCONF_MAC_LEN])m.mac;
+	l.n_macs = m.n;
+	for (i = 0; i < c->n_conntrack && ret == 0; i++) {
+		if (ct_iface_of(c->conntrack[i], name, &spec) == 0)
+			continue;
+		ret = ctconf_parse_local(&ct, c->conntrack[i], &l, dg);
+		if (ret == 0)
+			ct_files_add(&files, &m, &l);
+	}
+	ctconf_to_flow_params(&ct, fp);
+	if (ret == 0)
+		ret = ct_ifaces_build(c, fp, &ct, &files, ifs, strict, dg, out);
+	if (ret < 0 && diag_errors(dg)) {
 		diag_print(dg, out);
 		diag_summary(dg, sum, sizeof(sum));
 		log_err("--conntrack refused: %s", sum);
 	}
-	ctconf_to_flow_params(&ct, fp);
 	diag_free(dg);
 	return ret;
 }
 
-void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp)
+void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp,
+			   const struct ct_ifaces *ifs)
 {
 	struct flow_stats s;
+	size_t i;
 
+	flow_table_set_iface_timeouts(d->flows, ifs->v, ifs->n);
+	d->ct_ifs = *ifs;
+	for (i = 0; i < ifs->n; i++)
+		log_info("conntrack of ifindex %u%s%s: tcp-established %u s, udp-stream %u s, udp %u s",
+			 ifs->v[i].ifindex, ifs->eni_id[i][0] ? ", " : "", ifs->eni_id[i],
+			 ifs->v[i].p.tcp_established_s, ifs->v[i].p.udp_stream_s,
+			 ifs->v[i].p.udp_s);
 	flow_table_stats(d->flows, &s);
 	if (s.tcp_established_s == fp->tcp_established_s &&
 	    s.udp_stream_s == fp->udp_stream_s && s.udp_s == fp->udp_s)
@@ -450,10 +643,37 @@ static void warn_reserved_host(const struct policy_opts *o)
 	freeifaddrs(ifs);
 }
 
+/* The flow log's interface-id of a record: its interface's ENI id, as the rules in force say. */
+static const char *flowlog_eni_id(void *ctx, unsigned ifindex, char *buf, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct pset *ps;
+	const char *id;
+
+	size_t i;
+
+	urcu_memb_read_lock();
+	ps = policy_rcu_get(&d->pset);
+	id = ps ? pset_eni_id(ps, ifindex) : NULL;
+	if (id)
+		snprintf(buf, len, "%s", id);
+	policy_rcu_unlock(&d->pset);
+	if (id)
+		return buf;
+	/* Else the NetworkInterfaceId of its describe-network-interfaces entry. */
+	for (i = 0; i < d->ct_ifs.n; i++)
+		if (d->ct_ifs.v[i].ifindex == ifindex && d->ct_ifs.eni_id[i][0]) {
+			snprintf(buf, len, "%s", d->ct_ifs.eni_id[i]);
+			return buf;
+		}
+	return NULL;
+}
+
 static int setup(struct daemon *d)
 {
 	const struct daemon_cfg *c = d->cfg;
 	struct flow_params fp;
+	struct ct_ifaces ifs;
 	struct diag *dg = diag_new();
 	int ret;
 
@@ -480,6 +700,7 @@ static int setup(struct daemon *d)
 		struct flowlog_opts fo = {
 			.path = c->flow_log, .interval_s = c->flow_log_interval,
 			.extended = c->flow_log_extended,
+			.iface_id = flowlog_eni_id, .iface_ctx = d,
 		};
 
 		d->flowlog = flowlog_open(&fo);
@@ -488,7 +709,7 @@ static int setup(struct daemon *d)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	if (daemon_flow_params(c, &fp, stderr) < 0)
+	if (daemon_flow_params(c, &fp, &ifs, true, stderr) < 0)
 		return EXIT_BAD_INPUT;
 	d->fp = fp;
 	d->flows = flow_table_new(&fp);
@@ -496,6 +717,7 @@ static int setup(struct daemon *d)
 		log_err("cannot set up the engine: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
+	daemon_timeouts_apply(d, &fp, &ifs);
 	d->ctl_fd = ctl_listen(c->ctl_path);
 	if (d->ctl_fd < 0) {
 		log_err("control socket %s: %s", c->ctl_path, errno == EADDRINUSE ?

@@ -49,6 +49,7 @@ struct daemon_cfg {
 	size_t n_shadow_nacl;
 	const char **shadow_sg_files;
 	size_t n_shadow_sg;
+	size_t n_conntrack_iface;	/* of them, IFACE=... (an interface's own) */
 };
 
 /* Defaults: queue 0, /run/vpcfw.sock, fail-open, 262144 flows, queue length 4096, copy 512 bytes. */
@@ -60,6 +61,15 @@ void daemon_cfg_init(struct daemon_cfg *c);
  * when the rules or the request were refused (bad rule file, queue in use),
  * EXIT_SYSTEM on a system failure.
  */
+/*
+ * Check one --conntrack SETTINGS|FILE (without IFACE=) as the engine will
+ * read it: a describe-network-interfaces entry whose MacAddress is a local
+ * interface's is that interface's (ctconf_parse_local). 0, or -1 with the
+ * problems in d.
+ */
+struct diag;
+int daemon_conntrack_check(const char *spec, struct diag *d);
+
 int daemon_run(const struct daemon_cfg *c);
 
 #endif

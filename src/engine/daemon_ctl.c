@@ -204,6 +204,7 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 {
 	struct policy *nsp = NULL;
 	struct flow_params fp;
+	struct ct_ifaces ifs;
 	struct pset *np;
 	char ssh[128];
 	bool force;
@@ -226,7 +227,7 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 		np = NULL;
 	}
 	/* --conntrack FILE is read again: the settings may have changed. */
-	if (np && daemon_flow_params(d->cfg, &fp, out) < 0) {
+	if (np && daemon_flow_params(d->cfg, &fp, &ifs, false, out) < 0) {
 		pset_free(np);
 		np = NULL;
 	}
@@ -240,7 +241,7 @@ static int reload_guarded(struct daemon *d, char *const *argv, FILE *out)
 		return -1;
 	}
 	pset_free(swap_policy(d, np));
-	daemon_timeouts_apply(d, &fp);
+	daemon_timeouts_apply(d, &fp, &ifs);
 	if (nsp && daemon_shadow_put(d, nsp) < 0)
 		fprintf(out, "the shadow rules could not be put in place: %s\n", strerror(errno));
 	d->reloads_ok++;
@@ -506,7 +507,10 @@ static const char *own_files(const char *const *args, size_t n, const char *ifna
 	return "?";
 }
 
-/* `status`: one line per ENI, its interface and its files (as given to --eni). */
+/*
+ * `status`: one line per ENI, its interface and its files (as given to
+ * --eni), or the eni statement that binds it, its groups and ENI id.
+ */
 static void show_enis(const struct daemon *d, const struct pset *ps, FILE *out)
 {
 	size_t i;
@@ -515,7 +519,16 @@ static void show_enis(const struct daemon *d, const struct pset *ps, FILE *out)
 		const struct eni_pol *e = &ps->eni[i];
 
 		fprintf(out, "eni %s (ifindex %u):", e->ifname, e->ifindex);
-		if (e->own_sg)
+		if (e->bind) {
+			const struct ruleset *rs = policy_ruleset(ps->def);
+			size_t k;
+
+			fprintf(out, " %s sg", e->eni_id[0] ? e->eni_id : "(no eni id)");
+			for (k = 0; k < e->bind->n_groups; k++)
+				fprintf(out, " %s", rs->groups[e->bind->groups[k]].id);
+			fprintf(out, " (eni statement of %s:%u)", e->bind->origin.file ?
+				e->bind->origin.file : "?", e->bind->origin.line);
+		} else if (e->own_sg)
 			fprintf(out, " sg %s", own_files(d->cfg->eni, d->cfg->n_eni, e->ifname));
 		if (e->own_nacl)
 			fprintf(out, " nacl %s", own_files(d->cfg->iface_nacl,
@@ -617,8 +630,10 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 		return ctl_show_stats(d, SHOW_PROMETHEUS, out);
 	if (!strcmp(what, "rules") && *argv && !strcmp(*argv, "shadow"))
 		return daemon_shadow_rules(d, fmt, out);
-	if (!strcmp(what, "flows") && daemon_filter_parse(argv, 0, &f, err, sizeof(err)) < 0) {
-		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535)\n", err);
+	if (!strcmp(what, "flows") &&
+	    daemon_filter_parse(argv, FILTER_IFACE, &f, err, sizeof(err)) < 0) {
+		fprintf(out, "bad flow filter: %s (proto=P addr=A[/N] port=0-65535 iface=NAME)\n",
+			err);
 		return -1;
 	}
 	if (!strcmp(what, "flows"))
@@ -629,7 +644,7 @@ static int ctl_show(void *ctx, char *const *argv, FILE *out)
 	else if (!strcmp(what, "flows") && summary)
 		ret = show_flows_summary(d->flows, now_ms(), &f, fmt, out);
 	else if (!strcmp(what, "flows"))
-		ret = show_flows(d->flows, policy_rcu_get(&d->pset)->def, now_ms(), &f, fmt, out);
+		ret = show_flows(d->flows, policy_rcu_get(&d->pset), now_ms(), &f, fmt, out);
 	else
 		ret = -2;
 	policy_rcu_unlock(&d->pset);

@@ -67,6 +67,14 @@ struct unjudged {
 	unsigned ticks;
 };
 
+/* The interfaces with connection-tracking settings of their own (--conntrack IFACE=...). */
+struct ct_ifaces {
+	size_t n;
+	struct flow_iface_tmo v[FLOW_IFACE_TMO_MAX];
+	/* describe-network-interfaces, by MacAddress: its NetworkInterfaceId, or "". */
+	char eni_id[FLOW_IFACE_TMO_MAX][32];
+};
+
 struct daemon;
 struct ctevent;
 
@@ -120,6 +128,7 @@ struct daemon {
 	struct ctevent *ctev;		/* --offload: the kernel's conntrack events */
 	struct flow_params fp;		/* the flow table's, for the shadow's */
 	struct ifaddrs *adopt_ifs;	/* while the start's dump adopts (daemon_offload.c) */
+	struct ct_ifaces ct_ifs;	/* in force; control thread only (flow-log ids) */
 	uint64_t adopted;
 	unsigned offload_ticks;
 };
@@ -174,14 +183,26 @@ void daemon_on_apply_timer(struct daemon *d);
  */
 int daemon_filter_parse(char *const *w, unsigned keys, struct filter *f,
 			char *err, size_t errlen);
+
 /*
  * daemon.c: the flow table's parameters from the configuration: the cap,
- * eviction, and the timeouts of every --conntrack in order (files read
- * now). -1 with the messages on out (and a summary in the log).
+ * eviction, and the timeouts of every host --conntrack in order (files
+ * read now; an entry of a describe-network-interfaces file whose
+ * MacAddress is a local interface's is that interface's); then each
+ * interface's: the host's (or its file entry's), with its own --conntrack
+ * IFACE= arguments in order on top, its name resolved now (unknown: an
+ * error when strict, at start; else logged and left out, at reload). -1
+ * with the messages on out (and a summary in the log).
  */
-int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp, FILE *out);
-/* daemon.c: fp's timeouts in force: the flow table's and, with --offload, the kernel's. */
-void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp);
+int daemon_flow_params(const struct daemon_cfg *c, struct flow_params *fp,
+		       struct ct_ifaces *ifs, bool strict, FILE *out);
+/*
+ * daemon.c: fp's and ifs's timeouts in force: the flow table's and, with
+ * --offload, the kernel's (the host's only: the kernel has no per-interface
+ * ones, and --offload refuses --conntrack IFACE=).
+ */
+void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp,
+			   const struct ct_ifaces *ifs);
 
 /* daemon_offload.c: --offload (a no-op without it) */
 int daemon_offload_open(struct daemon *d, const struct flow_params *fp);

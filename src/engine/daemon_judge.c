@@ -94,6 +94,29 @@ static void account(struct qthread *t, const struct verdict *v)
 		count(&t->c.sg_drops);
 }
 
+/*
+ * A judged packet's verdict, by its interface: a scan of the thread's few
+ * slots (the first packet of an interface takes a free one), no lock.
+ */
+static void account_iface(struct qthread *t, unsigned ifindex, bool accept)
+{
+	struct jc_iface *s = t->c.iface;
+	int k;
+
+	if (!ifindex)
+		return;
+	for (k = 0; k < JC_IFACES && rd(&s[k].ifindex) != ifindex; k++) {
+		if (!rd(&s[k].ifindex)) {
+			__atomic_store_n(&s[k].ifindex, ifindex, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	if (k == JC_IFACES)
+		count(&t->c.iface_uncounted);
+	else
+		count(accept ? &s[k].accepted : &s[k].dropped);
+}
+
 static struct log_ratelimit malformed_rl = LOG_RATELIMIT_INIT(5000, 5);
 static struct log_ratelimit fail_rl = LOG_RATELIMIT_INIT(5000, 5);
 
@@ -283,8 +306,9 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 			trace_record(t, qp, &p, dir, TRACE_MALFORMED, st, NULL, NF_DROP, NULL);
 		return NF_DROP;
 	}
-	/* An ENI's own rules judge what arrives on it or leaves by it. */
-	t->pol = pset_for(t->pset, pkt_ifindex(qp, dir));
+	/* An ENI's own rules judge what arrives on it or leaves by it; its flows record it. */
+	p.ifindex = pkt_ifindex(qp, dir);
+	t->pol = pset_for(t->pset, p.ifindex);
 	policy_judge(t->pol, t->d->flows, &p, dir, t->now, &v);
 	account(t, &v);
 	/* No shadow: this one branch is all it costs. */
@@ -292,6 +316,7 @@ static uint32_t qthread_judge(void *ctx, const struct queue_pkt *qp)
 		shadow_judge(t, t->shadow, &p, dir, &v, &sv);
 		shv = &sv;
 	}
+	account_iface(t, p.ifindex, v.accept);
 	nf = v.accept ? NF_ACCEPT : NF_DROP;
 	if (t->d->cfg->offload && offloadable(t, qp, &p, &v))
 		nf |= QUEUE_F_OFFLOAD;

@@ -82,9 +82,10 @@ void daemon_ctl_trace(void *ctx, char *const *argv, int fd)
 	size_t i;
 
 	trace_modes(argv + 1, words, &mode);
-	if (daemon_filter_parse(words, FILTER_VERDICT, &f, err, sizeof(err)) < 0) {
+	if (daemon_filter_parse(words, FILTER_VERDICT | FILTER_IFACE, &f, err,
+				sizeof(err)) < 0) {
 		snprintf(bad, sizeof(bad), "ERR\nbad trace filter: %s (proto=P addr=A[/N] "
-			 "port=0-65535 verdict=accept|drop)\n", err);
+			 "port=0-65535 verdict=accept|drop iface=NAME)\n", err);
 		why = bad;
 	} else if (d->n_tracers == MAX_TRACERS)
 		why = "ERR\ntoo many trace listeners\n";

@@ -6,6 +6,7 @@
 
 #include "eni.h"
 #include "log.h"
+#include "ruleset.h"
 
 void eni_spec_clear(struct eni_spec *s)
 {
@@ -111,6 +112,13 @@ const char *pset_eni_name(const struct pset *ps, unsigned ifindex)
 	return e ? e->ifname : NULL;
 }
 
+const char *pset_eni_id(const struct pset *ps, unsigned ifindex)
+{
+	const struct eni_pol *e = find(ps, ifindex);
+
+	return e && e->eni_id[0] ? e->eni_id : NULL;
+}
+
 /* Parse every argument; -1 (logged) at the first bad one. */
 static int parse_all(const char *opt, const char *const *args, size_t n,
 		     struct eni_spec *out)
@@ -141,25 +149,35 @@ static const struct eni_spec *by_name(const struct eni_spec *s, size_t n, const 
  * One interface of the set: its own groups (sg, or the default ones) and
  * its own subnet's ACL (nacl, or the default one).
  */
+/*
+ * e's interface index, by its name: unknown is an error when strict (at
+ * start), else a warning (at reload), the entry then judging nothing.
+ */
+static int resolve(struct eni_pol *e, const char *name, const char *what, bool strict)
+{
+	snprintf(e->ifname, sizeof(e->ifname), "%s", name);
+	e->ifindex = if_nametoindex(name);
+	if (e->ifindex)
+		return 0;
+	if (strict) {
+		log_err("%s %s: no such interface", what, name);
+		errno = ENODEV;
+		return -1;
+	}
+	log_warn("%s %s: no such interface now; its rules judge nothing", what, name);
+	return 0;
+}
+
 static int load_one(struct eni_pol *e, const struct policy_src *src, const char *name,
 		    const struct eni_spec *sg, const struct eni_spec *nacl,
 		    bool strict, struct diag *dg)
 {
 	struct policy_src es = *src;
 
-	memcpy(e->ifname, name, sizeof(e->ifname));
 	e->own_sg = sg != NULL;
 	e->own_nacl = nacl != NULL;
-	e->ifindex = if_nametoindex(name);
-	if (!e->ifindex) {
-		if (strict) {
-			log_err("%s %s: no such interface", sg ? "--eni" : "--nacl", name);
-			errno = ENODEV;
-			return -1;
-		}
-		log_warn("%s %s: no such interface now; its rules judge nothing",
-			 sg ? "--eni" : "--nacl", name);
-	}
+	if (resolve(e, name, sg ? "--eni" : "--nacl", strict) < 0)
+		return -1;
 	if (sg) {
 		es.sg_files = (const char *const *)sg->files;
 		es.n_sg = sg->n_files;
@@ -172,17 +190,71 @@ static int load_one(struct eni_pol *e, const struct policy_src *src, const char 
 	return e->pol ? 0 : -1;
 }
 
+/* An interface an eni statement binds: exactly its groups, the default ACL. */
+static int load_bound(struct eni_pol *e, const struct policy *def,
+		      const struct ruleset_eni *b, bool strict, struct diag *dg)
+{
+	struct ruleset *rs = ruleset_subset(policy_ruleset(def), b->groups, b->n_groups);
+	char where[300];
+
+	e->own_sg = true;
+	e->bind = b;
+	snprintf(e->eni_id, sizeof(e->eni_id), "%s", b->eni_id ? b->eni_id : "");
+	snprintf(where, sizeof(where), "eni statement of %s:%u:",
+		 b->origin.file ? b->origin.file : "?", b->origin.line);
+	if (resolve(e, b->ifname, where, strict) < 0) {
+		ruleset_free(rs);
+		return -1;
+	}
+	e->pol = rs ? policy_from_ruleset(rs, policy_acl(def) != NULL, true) : NULL;
+	if (!e->pol) {
+		diag_error(dg, b->origin.file, "eni %s: %s", b->ifname, strerror(errno));
+		return -1;
+	}
+	policy_set_opts(e->pol, policy_opts(def));
+	return 0;
+}
+
+/* The eni statements of the default rules, each an interface of the set. */
+static bool load_bindings(struct pset *ps, const struct eni_spec *sg, size_t n_sg,
+			  const struct eni_spec *nacl, size_t n_nacl, bool strict,
+			  struct diag *dg)
+{
+	const struct ruleset *rs = policy_ruleset(ps->def);
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < rs->n_enis; i++) {
+		const struct ruleset_eni *b = &rs->enis[i];
+
+		if (by_name(sg, n_sg, b->ifname) || by_name(nacl, n_nacl, b->ifname)) {
+			diag_add(dg, DIAG_ERROR, b->origin.file, b->origin.line, 0, NULL,
+				 "interface %s is bound by this eni statement and named by %s too: give its groups in one place",
+				 b->ifname, by_name(sg, n_sg, b->ifname) ? "--eni" : "--nacl");
+			ok = false;
+			continue;
+		}
+		ok &= load_bound(&ps->eni[ps->n++], ps->def, b, strict, dg) == 0;
+	}
+	return ok;
+}
+
 static struct pset *load_all(const struct policy_src *src, const struct eni_spec *sg,
 			     size_t n_sg, const struct eni_spec *nacl, size_t n_nacl,
 			     bool strict, struct diag *dg)
 {
-	struct pset *ps = pset_new(n_sg + n_nacl);
+	struct policy *def = policy_load(src, dg);
+	size_t n_bind = def ? policy_ruleset(def)->n_enis : 0;
+	struct pset *ps = pset_new(n_sg + n_nacl + n_bind);
 	bool ok;
 	size_t i;
 
-	if (!ps)
+	if (!ps) {
+		if (def)
+			policy_free(def);
 		return NULL;
-	ps->def = policy_load(src, dg);
+	}
+	ps->def = def;
 	ok = ps->def != NULL;
 	/* Every file is read, every error collected, as for the default policy. */
 	for (i = 0; i < n_sg; i++)
@@ -193,6 +265,8 @@ static struct pset *load_all(const struct policy_src *src, const struct eni_spec
 		if (!by_name(sg, n_sg, nacl[i].ifname))
 			ok &= load_one(&ps->eni[ps->n++], src, nacl[i].ifname, NULL,
 				       &nacl[i], strict, dg) == 0;
+	if (ok)
+		ok = load_bindings(ps, sg, n_sg, nacl, n_nacl, strict, dg);
 	if (!ok) {
 		pset_free(ps);
 		return NULL;

@@ -35,6 +35,9 @@ struct eni_pol {
 	char ifname[IF_NAMESIZE];
 	bool own_sg;		/* --eni: groups of its own (else --sg's) */
 	bool own_nacl;		/* --nacl IFACE=FILE: its subnet's ACL (else --nacl's) */
+	/* Bound by an eni statement of the rules (vpcfw.rules(5)): where, or NULL. */
+	const struct ruleset_eni *bind;
+	char eni_id[24];	/* "eni-..." (flow logs), or "" when unknown */
 	struct policy *pol;
 };
 
@@ -52,6 +55,8 @@ void pset_free(struct pset *ps);
 const struct policy *pset_for(const struct pset *ps, unsigned ifindex);
 /* The ENI's name for ifindex, or NULL when it has none. */
 const char *pset_eni_name(const struct pset *ps, unsigned ifindex);
+/* The ENI id ("eni-...") known for ifindex, or NULL. */
+const char *pset_eni_id(const struct pset *ps, unsigned ifindex);
 
 
 /* The per-interface arguments: --eni IFACE=FILE[,FILE...], --nacl IFACE=FILE[,FILE...]. */
@@ -69,7 +74,10 @@ struct pset_args {
  * resolved now: an unknown one fails the load when strict (at start), and
  * is only logged when not (at reload: the interface may come back, and the
  * rest of the rules should not wait for it), its entry then matching no
- * packet. NULL with the problems in dg (or errno).
+ * packet. Then each eni statement of the default rules becomes an entry
+ * judged by exactly its groups (and the default ACL); an interface both
+ * bound so and named by --eni or --nacl IFACE= is an error. NULL with the
+ * problems in dg (or errno).
  */
 struct pset *pset_load(const struct policy_src *src, const struct pset_args *a,
 		       bool strict, struct diag *dg);

@@ -51,6 +51,7 @@ static void fl_key_of(struct fl_key *k, const struct pkt *p, enum dir d,
 	k->proto = p->proto;
 	k->dir = (uint8_t)d;
 	k->accept = accept;
+	k->ifindex = p->ifindex;
 }
 
 /* AWS's encoding: FIN, SYN, RST as on the wire; ACK only with SYN (SYN-ACK 18). */
@@ -346,6 +347,8 @@ static int fl_config(struct flowlog *fl, const struct flowlog_opts *o)
 	fl->iv = o->interval_s ? o->interval_s : FLOWLOG_INTERVAL_DEFAULT;
 	fl->cap = o->max_records ? o->max_records : FLOWLOG_MAX_RECORDS_DEFAULT;
 	fl->extended = o->extended;
+	fl->iface_id = o->iface_id;
+	fl->iface_ctx = o->iface_ctx;
 	if (!o->path || fl->iv > FLOWLOG_INTERVAL_MAX ||
 	    fl->cap > FLOWLOG_MAX_RECORDS_MAX ||
 	    fl_id(fl->account, o->account_id, FLOWLOG_ACCOUNT_DEFAULT) < 0 ||

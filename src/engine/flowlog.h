@@ -7,11 +7,13 @@
  *   version account-id interface-id srcaddr dstaddr srcport dstport protocol
  *   packets bytes start end action log-status
  *
- *   2 000000000000 eni-vpcfw 198.51.100.7 10.0.1.10 50514 22 6 12 2210 1700000000 1700000042 ACCEPT OK
+ *   2 000000000000 eni-0a1b2c3d 198.51.100.7 10.0.1.10 50514 22 6 12 2210 1700000000 1700000042 ACCEPT OK
  *   2 000000000000 eni-vpcfw - - - - - - - 1700000040 1700000100 - NODATA
  *
  * Records. One per (source, destination, ports, protocol as the packet had
- * them; direction; action) per interval: the two directions of a connection
+ * them; direction; action; interface) per interval. interface-id is the
+ * ENI id of the packet's interface when iface_id knows one, else the
+ * default interface_id (eni-vpcfw), as in NODATA and SKIPDATA records: the two directions of a connection
  * are separate records with src and dst swapped, and packets of one flow
  * and direction partly accepted and partly rejected in one interval make
  * two records. Ports are 0 for ICMP, ICMPv6, protocols without ports and
@@ -72,6 +74,13 @@ struct verdict;
 
 struct flowlog;
 
+/*
+ * The ENI id of interface ifindex into buf, or NULL when none is known.
+ * Called by the writer (flowlog_tick(), flowlog_close()), never by the
+ * packet path; the id must hold no space.
+ */
+typedef const char *flowlog_iface_id_fn(void *ctx, unsigned ifindex, char *buf, size_t len);
+
 struct flowlog_opts {
 	const char *path;		/* appended to (created 0640); "-" = standard output */
 	uint32_t interval_s;		/* aggregation interval, 1..FLOWLOG_INTERVAL_MAX; 0: 60 */
@@ -79,6 +88,8 @@ struct flowlog_opts {
 	const char *account_id;		/* field 2; NULL: "000000000000" (a host has no account) */
 	const char *interface_id;	/* field 3; NULL: "eni-vpcfw" */
 	size_t max_records;		/* records pending at once (memory bound); 0: 65536 */
+	flowlog_iface_id_fn *iface_id;	/* NULL: every record has interface_id */
+	void *iface_ctx;
 };
 
 /*

@@ -37,6 +37,7 @@ struct fl_key {
 	uint8_t proto;
 	uint8_t dir;
 	uint8_t accept;
+	uint32_t ifindex;	/* the packet's interface (pkt.ifindex): a record per ENI */
 };
 
 struct fl_rec {
@@ -79,6 +80,8 @@ struct flowlog {
 	unsigned shift;		/* bucket -> stripe */
 	char account[FLOWLOG_ID_MAX + 1];
 	char eni[FLOWLOG_ID_MAX + 1];
+	flowlog_iface_id_fn *iface_id;	/* flowlog_opts.iface_id */
+	void *iface_ctx;
 	bool locks;		/* the mutexes below were initialised */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	struct fl_rec **bucket;

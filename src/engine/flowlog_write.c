@@ -97,7 +97,9 @@ static void fl_put_rec(struct flowlog *fl, const struct fl_rec *r)
 {
 	const struct fl_key *k = &r->key;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	char rule[FLOWLOG_RULE_MAX], ext[FLOWLOG_RULE_MAX + 8] = "";
+	char rule[FLOWLOG_RULE_MAX], ext[FLOWLOG_RULE_MAX + 8] = "", idbuf[FLOWLOG_ID_MAX + 1];
+	const char *id = fl->iface_id && k->ifindex ?
+			 fl->iface_id(fl->iface_ctx, k->ifindex, idbuf, sizeof(idbuf)) : NULL;
 
 	inet_ntop(k->family, k->src, src, sizeof(src));
 	inet_ntop(k->family, k->dst, dst, sizeof(dst));
@@ -106,7 +108,7 @@ static void fl_put_rec(struct flowlog *fl, const struct fl_rec *r)
 		snprintf(ext, sizeof(ext), " %u %s", r->tcp_flags, rule);
 	}
 	fl_line(fl, "%u %s %s %s %s %u %u %u %" PRIu64 " %" PRIu64 " %" PRIu64
-		" %" PRIu64 " %s OK%s", fl_version(fl), fl->account, fl->eni,
+		" %" PRIu64 " %s OK%s", fl_version(fl), fl->account, id ? id : fl->eni,
 		src, dst, k->sport, k->dport, k->proto, r->packets, r->bytes,
 		r->first, r->last, k->accept ? "ACCEPT" : "REJECT", ext);
 }

@@ -4,10 +4,40 @@
  * the AWS console writes them. One file per view beside it: show_stats.c,
  * show_rules.c, show_flows.c, show_metrics.c (Prometheus).
  */
+#include <net/if.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "show_int.h"
+
+/* Add one thread's count of an interface to the sum, by interface. */
+static void iface_add(struct judge_counters *s, const struct jc_iface *c)
+{
+	int k;
+
+	for (k = 0; k < JC_IFACES; k++) {
+		if (!s->iface[k].ifindex)
+			s->iface[k].ifindex = c->ifindex;
+		if (s->iface[k].ifindex == c->ifindex) {
+			s->iface[k].accepted += c->accepted;
+			s->iface[k].dropped += c->dropped;
+			return;
+		}
+	}
+	s->iface_uncounted += c->accepted + c->dropped;
+}
+
+const char *show_iface_name(uint64_t ifindex, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (ifindex <= UINT32_MAX && if_indextoname((unsigned)ifindex, name))
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "ifindex-%llu", U(ifindex));
+	return buf;
+}
 
 void show_judge_sum(const struct show_engine *e, struct judge_counters *s)
 {
@@ -30,6 +60,9 @@ void show_judge_sum(const struct show_engine *e, struct judge_counters *s)
 		s->flow_hits += c->flow_hits;
 		s->new_flows += c->new_flows;
 		s->untracked += c->untracked;
+		s->iface_uncounted += c->iface_uncounted;
+		for (k = 0; k < JC_IFACES && c->iface[k].ifindex; k++)
+			iface_add(s, &c->iface[k]);
 	}
 }
 

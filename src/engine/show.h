@@ -16,6 +16,15 @@
 #include "policy.h"
 #include "queue.h"
 
+/* Interfaces a queue thread counts packets of, each its own (first come). */
+#define JC_IFACES 16
+
+/* Judged packets of one interface; all uint64_t, as the snapshot copies them. */
+struct jc_iface {
+	uint64_t ifindex;	/* 0: a free slot */
+	uint64_t accepted, dropped;
+};
+
 /* What a queue thread counts beyond the queue's own I/O counters. */
 struct judge_counters {
 	uint64_t malformed[PKT_STATUS_MAX];
@@ -28,6 +37,8 @@ struct judge_counters {
 	uint64_t flow_hits;
 	uint64_t new_flows;
 	uint64_t untracked;
+	struct jc_iface iface[JC_IFACES];	/* per interface (ENI or not) */
+	uint64_t iface_uncounted;	/* judged packets of interfaces beyond JC_IFACES */
 };
 
 struct show_queue {
@@ -70,11 +81,17 @@ struct show_engine {
 
 enum show_format { SHOW_TEXT, SHOW_JSON, SHOW_PROMETHEUS };
 
+struct pset;
+
 void show_stats(const struct show_engine *e, const struct policy *pol,
 		enum show_format fmt, FILE *out);
 void show_rules(const struct policy *pol, enum show_format fmt, FILE *out);
-/* The flows f lets through (filter.h: proto, addr, port; its verdict is ignored). */
-int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
+/*
+ * The flows f lets through (filter.h: proto, addr, port, iface; its verdict
+ * is ignored), each with its interface and the rule of its interface's
+ * policy in ps that opened it.
+ */
+int show_flows(struct flow_table *ft, const struct pset *ps, uint64_t now,
 	       const struct filter *f, enum show_format fmt, FILE *out);
 /* How many of those flows there are in each state (`show flows summary`). */
 int show_flows_summary(struct flow_table *ft, uint64_t now, const struct filter *f,

@@ -1,34 +1,74 @@
 /*
  * `vpcfw show flows`: the flow table, filtered (filter.h), each flow with
- * its state, counters and the rule that opened it; as text or JSON.
+ * its state, interface, counters and the rule that opened it; as text or
+ * JSON.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
+#include "eni.h"
 #include "rulename.h"
 #include "show_int.h"
 
-static bool flow_wanted(const struct flow_view *v, const struct filter *f)
-{
-	const struct filter_tuple t = {
-		.family = v->family, .proto = v->proto, .src = v->init_src,
-		.dst = v->init_dst, .sport = v->init_sport, .dport = v->init_dport,
-	};
+/* Interface names already asked for: a listing asks the kernel once per interface. */
+#define NAME_CACHE 16
 
-	return filter_match(f, &t);
-}
+struct iface_names {
+	size_t n;
+	struct {
+		unsigned ifindex;
+		char name[IF_NAMESIZE];	/* "" when the interface is gone */
+	} v[NAME_CACHE];
+};
 
 struct flow_listing {
-	const struct policy *pol;
+	const struct pset *ps;
+	const struct policy *pol;	/* the flow's interface's */
 	const struct filter *f;
 	enum show_format fmt;
 	uint64_t now;
 	FILE *out;
 	json_t *arr;
 	size_t n;
+	struct iface_names names;
 };
+
+/* The flow's interface's name, or NULL when unknown or gone. */
+static const char *iface_name(struct iface_names *c, unsigned ifindex)
+{
+	char name[IF_NAMESIZE];
+	size_t i;
+
+	if (!ifindex)
+		return NULL;
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].ifindex == ifindex)
+			return c->v[i].name[0] ? c->v[i].name : NULL;
+	if (!if_indextoname(ifindex, name))
+		name[0] = '\0';
+	if (c->n == NAME_CACHE)
+		c->n = 0;		/* more interfaces than that: start over */
+	i = c->n++;
+	c->v[i].ifindex = ifindex;
+	memcpy(c->v[i].name, name, sizeof(name));
+	return name[0] ? c->v[i].name : NULL;
+}
+
+static bool flow_wanted(const struct flow_view *v, const struct filter *f,
+			const char *iface)
+{
+	const struct filter_tuple t = {
+		.family = v->family, .proto = v->proto, .src = v->init_src,
+		.dst = v->init_dst, .sport = v->init_sport, .dport = v->init_dport,
+		.iface = iface,
+	};
+
+	return filter_match(f, &t);
+}
 
 static char *endpoint(const struct flow_view *v, const uint8_t *a, uint16_t port,
 		      char *buf, size_t len)
@@ -76,37 +116,43 @@ static int list_flow(const struct flow_view *v, void *ctx)
 	char src[64], dst[64], pr[12], rule[160];
 	uint64_t age = (l->now - v->created) / 1000;
 	uint64_t left = v->expires > l->now ? (v->expires - l->now) / 1000 : 0;
+	const char *ifn = iface_name(&l->names, v->ifindex);
 
-	if (!flow_wanted(v, l->f))
+	if (!flow_wanted(v, l->f, ifn))
 		return 0;
 	l->n++;
+	/* The flow's tag names a rule of its interface's policy. */
+	l->pol = pset_for(l->ps, v->ifindex);
 	endpoint(v, v->init_src, v->init_sport, src, sizeof(src));
 	endpoint(v, v->init_dst, v->init_dport, dst, sizeof(dst));
 	show_proto_text(v->proto, pr, sizeof(pr));
 	opener(l, v, rule, sizeof(rule));
 	if (l->fmt == SHOW_JSON) {
 		json_array_append_new(l->arr, json_pack(
-			"{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:s}",
+			"{s:s, s:i, s:s, s:s, s:s, s:o, s:b, s:s, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:s}",
 			"protocol", pr, "protocol_number", (int)v->proto, "src", src, "dst", dst,
-			"direction", dir_name(v->init_dir), "state", flow_state_name(v->state),
+			"direction", dir_name(v->init_dir),
+			"interface", ifn ? json_string(ifn) : json_null(),
+			"eni", pset_eni_name(l->ps, v->ifindex) != NULL,
+			"state", flow_state_name(v->state),
 			"tracked", !v->untracked, "age_s", (json_int_t)age, "timeout_left_s", (json_int_t)left,
 			"original", "packets", (json_int_t)v->packets[0], "bytes", (json_int_t)v->bytes[0],
 			"reply", "packets", (json_int_t)v->packets[1], "bytes", (json_int_t)v->bytes[1],
 			"rule", rule));
 		return 0;
 	}
-	fprintf(l->out, "%-6s %-12s %s -> %s %s %s age %llus timeout %llus "
+	fprintf(l->out, "%-6s %-12s %s -> %s %s %s iface %s age %llus timeout %llus "
 		"orig %llu pkts %llu B reply %llu pkts %llu B rule %s\n",
 		pr, flow_state_name(v->state), src, dst, dir_name(v->init_dir),
-		v->untracked ? "untracked" : "tracked", U(age), U(left),
+		v->untracked ? "untracked" : "tracked", ifn ? ifn : "-", U(age), U(left),
 		U(v->packets[0]), U(v->bytes[0]), U(v->packets[1]), U(v->bytes[1]), rule);
 	return 0;
 }
 
-int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
+int show_flows(struct flow_table *ft, const struct pset *ps, uint64_t now,
 	       const struct filter *f, enum show_format fmt, FILE *out)
 {
-	struct flow_listing l = { pol, f, fmt, now, out, NULL, 0 };
+	struct flow_listing l = { .ps = ps, .f = f, .fmt = fmt, .now = now, .out = out };
 	int ret;
 
 	if (fmt == SHOW_JSON)
@@ -128,6 +174,7 @@ int show_flows(struct flow_table *ft, const struct policy *pol, uint64_t now,
 
 struct flow_tally {
 	const struct filter *f;
+	struct iface_names names;
 	uint64_t tracked, untracked;
 	uint64_t state[FLOW_STATE_MAX];
 };
@@ -136,7 +183,7 @@ static int tally_flow(const struct flow_view *v, void *ctx)
 {
 	struct flow_tally *t = ctx;
 
-	if (!flow_wanted(v, t->f))
+	if (!flow_wanted(v, t->f, iface_name(&t->names, v->ifindex)))
 		return 0;
 	if (v->untracked)
 		t->untracked++;

@@ -15,6 +15,8 @@
 
 /* Sum of every queue's judge counters. */
 void show_judge_sum(const struct show_engine *e, struct judge_counters *s);
+/* An interface's name now, or "ifindex-N" when it is gone. */
+const char *show_iface_name(uint64_t ifindex, char *buf, size_t len);
 
 /* The protocol column: its name, or its number when it has none. Returns buf. */
 char *show_proto_text(int proto, char *buf, size_t len);

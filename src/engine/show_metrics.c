@@ -43,17 +43,29 @@ static void prom_queues(const struct show_engine *e, FILE *out)
 	}
 }
 
-/* A label value as the exposition format wants it: \\, \" and \\n escaped. */
+/*
+ * A label value as the exposition format wants it: \\, \" and \\n escaped
+ * (rule names, and interface names, where Linux allows '"' and '\\'). Cut
+ * to what fits in buf.
+ */
+static const char *label_escape(const char *v, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *v && o + 3 < len; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n')
+			buf[o++] = '\\';
+		buf[o++] = *v == '\n' ? 'n' : *v;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void prom_label(FILE *out, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fputc('\\', out);
-		if (*v == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*v, out);
-	}
+	char buf[512];
+
+	fputs(label_escape(v, buf, sizeof(buf)), out);
 }
 
 /* The shadow policy's disagreements: nothing without a shadow. */
@@ -83,9 +95,17 @@ static void prom_shadow(const struct show_shadow *sh, FILE *out)
 	}
 }
 
+static const char *iface_label(uint64_t ifindex, char *buf, size_t len)
+{
+	char name[32];
+
+	return label_escape(show_iface_name(ifindex, name, sizeof(name)), buf, len);
+}
+
 void show_metrics_stats(const struct show_engine *e, FILE *out)
 {
 	struct judge_counters s;
+	size_t i;
 	int k;
 
 	show_judge_sum(e, &s);
@@ -102,6 +122,17 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	fprintf(out, "vpcfw_drops_total{layer=\"nacl\"} %llu\n", U(s.nacl_drops));
 	fprintf(out, "vpcfw_drops_total{layer=\"sg\"} %llu\n", U(s.sg_drops));
 	fprintf(out, "vpcfw_drops_total{layer=\"table_full\"} %llu\n", U(s.table_full));
+	prom(out, "interface_packets_total", "Judged packets by the interface they arrive on "
+	     "or leave by, and verdict.", "counter");
+	for (k = 0; k < JC_IFACES && s.iface[k].ifindex; k++) {
+		char name[64];
+
+		iface_label(s.iface[k].ifindex, name, sizeof(name));
+		fprintf(out, "vpcfw_interface_packets_total{interface=\"%s\",verdict=\"accept\"} %llu\n",
+			name, U(s.iface[k].accepted));
+		fprintf(out, "vpcfw_interface_packets_total{interface=\"%s\",verdict=\"drop\"} %llu\n",
+			name, U(s.iface[k].dropped));
+	}
 	prom(out, "exempt_total", "Packets AWS never filters, passed unjudged, by kind.", "counter");
 	for (k = 1; k < EXEMPT_MAX; k++)
 		fprintf(out, "vpcfw_exempt_total{kind=\"%s\"} %llu\n",
@@ -129,6 +160,17 @@ void show_metrics_stats(const struct show_engine *e, FILE *out)
 	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp_stream\"} %u\n",
 		e->fs.udp_stream_s);
 	fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp\"} %u\n", e->fs.udp_s);
+	for (i = 0; i < e->fs.n_iface && i < FLOW_IFACE_TMO_MAX; i++) {
+		char name[64];
+
+		iface_label(e->fs.iface[i].ifindex, name, sizeof(name));
+		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"tcp_established\",interface=\"%s\"} %u\n",
+			name, e->fs.iface[i].tcp_established_s);
+		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp_stream\",interface=\"%s\"} %u\n",
+			name, e->fs.iface[i].udp_stream_s);
+		fprintf(out, "vpcfw_conntrack_timeout_seconds{setting=\"udp\",interface=\"%s\"} %u\n",
+			name, e->fs.iface[i].udp_s);
+	}
 	prom(out, "tcp_segments_refused_total",
 	     "TCP segments no flow accepts: out of its window, or invalid flags.", "counter");
 	fprintf(out, "vpcfw_tcp_segments_refused_total{reason=\"out_of_window\"} %llu\n",

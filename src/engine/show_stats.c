@@ -127,6 +127,55 @@ static void text_shadow(const struct show_shadow *sh, FILE *out)
 		fprintf(out, "  other pairs: %llu\n", U(sh->other));
 }
 
+/* Judged packets by interface: "interfaces: veth0 accepted 5 dropped 1, ...". */
+static void text_ifaces(const struct judge_counters *s, FILE *out)
+{
+	char name[32];
+	int k;
+
+	fprintf(out, "interfaces:");
+	for (k = 0; k < JC_IFACES && s->iface[k].ifindex; k++)
+		fprintf(out, "%s %s accepted %llu dropped %llu", k ? "," : "",
+			show_iface_name(s->iface[k].ifindex, name, sizeof(name)),
+			U(s->iface[k].accepted), U(s->iface[k].dropped));
+	if (s->iface_uncounted)
+		fprintf(out, "%s others %llu", k ? "," : "", U(s->iface_uncounted));
+	if (!k && !s->iface_uncounted)
+		fprintf(out, " none yet");
+	fputc('\n', out);
+}
+
+static json_t *json_ifaces(const struct judge_counters *s)
+{
+	json_t *o = json_object();
+	char name[32];
+	int k;
+
+	for (k = 0; k < JC_IFACES && s->iface[k].ifindex; k++)
+		json_object_set_new(o, show_iface_name(s->iface[k].ifindex, name, sizeof(name)),
+				    json_pack("{s:I, s:I, s:I}",
+					      "ifindex", (json_int_t)s->iface[k].ifindex,
+					      "accepted", (json_int_t)s->iface[k].accepted,
+					      "dropped", (json_int_t)s->iface[k].dropped));
+	return o;
+}
+
+/* --conntrack IFACE=: each interface's settings in force, by name. */
+static json_t *json_ct_ifaces(const struct flow_stats *fs)
+{
+	json_t *o = json_object();
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < fs->n_iface && i < FLOW_IFACE_TMO_MAX; i++)
+		json_object_set_new(o, show_iface_name(fs->iface[i].ifindex, name, sizeof(name)),
+				    json_pack("{s:I, s:I, s:I}",
+					      "tcp_established_s", (json_int_t)fs->iface[i].tcp_established_s,
+					      "udp_stream_s", (json_int_t)fs->iface[i].udp_stream_s,
+					      "udp_s", (json_int_t)fs->iface[i].udp_s));
+	return o;
+}
+
 static void text_stats(const struct show_engine *e, const struct policy *pol, FILE *out)
 {
 	struct judge_counters s;
@@ -148,6 +197,14 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(e->fs.conntrack_allowance_available), U(e->fs.untracked));
 	fprintf(out, "conntrack: tcp-established %u s, udp-stream %u s, udp %u s\n",
 		e->fs.tcp_established_s, e->fs.udp_stream_s, e->fs.udp_s);
+	for (i = 0; i < e->fs.n_iface && i < FLOW_IFACE_TMO_MAX; i++) {
+		char name[32];
+
+		fprintf(out, "conntrack %s: tcp-established %u s, udp-stream %u s, udp %u s\n",
+			show_iface_name(e->fs.iface[i].ifindex, name, sizeof(name)),
+			e->fs.iface[i].tcp_established_s, e->fs.iface[i].udp_stream_s,
+			e->fs.iface[i].udp_s);
+	}
 	fprintf(out, "at the cap: %s\n", e->fs.evict_unestablished ?
 		"evict unestablished flows (--evict-unestablished)" :
 		"refuse new flows (AWS)");
@@ -163,6 +220,7 @@ static void text_stats(const struct show_engine *e, const struct policy *pol, FI
 		U(s.nacl_drops), U(s.sg_drops), U(s.table_full));
 	fprintf(out, "sg: new tracked flows %llu, tracked packets %llu, untracked packets %llu\n",
 		U(s.new_flows), U(s.flow_hits), U(s.untracked));
+	text_ifaces(&s, out);
 	text_exempt(&s, out);
 	fprintf(out, "malformed:");
 	for (k = 1; k < PKT_STATUS_MAX; k++)
@@ -316,6 +374,8 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 		"untracked_packets", (json_int_t)s.untracked,
 		"infra", exempt_total);
 	json_object_set_new(root, "exempt", exempt);
+	json_object_set_new(root, "interfaces", json_ifaces(&s));
+	json_object_set_new(root, "interfaces_uncounted", json_integer((json_int_t)s.iface_uncounted));
 	json_object_set_new(root, "nacl_same_subnet", json_integer((json_int_t)s.same_subnet));
 	json_object_set_new(root, "scope", json_subnets(pol));
 	json_object_set_new(root, "trace_listeners", json_integer(e->tracers));
@@ -328,10 +388,10 @@ static void json_stats(const struct show_engine *e, const struct policy *pol, FI
 		"no_payload", (json_int_t)fail_sum(e, offsetof(struct queue_stats, no_payload)),
 		"unanswerable", (json_int_t)fail_sum(e, offsetof(struct queue_stats, bad_msgs)),
 		"early", (json_int_t)fail_sum(e, offsetof(struct queue_stats, early))));
-	json_object_set_new(root, "conntrack", json_pack("{s:I, s:I, s:I}",
+	json_object_set_new(root, "conntrack", json_pack("{s:I, s:I, s:I, s:o}",
 		"tcp_established_s", (json_int_t)e->fs.tcp_established_s,
 		"udp_stream_s", (json_int_t)e->fs.udp_stream_s,
-		"udp_s", (json_int_t)e->fs.udp_s));
+		"udp_s", (json_int_t)e->fs.udp_s, "interfaces", json_ct_ifaces(&e->fs)));
 	json_object_set_new(root, "tcp", json_pack("{s:I, s:I}",
 		"out_of_window", (json_int_t)e->fs.tcp_out_of_window,
 		"invalid_flags", (json_int_t)e->fs.tcp_invalid));

@@ -1,5 +1,6 @@
 /* The live trace: lossy per-thread rings, the filter match, and the line format. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +72,12 @@ uint64_t trace_ring_take_lost(struct trace_ring *r)
 bool trace_match(const struct trace_rec *r, const struct filter *f)
 {
 	const struct pkt *p = &r->p;
+	char name[IF_NAMESIZE];
+	/* A name asked of the kernel only when the filter names an interface. */
 	const struct filter_tuple t = {
 		.family = p->family, .proto = p->proto, .src = p->src, .dst = p->dst,
 		.sport = p->sport, .dport = p->dport,
+		.iface = f->iface[0] && r->ifindex ? if_indextoname(r->ifindex, name) : NULL,
 	};
 
 	if (f->verdict >= 0 && r->accept != f->verdict)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctconf.h"
 #include "fileio.h"
@@ -72,6 +73,27 @@ static bool ctconf_is_list(const char *arg)
 	       (n == strlen(CTCONF_NITRO_V6) && !strncmp(arg, CTCONF_NITRO_V6, n));
 }
 
+int ctconf_iface_split(const char *arg, char ifname[CTCONF_IFNAME_MAX], const char **spec,
+		       char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+
+	if (!eq || ctconf_is_list(arg) || memchr(arg, '/', n) || memchr(arg, ',', n))
+		return 0;
+	if (!n || n >= CTCONF_IFNAME_MAX || !eq[1]) {
+		snprintf(err, errlen, "%s", !n ? "no interface before '='" :
+			 eq[1] ? "interface name longer than 15 characters" :
+			 "no settings after the interface's '='");
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(ifname, arg, n);
+	ifname[n] = '\0';
+	*spec = eq + 1;
+	return 1;
+}
+
 /* One item of the list: "nitro-v6" or "KEY=S". */
 static int ctconf_item(struct ctconf *c, char *item, struct diag *d)
 {
@@ -123,7 +145,11 @@ static int ctconf_parse_list(struct ctconf *c, const char *arg, struct diag *d)
 	return 0;
 }
 
-static int ctconf_parse_file(struct ctconf *c, const char *path, struct diag *d)
+static int ctconf_load(struct ctconf *c, const char *name, const char *buf,
+		       size_t len, struct ctconf_local *l, struct diag *d);
+
+static int ctconf_parse_file(struct ctconf *c, const char *path, struct ctconf_local *l,
+			     struct diag *d)
 {
 	char *buf;
 	size_t len;
@@ -135,18 +161,26 @@ static int ctconf_parse_file(struct ctconf *c, const char *path, struct diag *d)
 		errno = err;
 		return -1;
 	}
-	ret = ctconf_load_buffer(c, path, buf, len, d);
+	ret = ctconf_load(c, path, buf, len, l, d);
 	err = errno;
 	free(buf);
 	errno = err;
 	return ret;
 }
 
-int ctconf_parse(struct ctconf *c, const char *arg, struct diag *d)
+int ctconf_parse_local(struct ctconf *c, const char *arg, struct ctconf_local *l,
+		       struct diag *d)
 {
+	if (l)
+		l->n = 0;
 	if (ctconf_is_list(arg))
 		return ctconf_parse_list(c, arg, d);
-	return ctconf_parse_file(c, arg, d);
+	return ctconf_parse_file(c, arg, l, d);
+}
+
+int ctconf_parse(struct ctconf *c, const char *arg, struct diag *d)
+{
+	return ctconf_parse_local(c, arg, NULL, d);
 }
 
 /* ---- describe-network-interfaces ---------------------------------- */
@@ -155,6 +189,8 @@ struct ctconf_json {
 	const char *name;
 	struct diag *d;
 	unsigned errors;
+	struct ctconf_local *l;		/* NULL: no local interfaces */
+	struct ctconf_local out;	/* what l gets on success */
 };
 
 static void ctj_error(struct ctconf_json *j, size_t i, const char *field,
@@ -202,6 +238,48 @@ static int ctj_interface(struct ctconf_json *j, size_t i, json_t *ctc,
 	return 0;
 }
 
+/* The index in j->l->macs of entry i's MacAddress, or -1 (not local, or none). */
+static long ctj_local(struct ctconf_json *j, json_t *ni)
+{
+	const char *mac = json_string_value(json_object_get(ni, "MacAddress"));
+	size_t k;
+
+	for (k = 0; mac && j->l && k < j->l->n_macs; k++)
+		if (!strcasecmp(mac, j->l->macs[k]))
+			return (long)k;
+	return -1;
+}
+
+/* Entry i names local interface k: its settings are that interface's. */
+static void ctj_nic(struct ctconf_json *j, size_t i, json_t *ni, size_t k,
+		    const struct ctconf *base)
+{
+	json_t *ctc = json_object_get(ni, "ConnectionTrackingConfiguration");
+	const char *id = json_string_value(json_object_get(ni, "NetworkInterfaceId"));
+	struct ctconf_nic *n;
+	size_t m;
+
+	for (m = 0; m < j->out.n; m++)
+		if (j->out.nic[m].mac == k) {
+			diag_add(j->d, DIAG_ERROR, j->name, 0, 0, NULL,
+				 "NetworkInterfaces[%zu]: MacAddress %s is named twice", i,
+				 j->l->macs[k]);
+			j->errors++;
+			return;
+		}
+	if (j->out.n == CTCONF_NICS_MAX)
+		return;
+	n = &j->out.nic[j->out.n];
+	memset(n, 0, sizeof(*n));
+	n->mac = k;
+	n->ct = *base;
+	if (id && strlen(id) < sizeof(n->id) && !strpbrk(id, " \t\n"))
+		strcpy(n->id, id);
+	if (ctc && ctj_interface(j, i, ctc, base, &n->ct) < 0)
+		return;
+	j->out.n++;
+}
+
 static void ctj_root(struct ctconf_json *j, json_t *root, struct ctconf *c)
 {
 	json_t *ifs = json_object_get(root, "NetworkInterfaces");
@@ -217,7 +295,12 @@ static void ctj_root(struct ctconf_json *j, json_t *root, struct ctconf *c)
 	}
 	json_array_foreach(ifs, i, ni) {
 		json_t *ctc = json_object_get(ni, "ConnectionTrackingConfiguration");
+		long k = ctj_local(j, ni);
 
+		if (k >= 0) {
+			ctj_nic(j, i, ni, (size_t)k, c);
+			continue;
+		}
 		if (!ctc || ctj_interface(j, i, ctc, c, &one) < 0)
 			continue;
 		if (seen++ == 0) {
@@ -237,7 +320,13 @@ static void ctj_root(struct ctconf_json *j, json_t *root, struct ctconf *c)
 int ctconf_load_buffer(struct ctconf *c, const char *name, const char *buf,
 		       size_t len, struct diag *d)
 {
-	struct ctconf_json j = { .name = name, .d = d };
+	return ctconf_load(c, name, buf, len, NULL, d);
+}
+
+static int ctconf_load(struct ctconf *c, const char *name, const char *buf,
+		       size_t len, struct ctconf_local *l, struct diag *d)
+{
+	struct ctconf_json j = { .name = name, .d = d, .l = l };
 	struct ctconf t = *c;
 	json_error_t err;
 	json_t *root;
@@ -265,5 +354,9 @@ int ctconf_load_buffer(struct ctconf *c, const char *name, const char *buf,
 		return -1;
 	}
 	*c = t;
+	if (l) {
+		memcpy(l->nic, j.out.nic, sizeof(l->nic));
+		l->n = j.out.n;
+	}
 	return 0;
 }

@@ -48,6 +48,51 @@ int ctconf_parse(struct ctconf *c, const char *arg, struct diag *d);
 int ctconf_load_buffer(struct ctconf *c, const char *name, const char *buf,
 		       size_t len, struct diag *d);
 
+/* Longest interface name of `--conntrack IFACE=...`, with its NUL (IF_NAMESIZE). */
+#define CTCONF_IFNAME_MAX 16
+
+/*
+ * Is arg one interface's settings, "IFACE=SETTINGS|FILE" (AWS keeps them per
+ * ENI)? 1 with the name in ifname and *spec at what follows the '='; 0 when
+ * arg is the host's: no '=', a first word that is a setting
+ * (tcp-established=...), or a '/' before the '=' (a file, ./a=b.json).
+ * -1 with errno EINVAL and why in err: an empty or too long name, or
+ * nothing after the '='.
+ */
+int ctconf_iface_split(const char *arg, char ifname[CTCONF_IFNAME_MAX], const char **spec,
+		       char *err, size_t errlen);
+
+/* Interfaces of one describe-network-interfaces file matched to local ones, at most. */
+#define CTCONF_NICS_MAX 16
+#define CTCONF_MAC_LEN 18	/* "aa:bb:cc:dd:ee:ff" and its NUL */
+#define CTCONF_ID_MAX 32
+
+/*
+ * The local interfaces a describe-network-interfaces file may name, by
+ * MacAddress (AWS identifies an ENI on the instance so), and what the
+ * file says of those it names.
+ */
+struct ctconf_local {
+	const char (*macs)[CTCONF_MAC_LEN];	/* in: lowercase, the local interfaces' */
+	size_t n_macs;
+	struct ctconf_nic {
+		size_t mac;			/* index into macs */
+		char id[CTCONF_ID_MAX];		/* NetworkInterfaceId, "" when none */
+		struct ctconf ct;		/* its settings (fields left out: the host's) */
+	} nic[CTCONF_NICS_MAX];			/* out */
+	size_t n;
+};
+
+/*
+ * ctconf_parse(), where a file's NetworkInterfaces[] entry whose
+ * MacAddress (any case) is one of l's is that interface's: it goes to
+ * l->nic (in file order; a MAC named twice is an error) and takes no part
+ * in the host's settings, which the other entries give as before. l may
+ * be NULL (ctconf_parse). l->n is set on success.
+ */
+int ctconf_parse_local(struct ctconf *c, const char *arg, struct ctconf_local *l,
+		       struct diag *d);
+
 /* Set p's tcp_established_s, udp_stream_s and udp_s from c. */
 void ctconf_to_flow_params(const struct ctconf *c, struct flow_params *p);
 

@@ -78,6 +78,16 @@ static int parse_verdict(struct filter *f, const char *v, struct why *w)
 	return fail(w, "verdict '%s': accept or drop", v);
 }
 
+static int parse_iface(struct filter *f, const char *v, struct why *w)
+{
+	/* What the kernel takes as a name: 1 to 15 bytes, no '/', no space. */
+	if (strlen(v) >= sizeof(f->iface) || strchr(v, '/'))
+		return fail(w, "iface '%s': an interface name of 1 to %zu characters, no '/'",
+			    v, sizeof(f->iface) - 1);
+	strcpy(f->iface, v);
+	return 0;
+}
+
 /* Sorted by name; `needs` is the filter_parse() key bit a grammar must allow. */
 static const struct {
 	const char *name;
@@ -85,6 +95,7 @@ static const struct {
 	unsigned needs;
 } filter_keys[] = {
 	{ "addr", parse_addr, 0 },
+	{ "iface", parse_iface, FILTER_IFACE },
 	{ "port", parse_port, 0 },
 	{ "proto", parse_proto, 0 },
 	{ "verdict", parse_verdict, FILTER_VERDICT },
@@ -107,8 +118,9 @@ static int filter_word(struct filter *f, char *word, unsigned keys, struct why *
 			return fail(w, "%s: an empty value", word);
 		return filter_keys[i].parse(f, v, w);
 	}
-	return fail(w, "unknown filter '%s' (proto, addr, port%s)", word,
-		    keys & FILTER_VERDICT ? ", verdict" : "");
+	return fail(w, "unknown filter '%s' (proto, addr, port%s%s)", word,
+		    keys & FILTER_VERDICT ? ", verdict" : "",
+		    keys & FILTER_IFACE ? ", iface" : "");
 }
 
 bool filter_match(const struct filter *f, const struct filter_tuple *t)
@@ -121,6 +133,8 @@ bool filter_match(const struct filter *f, const struct filter_tuple *t)
 		return false;
 	if (f->have_addr && !cidr_contains(&f->addr, t->family, t->src) &&
 	    !cidr_contains(&f->addr, t->family, t->dst))
+		return false;
+	if (f->iface[0] && (!t->iface || strcmp(f->iface, t->iface)))
 		return false;
 	return true;
 }

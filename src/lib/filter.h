@@ -22,10 +22,12 @@ struct filter {
 	struct cidr addr;	/* either end inside it */
 	int port;		/* -1: any; either end (TCP and UDP only) */
 	int verdict;		/* -1: any, 0: drops only, 1: accepts only */
+	char iface[16];		/* "": any; else the interface's name (IF_NAMESIZE) */
 };
 
 /* Keys beyond proto, addr and port that a grammar takes (filter_parse's keys). */
 #define FILTER_VERDICT	0x1	/* verdict=accept|drop: trace only */
+#define FILTER_IFACE	0x2	/* iface=NAME: show flows and trace */
 
 /*
  * Parse args (NULL or "" match everything) into f. 0, or -1 with errno
@@ -40,11 +42,12 @@ struct filter_tuple {
 	uint8_t proto;
 	const uint8_t *src, *dst;	/* 16 bytes each, IPv4 in the first 4 */
 	uint16_t sport, dport;		/* read for TCP and UDP only */
+	const char *iface;		/* its interface's name; NULL: unknown (no iface= matches) */
 };
 
 /*
- * Does t pass f's proto, addr and port (either end for both; a port
- * filter passes TCP and UDP only)? The verdict is the caller's to match.
+ * Does t pass f's proto, addr, port (either end for both; a port filter
+ * passes TCP and UDP only) and interface? The verdict is the caller's to match.
  */
 bool filter_match(const struct filter *f, const struct filter_tuple *t);
 

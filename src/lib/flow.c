@@ -253,6 +253,24 @@ void flow_table_set_timeouts(struct flow_table *t, const struct flow_params *p)
 	flow_conf_timeouts(&t->conf, p);
 }
 
+int flow_table_set_iface_timeouts(struct flow_table *t, const struct flow_iface_tmo *v,
+				  size_t n)
+{
+	struct flow_conf *c = &t->conf;
+	size_t i;
+
+	if (n > FLOW_IFACE_TMO_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		flow_tmo_set(&c->if_tmo[i], &v[i].p);
+		atomic_store_explicit(&c->if_index[i], v[i].ifindex, memory_order_relaxed);
+	}
+	atomic_store_explicit(&c->n_if, (uint32_t)n, memory_order_release);
+	return 0;
+}
+
 void flow_table_flush(struct flow_table *t)
 {
 	size_t s, per = (size_t)1 << t->shift;

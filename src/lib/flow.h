@@ -159,6 +159,27 @@ long flow_table_bucket(const struct flow_table *t, const struct pkt *p);
  */
 void flow_table_set_timeouts(struct flow_table *t, const struct flow_params *p);
 
+/* Interfaces with idle timeouts of their own, at most. */
+#define FLOW_IFACE_TMO_MAX 16
+
+/* One interface's timeouts: p's *_s fields (the rest is not read). */
+struct flow_iface_tmo {
+	unsigned ifindex;
+	struct flow_params p;
+};
+
+/*
+ * Give interfaces timeouts of their own (`--conntrack IFACE=...`, AWS's
+ * ConnectionTrackingConfiguration of one ENI), replacing the previous
+ * list: a flow created by a packet of interface v[i].ifindex (pkt.ifindex)
+ * idles out by v[i]'s timeouts, every other flow by the host's. As with
+ * flow_table_set_timeouts, a flow takes new values from its next packet.
+ * Safe while other threads use the table. -1 with errno EINVAL for more
+ * than FLOW_IFACE_TMO_MAX.
+ */
+int flow_table_set_iface_timeouts(struct flow_table *t, const struct flow_iface_tmo *v,
+				  size_t n);
+
 /* Remove every flow (tests, and `vpcfw` restart semantics). */
 void flow_table_flush(struct flow_table *t);
 
@@ -180,6 +201,11 @@ struct flow_stats {
 	uint32_t tcp_established_s;		/* timeouts in force (--conntrack) */
 	uint32_t udp_stream_s;
 	uint32_t udp_s;
+	size_t n_iface;				/* interfaces with timeouts of their own */
+	struct {
+		unsigned ifindex;
+		uint32_t tcp_established_s, udp_stream_s, udp_s;
+	} iface[FLOW_IFACE_TMO_MAX];
 	uint64_t chain_limit;			/* inserts refused: bucket chain too long */
 	uint64_t untracked;			/* live untracked entries */
 	uint64_t untracked_skipped;		/* untracked flows not noted: no room */
@@ -199,6 +225,7 @@ struct flow_view {
 	uint8_t init_src[16], init_dst[16];	/* as the creating packet had them */
 	uint16_t init_sport, init_dport;	/* ports, or the ICMP id in both */
 	enum dir init_dir;
+	unsigned ifindex;			/* the creating packet's interface (pkt.ifindex), 0 unknown */
 	enum flow_state state;
 	uint64_t tag;
 	uint64_t created, last_seen;		/* ms, the table's clock */

@@ -46,7 +46,10 @@ struct flow_tcp {
 	uint8_t flags[2];	/* FLOW_TCP_F_* of each side */
 };
 
-/* Bit fields keep the entry at 152 bytes with the untracked mark and the 64-bit tag. */
+/*
+ * Bit fields keep the entry at 152 bytes with the untracked mark, the 64-bit
+ * tag and the interface.
+ */
 struct flow_entry {
 	struct flow_entry *next;
 	struct flow_key key;
@@ -59,6 +62,7 @@ struct flow_entry {
 	uint8_t offloaded : 1;	/* the kernel carries it: no idle expiry here (flow.h) */
 	uint8_t kseen : 1;	/* offloaded, and seen in the kernel's table since the last resync */
 	uint8_t kfin : 2;	/* offloaded: key sides whose FIN the kernel copied to us */
+	uint32_t ifindex;	/* the creating packet's interface (pkt.ifindex), in the padding */
 	uint64_t created, last_seen, expires;
 	uint64_t packets[2], bytes[2];
 	struct flow_tcp tcp;	/* TCP only: sequence windows */
@@ -74,15 +78,29 @@ struct flow_pkt {
 };
 
 /*
+ * One set of idle timeouts: the host's, or an interface's (flow.h,
+ * flow_table_set_iface_timeouts).
+ */
+struct flow_tmo {
+	_Atomic uint64_t tmo[FL_MAX][FLOW_STATE_MAX];	/* ms */
+	_Atomic uint64_t utmo[FL_MAX][FLOW_STATE_MAX];	/* ms, untracked entries */
+};
+
+/*
  * What the key builder and the state machine read: fixed when the table is
  * created, read-only afterwards, so it needs no lock; except the timeouts,
- * which a reload may change (flow_table_set_timeouts) while packets read
- * them: atomics, each read on its own (a flow takes old or new, both fine).
+ * which a reload may change (flow_table_set_timeouts,
+ * flow_table_set_iface_timeouts) while packets read them: atomics, each
+ * read on its own (a flow takes old or new, both fine; while a reload
+ * rewrites an interface's slot, a packet may briefly take the slot's old
+ * values or the host's).
  */
 struct flow_conf {
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
-	_Atomic uint64_t tmo[FL_MAX][FLOW_STATE_MAX];	/* ms */
-	_Atomic uint64_t utmo[FL_MAX][FLOW_STATE_MAX];	/* ms, untracked entries */
+	struct flow_tmo def;				/* the host's (--conntrack) */
+	_Atomic uint32_t n_if;				/* interfaces with their own */
+	_Atomic uint32_t if_index[FLOW_IFACE_TMO_MAX];	/* slot -> ifindex */
+	struct flow_tmo if_tmo[FLOW_IFACE_TMO_MAX];
 	int16_t icmp_reply[2][256];	/* query type -> reply type, or -1 */
 	int16_t icmp_query[2][256];	/* reply type -> query type, or -1 */
 };
@@ -91,6 +109,8 @@ struct flow_conf {
 int flow_conf_init(struct flow_conf *c, const struct flow_params *p);
 /* Set the timeouts from p (at init, and flow_table_set_timeouts). */
 void flow_conf_timeouts(struct flow_conf *c, const struct flow_params *p);
+/* Set one timeout set from p. */
+void flow_tmo_set(struct flow_tmo *m, const struct flow_params *p);
 /* Wipe the hash key. */
 void flow_conf_clear(struct flow_conf *c);
 

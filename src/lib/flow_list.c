@@ -11,6 +11,8 @@
 
 void flow_table_stats(struct flow_table *t, struct flow_stats *s)
 {
+	size_t i;
+
 	s->count = flow_get(t, count);
 	s->cap = t->cap;
 	s->buckets = t->nbuckets;
@@ -20,9 +22,19 @@ void flow_table_stats(struct flow_table *t, struct flow_stats *s)
 	s->conntrack_allowance_exceeded = flow_get(t, exceeded);
 	s->conntrack_allowance_available = s->count < s->cap ? s->cap - s->count : 0;
 	s->evict_unestablished = t->evict_unest;
-	s->tcp_established_s = (uint32_t)(t->conf.tmo[FL_TCP][FLOW_ESTABLISHED] / 1000);
-	s->udp_stream_s = (uint32_t)(t->conf.tmo[FL_UDP][FLOW_UDP_STREAM] / 1000);
-	s->udp_s = (uint32_t)(t->conf.tmo[FL_UDP][FLOW_NEW] / 1000);
+	s->tcp_established_s = (uint32_t)(t->conf.def.tmo[FL_TCP][FLOW_ESTABLISHED] / 1000);
+	s->udp_stream_s = (uint32_t)(t->conf.def.tmo[FL_UDP][FLOW_UDP_STREAM] / 1000);
+	s->udp_s = (uint32_t)(t->conf.def.tmo[FL_UDP][FLOW_NEW] / 1000);
+	s->n_iface = atomic_load_explicit(&t->conf.n_if, memory_order_relaxed);
+	for (i = 0; i < s->n_iface && i < FLOW_IFACE_TMO_MAX; i++) {
+		const struct flow_tmo *m = &t->conf.if_tmo[i];
+
+		s->iface[i].ifindex = atomic_load_explicit(&t->conf.if_index[i],
+							   memory_order_relaxed);
+		s->iface[i].tcp_established_s = (uint32_t)(m->tmo[FL_TCP][FLOW_ESTABLISHED] / 1000);
+		s->iface[i].udp_stream_s = (uint32_t)(m->tmo[FL_UDP][FLOW_UDP_STREAM] / 1000);
+		s->iface[i].udp_s = (uint32_t)(m->tmo[FL_UDP][FLOW_NEW] / 1000);
+	}
 	s->chain_limit = flow_get(t, chain_limit);
 	s->untracked = flow_get(t, untracked);
 	s->untracked_skipped = flow_get(t, untracked_skipped);
@@ -45,6 +57,7 @@ static void flow_view_fill(struct flow_view *v, const struct flow_entry *e)
 	v->init_sport = e->key.port[i];
 	v->init_dport = e->key.port[!i];
 	v->init_dir = (enum dir)e->init_dir;
+	v->ifindex = e->ifindex;
 	v->state = (enum flow_state)e->state;
 	v->untracked = e->untracked;
 	v->offloaded = e->offloaded;

@@ -287,11 +287,25 @@ static unsigned flow_next_state(struct flow_entry *e, const struct flow_pkt *fp,
 	}
 }
 
+/* The timeouts of the interface that created e, or the host's. */
+static const struct flow_tmo *flow_tmo_of(const struct flow_conf *c,
+					  const struct flow_entry *e)
+{
+	uint32_t n = atomic_load_explicit(&c->n_if, memory_order_relaxed), i;
+
+	/* A few interfaces at most: a scan, and nothing when none has its own. */
+	for (i = 0; e->ifindex && i < n && i < FLOW_IFACE_TMO_MAX; i++)
+		if (atomic_load_explicit(&c->if_index[i], memory_order_relaxed) == e->ifindex)
+			return &c->if_tmo[i];
+	return &c->def;
+}
+
 static void flow_touch(const struct flow_conf *c, struct flow_entry *e,
 		       uint64_t now)
 {
 	enum flow_l4 l4 = flow_l4_of(e->key.family, e->key.proto);
-	const _Atomic uint64_t *tmo = e->untracked ? c->utmo[l4] : c->tmo[l4];
+	const struct flow_tmo *m = flow_tmo_of(c, e);
+	const _Atomic uint64_t *tmo = e->untracked ? m->utmo[l4] : m->tmo[l4];
 
 	/* Threads read the clock separately: never move last_seen back. */
 	if (now > e->last_seen)
@@ -338,6 +352,7 @@ static void flow_entry_init(struct flow_entry *e, const struct flow_pkt *fp,
 	e->state = (uint8_t)state;
 	e->init_side = fp->side & 1;
 	e->init_dir = (uint8_t)d;
+	e->ifindex = fp->p->ifindex;
 	e->created = e->last_seen = now;
 }
 
@@ -389,7 +404,7 @@ void flow_account_untracked(const struct flow_conf *c, struct flow_entry *e,
  * FLOW_UNTRACKED_TCP_S; UDP keeps its two classes (UDP_STREAM after more
  * than one exchange).
  */
-static void flow_utmo_init(struct flow_conf *c, const struct flow_params *p)
+static void flow_utmo_init(struct flow_tmo *c, const struct flow_params *p)
 {
 	uint32_t tcp = p->tcp_established_s < FLOW_UNTRACKED_TCP_S ?
 		       p->tcp_established_s : FLOW_UNTRACKED_TCP_S;
@@ -404,6 +419,11 @@ static void flow_utmo_init(struct flow_conf *c, const struct flow_params *p)
 }
 
 void flow_conf_timeouts(struct flow_conf *c, const struct flow_params *p)
+{
+	flow_tmo_set(&c->def, p);
+}
+
+void flow_tmo_set(struct flow_tmo *c, const struct flow_params *p)
 {
 	static const size_t tcp_off[FLOW_STATE_MAX] = {
 		[FLOW_NEW] = offsetof(struct flow_params, tcp_syn_sent_s),

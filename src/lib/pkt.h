@@ -67,6 +67,12 @@ struct pkt {
 	uint16_t tcp_win;	/* unscaled, host order */
 	uint8_t tcp_hlen;	/* header bytes with options (20..60) */
 	uint8_t tcp_wscale;	/* SYN's window scale option, or PKT_WSCALE_* */
+	/*
+	 * Not from the bytes: the interface the packet arrives on or leaves by
+	 * (0: unknown), which the engine sets after pkt_parse(); a flow records
+	 * its creator's (flow_view.ifindex).
+	 */
+	uint32_t ifindex;
 };
 
 /* pkt.tcp_wscale when there is no number: not a SYN, or no option. */

@@ -23,7 +23,7 @@ enum rkw_kind {
 	RKW_ICMP,	/* an ICMP type name: type/code per family */
 };
 
-enum rkw_stmt { RST_LIST, RST_NACL, RST_SG, RST_INBOUND, RST_OUTBOUND };
+enum rkw_stmt { RST_LIST, RST_NACL, RST_SG, RST_INBOUND, RST_OUTBOUND, RST_ENI };
 
 #define RKW_NONE	(-2)	/* an ICMP name the family does not have */
 

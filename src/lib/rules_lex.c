@@ -35,6 +35,7 @@ static const struct rkw keywords[] = {
 	SERVICE("dns-udp", 17, 53),
 	ICMP("echo-reply", 0, -1, 129, -1),
 	ICMP("echo-request", 8, -1, 128, -1),
+	STMT("eni", RST_ENI),
 	PROTO("esp", 50),
 	ICMP("frag-needed", 3, 4, NO, NO),
 	PROTO("gre", 47),

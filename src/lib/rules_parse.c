@@ -1,6 +1,6 @@
 /*
  * The statements of the native rule language (list, nacl, sg, inbound,
- * outbound), the sections they open, and the entry points. The rules
+ * outbound, eni), the sections they open, and the entry points. The rules
  * themselves are in rules_rule.c. Every bad line is reported, once, at its
  * leftmost problem; a bad header still opens its section so that the
  * rules below it are checked without a cascade of messages.
@@ -388,6 +388,108 @@ static void stmt_dir(struct rparser *p, enum dir dir)
 	p->dir = dir;
 }
 
+/* ---- eni ------------------------------------------------------------ */
+
+/* An interface name as the kernel takes it: 1 to 15 bytes, no '/'. */
+static int eni_iface(struct rparser *p, const struct rtok *t)
+{
+	char q[64];
+	size_t i;
+
+	if (t->type != RTOK_WORD)
+		return rp_tok_error(p, t, "expected an interface name after eni (eth1)");
+	if (t->len >= 16 || has_char(t, '/'))
+		return rp_error(p, t->col, "%s is not an interface name (1 to 15 characters, no '/')",
+				rp_quote(t, q, sizeof(q)));
+	for (i = 0; i < p->rs->n_enis; i++) {
+		const struct ruleset_eni *e = &p->rs->enis[i];
+
+		if (strlen(e->ifname) == t->len && !memcmp(e->ifname, t->text, t->len))
+			return rp_error(p, t->col, "interface %s is already bound by the eni statement of %s:%u: one per interface",
+					e->ifname, e->origin.file ? e->origin.file : "?", e->origin.line);
+	}
+	return 0;
+}
+
+/* Is t an ENI id: "eni-" and 8 or 17 lowercase hex digits, as AWS makes them? */
+static bool eni_id_ok(const struct rtok *t)
+{
+	size_t i;
+
+	if (t->len != 12 && t->len != 21)
+		return false;
+	for (i = 4; i < t->len; i++)
+		if (!((t->text[i] >= '0' && t->text[i] <= '9') || (t->text[i] >= 'a' && t->text[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* The index of group t among the groups loaded so far, or -1 (reported). */
+static long eni_group(struct rparser *p, const struct rtok *t, const uint32_t *seen, size_t n)
+{
+	char q[64];
+	size_t i;
+
+	if (t->type != RTOK_WORD)
+		return rp_tok_error(p, t, "expected a security group id");
+	for (i = 0; i < p->rs->n_groups; i++)
+		if (strlen(p->rs->groups[i].id) == t->len &&
+		    !memcmp(p->rs->groups[i].id, t->text, t->len))
+			break;
+	if (i == p->rs->n_groups)
+		return rp_error(p, t->col, "unknown security group %s: define it above this line (sg %.*s), in this file or in one given before it, with --sg",
+				rp_quote(t, q, sizeof(q)), (int)t->len, t->text);
+	while (n--)
+		if (seen[n] == i)
+			return rp_error(p, t->col, "security group %s is named twice", p->rs->groups[i].id);
+	return (long)i;
+}
+
+/* eni IFACE [eni-ID] GROUP [GROUP]... */
+static void stmt_eni(struct rparser *p)
+{
+	const struct rtok *t = p->ln.tok;
+	struct ruleset_eni e = { .origin = { .file = p->file, .line = p->ln.no } };
+	char ifname[16], id[24];
+	size_t i = 2;
+	bool bad = false;
+
+	open_section(p, RSEC_NONE, false);
+	if (eni_iface(p, &t[1]) < 0)
+		return;
+	snprintf(ifname, sizeof(ifname), "%.*s", (int)t[1].len, t[1].text);
+	e.ifname = ifname;
+	if (t[2].type == RTOK_WORD && t[2].len >= 4 && !memcmp(t[2].text, "eni-", 4)) {
+		if (!eni_id_ok(&t[2])) {
+			rp_error(p, t[2].col, "'%.*s' is not an ENI id (eni- and 8 or 17 hex digits)",
+				 (int)(t[2].len < 40 ? t[2].len : 40), t[2].text);
+			return;
+		}
+		snprintf(id, sizeof(id), "%.*s", (int)t[2].len, t[2].text);
+		e.eni_id = id;
+		i = 3;
+	}
+	if (t[i].type == RTOK_END) {
+		rp_tok_error(p, &t[i], "expected the interface's security groups (sg-0abc ...)");
+		return;
+	}
+	e.groups = calloc(p->ln.n, sizeof(*e.groups));
+	if (!e.groups) {
+		rp_oom(p);
+		return;
+	}
+	for (; t[i].type != RTOK_END && !bad; i++) {
+		long g = eni_group(p, &t[i], e.groups, e.n_groups);
+
+		bad = g < 0;
+		if (!bad)
+			e.groups[e.n_groups++] = (uint32_t)g;
+	}
+	if (!bad && ruleset_add_eni(p->rs, &e) < 0)
+		rp_oom(p);
+	free(e.groups);
+}
+
 /* ---- lines ---------------------------------------------------------- */
 
 /* Could this word start a rule (a number, '*', a protocol or a service)? */
@@ -408,7 +510,7 @@ static void no_section(struct rparser *p, const struct rtok *t)
 	if (rule_like(t))
 		rp_error(p, t->col, "a rule needs a section (nacl/sg) and a direction (inbound/outbound) above it");
 	else if (p->sec == RSEC_NONE)
-		rp_tok_error(p, t, "expected list, nacl or sg");
+		rp_tok_error(p, t, "expected list, nacl, sg or eni");
 	else
 		rp_tok_error(p, t, "expected inbound or outbound");
 }
@@ -427,6 +529,8 @@ static void parse_line(struct rparser *p)
 			stmt_nacl(p);
 		else if (kw->value == RST_SG)
 			stmt_sg(p);
+		else if (kw->value == RST_ENI)
+			stmt_eni(p);
 		else
 			stmt_dir(p, kw->value == RST_INBOUND ? DIR_IN : DIR_OUT);
 	} else if (p->sec == RSEC_NONE || p->dir < 0)

@@ -262,6 +262,22 @@ static size_t *sg_by_group(const struct ruleset *rs)
 	return v;
 }
 
+/* The eni statements, after the groups they name. */
+static void print_enis(const struct ruleset *rs, FILE *out)
+{
+	size_t i, k;
+
+	for (i = 0; i < rs->n_enis; i++) {
+		const struct ruleset_eni *e = &rs->enis[i];
+
+		fprintf(out, "%seni %s%s%s", i ? "" : "\n", e->ifname, e->eni_id ? " " : "",
+			e->eni_id ? e->eni_id : "");
+		for (k = 0; k < e->n_groups; k++)
+			fprintf(out, " %s", rs->groups[e->groups[k]].id);
+		fputc('\n', out);
+	}
+}
+
 void rules_print(const struct ruleset *rs, FILE *out)
 {
 	size_t *by_group = sg_by_group(rs), at = 0, g;
@@ -277,6 +293,7 @@ void rules_print(const struct ruleset *rs, FILE *out)
 		print_group(rs, g, by_group ? by_group + at : NULL, out);
 	}
 	free(by_group);
+	print_enis(rs, out);
 }
 
 /* ---- comparison ----------------------------------------------------- */
@@ -347,14 +364,25 @@ static bool group_equal(const struct ruleset *a, const struct ruleset *b, size_t
 	return true;
 }
 
+static bool eni_equal(const struct ruleset_eni *a, const struct ruleset_eni *b)
+{
+	return !strcmp(a->ifname, b->ifname) && str_eq(a->eni_id, b->eni_id) &&
+	       a->n_groups == b->n_groups &&
+	       !memcmp(a->groups, b->groups, a->n_groups * sizeof(*a->groups));
+}
+
 bool rules_equal(const struct ruleset *a, const struct ruleset *b)
 {
 	size_t g;
 
-	if (!nacls_equal(a, b) || a->n_groups != b->n_groups || a->n_sg != b->n_sg)
+	if (!nacls_equal(a, b) || a->n_groups != b->n_groups || a->n_sg != b->n_sg ||
+	    a->n_enis != b->n_enis)
 		return false;
 	for (g = 0; g < a->n_groups; g++)
 		if (!group_equal(a, b, g))
+			return false;
+	for (g = 0; g < a->n_enis; g++)
+		if (!eni_equal(&a->enis[g], &b->enis[g]))
 			return false;
 	return true;
 }

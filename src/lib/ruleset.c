@@ -29,6 +29,12 @@ void ruleset_free(struct ruleset *rs)
 	}
 	for (i = 0; i < rs->n_files; i++)
 		free(rs->files[i]);
+	for (i = 0; i < rs->n_enis; i++) {
+		free(rs->enis[i].ifname);
+		free(rs->enis[i].eni_id);
+		free(rs->enis[i].groups);
+	}
+	free(rs->enis);
 	free(rs->files);
 	free(rs->sg);
 	free(rs->groups);
@@ -127,6 +133,93 @@ fail:
 	free(g.name);
 	errno = ENOMEM;
 	return -1;
+}
+
+int ruleset_add_eni(struct ruleset *rs, const struct ruleset_eni *e)
+{
+	struct ruleset_eni c = *e, *ne;
+	size_t i;
+
+	for (i = 0; i < e->n_groups; i++)
+		if (e->groups[i] >= rs->n_groups) {
+			errno = EINVAL;
+			return -1;
+		}
+	c.ifname = strdup(e->ifname);
+	c.eni_id = e->eni_id ? strdup(e->eni_id) : NULL;
+	c.groups = malloc((e->n_groups + 1) * sizeof(*c.groups));
+	ne = realloc(rs->enis, (rs->n_enis + 1) * sizeof(*ne));
+	if (ne)
+		rs->enis = ne;
+	if (!ne || !c.ifname || (e->eni_id && !c.eni_id) || !c.groups) {
+		free(c.ifname);
+		free(c.eni_id);
+		free(c.groups);
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(c.groups, e->groups, e->n_groups * sizeof(*c.groups));
+	rs->enis[rs->n_enis++] = c;
+	return 0;
+}
+
+/* An origin of rs, its file interned in ns. */
+static int origin_copy(struct ruleset *ns, struct rule_origin *o)
+{
+	if (o->file && !(o->file = ruleset_intern_file(ns, o->file)))
+		return -1;
+	return 0;
+}
+
+/* rs's rules of group g, as group ng of ns. */
+static int subset_group(struct ruleset *ns, const struct ruleset *rs, uint32_t g, uint32_t ng)
+{
+	size_t i;
+
+	if (ruleset_add_group(ns, rs->groups[g].id, rs->groups[g].name) < 0)
+		return -1;
+	for (i = 0; i < rs->n_sg; i++) {
+		struct sg_entry e = rs->sg[i];
+
+		if (e.group != g)
+			continue;
+		e.group = ng;
+		if (origin_copy(ns, &e.origin) < 0 || ruleset_add_sg(ns, &e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct ruleset *ruleset_subset(const struct ruleset *rs, const uint32_t *groups, size_t n)
+{
+	struct ruleset *ns = ruleset_new();
+	size_t i;
+
+	if (!ns)
+		return NULL;
+	ns->has_nacl = rs->has_nacl;
+	if (rs->nacl_id && !(ns->nacl_id = strdup(rs->nacl_id)))
+		goto fail;
+	for (i = 0; i < rs->n_nacl; i++) {
+		struct nacl_entry e = rs->nacl[i];
+
+		if (origin_copy(ns, &e.origin) < 0 || ruleset_add_nacl(ns, &e) < 0)
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (groups[i] >= rs->n_groups) {
+			ruleset_free(ns);
+			errno = EINVAL;
+			return NULL;
+		}
+		if (subset_group(ns, rs, groups[i], (uint32_t)i) < 0)
+			goto fail;
+	}
+	return ns;
+fail:
+	ruleset_free(ns);
+	errno = ENOMEM;
+	return NULL;
 }
 
 const char *proto_name(int proto)

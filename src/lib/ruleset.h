@@ -59,6 +59,18 @@ struct sg_group {
 	char *name;
 };
 
+/*
+ * An `eni IFACE [eni-ID] GROUP...` statement (vpcfw.rules(5)): the
+ * interface is judged by exactly these groups of the ruleset.
+ */
+struct ruleset_eni {
+	char *ifname;
+	char *eni_id;		/* "eni-..." for flow logs, or NULL */
+	uint32_t *groups;	/* indices into ruleset.groups, in the statement's order */
+	size_t n_groups;
+	struct rule_origin origin;
+};
+
 struct ruleset {
 	/* Network ACL: at most one (a subnet has exactly one). */
 	bool has_nacl;
@@ -75,6 +87,10 @@ struct ruleset {
 	/* Interned file names that origins point to. */
 	char **files;
 	size_t n_files;
+
+	/* eni statements, in file order; at most one per interface. */
+	struct ruleset_eni *enis;
+	size_t n_enis;
 };
 
 struct ruleset *ruleset_new(void);
@@ -88,6 +104,20 @@ int ruleset_add_nacl(struct ruleset *rs, const struct nacl_entry *e);
 int ruleset_add_sg(struct ruleset *rs, const struct sg_entry *e);
 /* Returns the new group's index, or -1 with errno. */
 int ruleset_add_group(struct ruleset *rs, const char *id, const char *name);
+
+/*
+ * Append an eni binding (strings and the group array copied). -1 with
+ * errno EINVAL for a group index out of range, ENOMEM.
+ */
+int ruleset_add_eni(struct ruleset *rs, const struct ruleset_eni *e);
+
+/*
+ * A new ruleset with rs's network ACL and only the groups `groups` (indices
+ * into rs->groups) with their rules, groups renumbered in that order; no
+ * eni bindings. What an interface named in an eni statement is judged by.
+ * NULL with errno (EINVAL for an index out of range, ENOMEM).
+ */
+struct ruleset *ruleset_subset(const struct ruleset *rs, const uint32_t *groups, size_t n);
 
 /* Protocol number to its AWS name ("tcp", "udp", "icmp", "icmpv6", "all") or NULL. */
 const char *proto_name(int proto);
