@@ -28,16 +28,19 @@
 void PRINTF_FMT(3, 4)
 awsj_error(struct loader *l, const char *path, const char *fmt, ...)
 {
-	char msg[MSG_LEN];
+	char msg[MSG_LEN], *src = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (l->line && l->buf)
+		src = awsj_source_line(l->buf, l->len, (int)l->line);
 	if (path)
-		diag_add(l->d, DIAG_ERROR, l->name, 0, 0, NULL, "%s: %s", path, msg);
+		diag_add(l->d, DIAG_ERROR, l->name, l->line, l->col, src, "%s: %s", path, msg);
 	else
-		diag_add(l->d, DIAG_ERROR, l->name, 0, 0, NULL, "%s", msg);
+		diag_add(l->d, DIAG_ERROR, l->name, l->line, l->col, src, "%s", msg);
+	free(src);
 	l->errors++;
 }
 
@@ -201,6 +204,7 @@ static const struct {
 } proto_names[] = {
 	{ "all", PROTO_ALL }, { "icmp", 1 }, { "icmpv6", 58 },
 	{ "tcp", 6 }, { "udp", 17 },
+	{ "ipv6-icmp", 58 },	/* Terraform's and IANA's name for icmpv6 */
 };
 
 int awsj_proto_value(const json_t *j, long long *v)
@@ -344,7 +348,7 @@ static void load_root(struct loader *l, enum aws_kind kind, const json_t *root)
 }
 
 /* Line `line` (from 1) of buf as a string, or NULL when absent or too long. */
-static char *source_line(const char *buf, size_t len, int line)
+char *awsj_source_line(const char *buf, size_t len, int line)
 {
 	const char *p = buf, *end = buf + len, *nl;
 	size_t n;
@@ -369,7 +373,7 @@ static char *source_line(const char *buf, size_t len, int line)
 static void json_syntax_error(struct loader *l, const char *buf, size_t len,
 			      const json_error_t *err)
 {
-	char *src = source_line(buf, len, err->line);
+	char *src = awsj_source_line(buf, len, err->line);
 	unsigned line = err->line > 0 ? (unsigned)err->line : 0;
 	unsigned col = err->column > 0 ? (unsigned)err->column : 0;
 
