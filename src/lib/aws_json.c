@@ -536,7 +536,55 @@ void aws_map_free(struct aws_map *m)
 		free(m->e[i].id);
 		free(m->e[i].cidrs);
 	}
+	for (i = 0; i < m->n_params; i++) {
+		free(m->p[i].name);
+		free(m->p[i].value);
+	}
 	free(m->e);
+	free(m->p);
 	m->e = NULL;
-	m->n = 0;
+	m->p = NULL;
+	m->n = m->n_params = 0;
+}
+
+const char *aws_map_param(const struct aws_map *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->n_params; i++)
+		if (!strcmp(m->p[i].name, name))
+			return m->p[i].value;
+	return NULL;
+}
+
+int aws_map_add_param(struct aws_map *m, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	struct aws_param p = { 0 }, *np;
+	const char *c;
+
+	errno = EINVAL;
+	if (!eq || eq == spec)
+		return -1;
+	for (c = spec; c < eq; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+			return -1;
+	p.name = strndup(spec, eq - spec);
+	p.value = strdup(eq + 1);
+	if (!p.name || !p.value)
+		goto fail;
+	if (aws_map_param(m, p.name)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	np = realloc(m->p, (m->n_params + 1) * sizeof(*np));
+	if (!np)
+		goto fail;
+	m->p = np;
+	m->p[m->n_params++] = p;
+	return 0;
+fail:
+	free(p.name);
+	free(p.value);
+	return -1;
 }

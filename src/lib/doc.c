@@ -154,6 +154,7 @@ static json_t *short_form(struct doc *doc, const char *tag, json_t *v,
 struct frame {
 	json_t *c;		/* the mapping or sequence being filled */
 	char *key;		/* a mapping's key waiting for its value */
+	yaml_mark_t key_mark;
 	const char *tag;	/* its short-form tag, applied when it ends */
 	yaml_mark_t mark;
 	yaml_event_t start;	/* owns tag */
@@ -202,12 +203,13 @@ static int place(struct ybuild *b, json_t *v, const yaml_mark_t *m)
 			return fail(b->doc, m, "%s", "a mapping key must be a plain text");
 		}
 		f->key = strdup(json_string_value(v));
+		f->key_mark = *m;
 		json_decref(v);
 		return f->key ? 0 : -1;
 	}
 	if (json_object_get(f->c, f->key)) {
 		json_decref(v);
-		return fail(b->doc, m, "duplicate key \"%.60s\"", f->key);
+		return fail(b->doc, &f->key_mark, "duplicate key \"%.60s\"", f->key);
 	}
 	r = json_object_set_new(f->c, f->key, v);
 	free(f->key);
@@ -299,7 +301,7 @@ static int on_event(struct ybuild *b, yaml_event_t *e, int *docs)
 		return on_end(b);
 	case YAML_ALIAS_EVENT:
 		return fail(b->doc, &e->start_mark, "%s",
-			    "YAML aliases (*name) are not allowed: CloudFormation refuses them too");
+			    "a YAML alias (*name): vpcfw does not read them; write the value out");
 	case YAML_DOCUMENT_START_EVENT:
 		if (++*docs > 1)
 			return fail(b->doc, &e->start_mark, "%s",

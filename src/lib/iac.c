@@ -44,6 +44,8 @@ bool iac_nacl_begin(struct iac *x, const json_t *at, const char *path,
 {
 	struct ruleset *rs = x->l.rs;
 
+	if (rs->has_nacl && rs->nacl_id && !strcmp(rs->nacl_id, id))
+		return true;	/* the ACL of entries seen before, or entries of this ACL */
 	if (rs->has_nacl) {
 		iac_error(x, at, NULL, path,
 			  "a second network ACL: %s is already loaded%s%s; a subnet has exactly one network ACL (give this host's ACL in a file of its own)",

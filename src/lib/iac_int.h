@@ -26,8 +26,8 @@ void iac_error(struct iac *x, const json_t *j, const json_t *at, const char *pat
 void iac_at(struct iac *x, const json_t *j, const json_t *at);
 
 /*
- * Start a network ACL: `id` the ACL's id, `what` names its resource. A
- * second one is an error naming both (a subnet has exactly one); false then.
+ * Start a network ACL: `id` the ACL's id, `what` names its resource. The
+ * same id again is the same ACL (true); a second one is an error naming both (a subnet has exactly one); false then.
  */
 bool iac_nacl_begin(struct iac *x, const json_t *at, const char *path,
 		    const char *id, const char *what);

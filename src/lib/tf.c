@@ -509,8 +509,6 @@ static void tf_nacl_entry(struct iac *x, const struct tfres *r, const json_t *o,
 
 static bool tf_nacl_begin(struct iac *x, const struct tfres *r, const char *id)
 {
-	if (x->l.rs->has_nacl && x->l.rs->nacl_id && !strcmp(x->l.rs->nacl_id, id))
-		return true;	/* the ACL of rules seen before, or rules of this ACL */
 	return iac_nacl_begin(x, r->res, r->addr, id, r->addr);
 }
 
