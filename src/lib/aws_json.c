@@ -128,22 +128,28 @@ int awsj_get_text(struct loader *l, const char *path, const json_t *obj,
 		  const char *key, const char **s)
 {
 	int r = awsj_get_str(l, path, obj, key, s);
-	const unsigned char *c;
 
 	if (r != FIELD_OK)
 		return r;
-	if (strlen(*s) > RULES_STRING_MAX) {
+	return awsj_check_text(l, path, key, *s) < 0 ? FIELD_BAD : FIELD_OK;
+}
+
+int awsj_check_text(struct loader *l, const char *path, const char *key, const char *s)
+{
+	const unsigned char *c;
+
+	if (strlen(s) > RULES_STRING_MAX) {
 		awsj_error(l, path, "%s holds %zu bytes; AWS allows at most %d", key,
-			   strlen(*s), RULES_STRING_MAX);
-		return FIELD_BAD;
+			   strlen(s), RULES_STRING_MAX);
+		return -1;
 	}
-	for (c = (const unsigned char *)*s; *c; c++)
+	for (c = (const unsigned char *)s; *c; c++)
 		if (*c < 0x20 || *c == 0x7f) {
 			awsj_error(l, path, "%s holds the control character 0x%02x, which AWS does not allow",
 				   key, *c);
-			return FIELD_BAD;
+			return -1;
 		}
-	return FIELD_OK;
+	return 0;
 }
 
 static int get_bool(struct loader *l, const char *path, const json_t *obj,

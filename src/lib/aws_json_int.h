@@ -56,6 +56,8 @@ int awsj_get_str(struct loader *l, const char *path, const json_t *obj,
  * AWS refuses them and the native language cannot write them. */
 int awsj_get_text(struct loader *l, const char *path, const json_t *obj,
 		  const char *key, const char **s);
+/* The same check of a string already read: 0, or -1 reported. */
+int awsj_check_text(struct loader *l, const char *path, const char *key, const char *s);
 json_t *awsj_get_array(struct loader *l, const char *path, const json_t *obj,
 		       const char *key, bool *bad);
 

@@ -361,7 +361,8 @@ static void cfn_sg_rule(struct cfn *c, const json_t *o, const char *path, int gi
 		ok = rf != FIELD_BAD && rt != FIELD_BAD &&
 		     awsj_sg_ports(&c->x->l, path, &t, "FromPort", "ToPort", rf, rt, from, to) == 0;
 	}
-	if (cfn_str(c, o, "Description", path, &desc, &dv) == FIELD_BAD)
+	if (cfn_str(c, o, "Description", path, &desc, &dv) == FIELD_BAD ||
+	    (desc && awsj_check_text(&c->x->l, path, "Description", desc) < 0))
 		ok = false;
 	cfn_peer(c, o, path, &t, ok, desc);
 	cval_free(&dv);
@@ -418,7 +419,8 @@ static void cfn_sg(struct cfn *c, const json_t *res, const json_t *props)
 	struct cval nv;
 	int gi;
 
-	if (cfn_str(c, props, "GroupName", c->res_id, &name, &nv) == FIELD_BAD)
+	if (cfn_str(c, props, "GroupName", c->res_id, &name, &nv) != FIELD_OK ||
+	    awsj_check_text(&c->x->l, c->res_id, "GroupName", name) < 0)
 		name = NULL;
 	iac_at(c->x, res, NULL);
 	gi = awsj_sg_group(&c->x->l, c->res_id, c->res_id, name ? name : c->res_id);

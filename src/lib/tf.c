@@ -278,7 +278,8 @@ static void tf_sg_peers(struct iac *x, const struct tfres *r, const json_t *o,
 	size_t n = 0;
 	bool self = false;
 
-	if (tf_str(x, r, o, unk, "description", path, &desc) == FIELD_BAD)
+	if (tf_str(x, r, o, unk, "description", path, &desc) == FIELD_BAD ||
+	    (desc && awsj_check_text(&x->l, path, "description", desc) < 0))
 		ok = false;
 	n += tf_list(x, r, o, unk, "cidr_blocks", path, t, ok, desc, peer_cidr, AF_INET);
 	n += tf_list(x, r, o, unk, "ipv6_cidr_blocks", path, t, ok, desc, peer_cidr, AF_INET6);
@@ -348,7 +349,9 @@ static void tf_sg(struct iac *x, struct tfres *r)
 	int gi;
 
 	tf_id(x, r);
-	tf_str(x, r, r->v, r->unk, "name", r->addr, &name);
+	if (tf_str(x, r, r->v, r->unk, "name", r->addr, &name) == FIELD_OK &&
+	    awsj_check_text(&x->l, r->addr, "name", name) < 0)
+		name = NULL;
 	iac_at(x, r->res, NULL);
 	gi = awsj_sg_group(&x->l, r->addr, r->id, name);
 	tf_sg_blocks(x, r, gi, "ingress", false);
@@ -416,7 +419,8 @@ static void tf_vpc_sgr(struct iac *x, struct tfres *r, bool egress)
 	iac_at(x, r->res, NULL);
 	t.origin = (struct rule_origin){ x->l.file, x->l.line, 0 };
 	ok = tf_sg_ports(x, r, r->v, r->unk, path, "ip_protocol", &t, false) == 0 && gi >= 0;
-	if (tf_str(x, r, r->v, r->unk, "description", path, &desc) == FIELD_BAD)
+	if (tf_str(x, r, r->v, r->unk, "description", path, &desc) == FIELD_BAD ||
+	    (desc && awsj_check_text(&x->l, path, "description", desc) < 0))
 		ok = false;
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		int got = tf_str(x, r, r->v, r->unk, keys[i], path, &v);
