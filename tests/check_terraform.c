@@ -110,14 +110,21 @@ START_TEST(test_state_holds)
 }
 END_TEST
 
-/* Given for one layer (run --sg F), a state's network ACLs are not read. */
+/*
+ * Given for one layer (run --sg F), a state that also holds a network ACL
+ * is an error naming the flag, as a native file is: nothing dropped silently.
+ */
 START_TEST(test_state_sg_only)
 {
-	struct load_opts o = { .take = RULES_TAKE_SG, .map = &map };
+	static const char *const msgs[] = {
+		"1:1: error: holds a network ACL; give the file with --nacl too", NULL
+	};
+	struct load_opts o = { .take = RULES_TAKE_SG, .map = &map, .name = "web-state.json" };
 
 	ck_assert_int_eq(aws_map_add(&map, "sg-0123456789abcdef0=10.0.1.0/24"), 0);
 	ck_assert_int_eq(aws_map_add(&map, "sg-0fedcba9876543210=10.0.0.0/24"), 0);
-	expect_clean(load_file(rs, FIXTURE("web-state.json"), &o, d, NULL));
+	ck_assert_int_eq(load_file(rs, FIXTURE("web-state.json"), &o, d, NULL), -1);
+	expect_errors("web-state.json", msgs);
 	ck_assert(!rs->has_nacl);
 	ck_assert_uint_eq(rs->n_sg, 10);
 }

@@ -559,9 +559,6 @@ void cfn_load(struct iac *x)
 			break;
 		}
 	}
-	iac_at(x, root, NULL);
-	if ((x->take & RULES_TAKE_NACL) && !(holds & RULES_TAKE_NACL))
-		awsj_error(&x->l, NULL, "holds no network ACL (AWS::EC2::NetworkAcl or AWS::EC2::NetworkAclEntry)");
-	if ((x->take & RULES_TAKE_SG) && !(holds & RULES_TAKE_SG))
-		awsj_error(&x->l, NULL, "holds no security group (AWS::EC2::SecurityGroup, SecurityGroupIngress or SecurityGroupEgress)");
+	iac_check_take(x, holds, "AWS::EC2::NetworkAcl or AWS::EC2::NetworkAclEntry",
+		       "AWS::EC2::SecurityGroup, SecurityGroupIngress or SecurityGroupEgress");
 }

@@ -206,6 +206,24 @@ unsigned iac_holds(enum iac_format f, const char *buf, size_t len)
 	return holds;
 }
 
+/*
+ * As for native files (vpcfw.rules(5), LOADING): a kind the file holds but
+ * was not asked for is an error naming the flag, never dropped silently.
+ */
+void iac_check_take(struct iac *x, unsigned holds, const char *nacl_types,
+		    const char *sg_types)
+{
+	iac_at(x, x->doc.root, NULL);
+	if ((x->take & RULES_TAKE_NACL) && !(holds & RULES_TAKE_NACL))
+		awsj_error(&x->l, NULL, "holds no network ACL (%s)", nacl_types);
+	if ((x->take & RULES_TAKE_SG) && !(holds & RULES_TAKE_SG))
+		awsj_error(&x->l, NULL, "holds no security group (%s)", sg_types);
+	if (!(x->take & RULES_TAKE_NACL) && (holds & RULES_TAKE_NACL))
+		awsj_error(&x->l, NULL, "holds a network ACL; give the file with --nacl too");
+	if (!(x->take & RULES_TAKE_SG) && (holds & RULES_TAKE_SG))
+		awsj_error(&x->l, NULL, "holds security groups; give the file with --sg too");
+}
+
 int iac_load_buffer(struct ruleset *rs, enum iac_format f, unsigned take,
 		    const char *name, const char *buf, size_t len,
 		    const struct aws_map *map, struct diag *d)

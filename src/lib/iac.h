@@ -26,9 +26,9 @@ enum iac_format iac_detect(const char *buf, size_t len);
 unsigned iac_holds(enum iac_format f, const char *buf, size_t len);
 
 /*
- * Load the kinds in take (RULES_TAKE_*) into rs; kinds not asked are not
- * read (a state describes a whole VPC). A kind asked that the text does not
- * hold is an error. Every problem goes to d with file:line:col and the
+ * Load the kinds in take (RULES_TAKE_*) into rs. A kind asked that the
+ * text does not hold, or held but not asked, is an error (as for native
+ * files: nothing is dropped silently). Every problem goes to d with file:line:col and the
  * resource (Terraform address or CloudFormation logical id). 0 when clean,
  * -1 with errno EINVAL or ENOMEM.
  */

@@ -44,6 +44,13 @@ int iac_nacl_l4(struct iac *x, const char *path, struct nacl_entry *ne,
 		bool has_ports, const char *itn, const char *icn, long long type,
 		long long code, bool has_icmp);
 
+/*
+ * After loading: a kind asked but not held, or held but not asked, is an
+ * error (the types name what would have been read).
+ */
+void iac_check_take(struct iac *x, unsigned holds, const char *nacl_types,
+		    const char *sg_types);
+
 /* The readers: RULES_TAKE_* the document holds, and loading it. */
 unsigned tf_holds(const json_t *root);
 void tf_load(struct iac *x);

@@ -671,9 +671,6 @@ void tf_load(struct iac *x)
 		return;
 	}
 	tf_walk(tf_root_module(root), load_one, &a, 0);
-	iac_at(x, root, NULL);
-	if ((x->take & RULES_TAKE_NACL) && !(holds & RULES_TAKE_NACL))
-		awsj_error(&x->l, NULL, "holds no network ACL (aws_network_acl, aws_default_network_acl or aws_network_acl_rule)");
-	if ((x->take & RULES_TAKE_SG) && !(holds & RULES_TAKE_SG))
-		awsj_error(&x->l, NULL, "holds no security group (aws_security_group, aws_default_security_group or a rule resource)");
+	iac_check_take(x, holds, "aws_network_acl, aws_default_network_acl or aws_network_acl_rule",
+		       "aws_security_group, aws_default_security_group or a rule resource");
 }
