@@ -193,6 +193,18 @@ static int cfn_str(struct cfn *c, const json_t *obj, const char *key, const char
 	return FIELD_OK;
 }
 
+/* A scalar value for cfn_int and cfn_bool: FIELD_OK with v set, else freed. */
+static int cfn_scalar(struct cfn *c, const json_t *obj, const char *key, const char *path,
+		      struct cval *v)
+{
+	cfn_value(c, obj, key, path, v);
+	if (v->kind == CV_ABSENT || v->kind == CV_BAD) {
+		cval_free(v);
+		return v->kind == CV_ABSENT ? FIELD_ABSENT : FIELD_BAD;
+	}
+	return FIELD_OK;
+}
+
 /* An integer: CloudFormation takes 22 and "22" alike. */
 static int cfn_int(struct cfn *c, const json_t *obj, const char *key, const char *path,
 		   long long *n)
@@ -200,13 +212,10 @@ static int cfn_int(struct cfn *c, const json_t *obj, const char *key, const char
 	struct cval v;
 	const char *s;
 	char *end;
-	int r = FIELD_OK;
+	int r = cfn_scalar(c, obj, key, path, &v);
 
-	cfn_value(c, obj, key, path, &v);
-	if (v.kind == CV_ABSENT || v.kind == CV_BAD) {
-		cval_free(&v);
-		return v.kind == CV_ABSENT ? FIELD_ABSENT : FIELD_BAD;
-	}
+	if (r != FIELD_OK)
+		return r;
 	s = json_string_value(v.j);
 	if (v.kind == CV_SCALAR && json_is_integer(v.j)) {
 		*n = json_integer_value(v.j);
@@ -225,14 +234,12 @@ static int cfn_bool(struct cfn *c, const json_t *obj, const char *key, const cha
 {
 	struct cval v;
 	const char *s;
-	int r = FIELD_OK;
+	int r;
 
 	*b = false;
-	cfn_value(c, obj, key, path, &v);
-	if (v.kind == CV_ABSENT || v.kind == CV_BAD) {
-		cval_free(&v);
-		return v.kind == CV_ABSENT ? FIELD_ABSENT : FIELD_BAD;
-	}
+	r = cfn_scalar(c, obj, key, path, &v);
+	if (r != FIELD_OK)
+		return r;
 	s = json_string_value(v.j);
 	if (v.kind == CV_SCALAR && json_is_boolean(v.j))
 		*b = json_is_true(v.j);
