@@ -239,9 +239,10 @@ static void peer_ref(struct iac *x, const char *path, const json_t *at,
 }
 
 /*
- * Protocol and ports of one rule. Terraform wants from_port = to_port = 0
- * with protocol -1 (its docs: "you must specify a from_port and to_port
- * equal to 0"); AWS then applies every port.
+ * Protocol and ports of one rule. For inline blocks Terraform wants
+ * from_port = to_port = 0 with protocol -1 (aws_security_group's docs: "you
+ * must specify a from_port and to_port equal to 0"): zero_for_all checks
+ * it. AWS applies every port either way.
  */
 static int tf_sg_ports(struct iac *x, const struct tfres *r, const json_t *o,
 		       const json_t *unk, const char *path, const char *pkey,
@@ -388,7 +389,7 @@ static void tf_sg_rule(struct iac *x, struct tfres *r)
 	t.group = gi < 0 ? 0 : (uint32_t)gi;
 	iac_at(x, r->res, NULL);
 	t.origin = (struct rule_origin){ x->l.file, x->l.line, 0 };
-	ok = tf_sg_ports(x, r, r->v, r->unk, r->addr, "protocol", &t, true) == 0 &&
+	ok = tf_sg_ports(x, r, r->v, r->unk, r->addr, "protocol", &t, false) == 0 &&
 	     gi >= 0 && type;
 	tf_sg_peers(x, r, r->v, r->unk, r->addr, &t, ok, gid, gid != NULL, false);
 }
