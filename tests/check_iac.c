@@ -395,6 +395,8 @@ static const struct text_case {
 	{ "Resources:\n  E:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties:\n      NetworkAclId: acl-1\n"
 	  "      RuleNumber: 100\n      Protocol: 6\n      RuleAction: accept\n      CidrBlock: 0.0.0.0/0\n      PortRange: {From: 1, To: 2}\n",
 	  "8:19: error: E: RuleAction \"accept\" must be \"allow\" or \"deny\"" },
+	{ "Conditions:\n  Prod: !Equals [!Ref Env, prod]\nResources:\n  G:\n    Type: AWS::EC2::SecurityGroup\n    Condition: Prod\n",
+	  "6:16: error: G: Condition: whether the resource is created is decided by CloudFormation, not on a single host" },
 	{ "Resources:\n  E:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties:\n      NetworkAclId: acl-1\n"
 	  "      RuleNumber: 100\n      Protocol: 17\n      RuleAction: allow\n      CidrBlock: 0.0.0.0/0\n",
 	  "5:7: error: E: protocol 17 (udp) needs PortRange.From and PortRange.To" },

@@ -544,6 +544,12 @@ void cfn_load(struct iac *x)
 		if (!kind || !(take & x->take))
 			continue;
 		c.res_id = id;
+		/* Whether it exists at all is CloudFormation's to decide. */
+		if (json_object_get(res, "Condition")) {
+			iac_error(x, json_object_get(res, "Condition"), res, id,
+				  "Condition: whether the resource is created is decided by CloudFormation, not on a single host");
+			continue;
+		}
 		props = json_object_get(res, "Properties");
 		if (props && !json_is_object(props)) {
 			iac_error(x, props, res, id, "Properties must be a mapping");
