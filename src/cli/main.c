@@ -369,11 +369,15 @@ static int cmd_check(int argc, char **argv)
 			werror = true;
 		} else if (opt == 'Q') {
 			no_quotas = true;
-		} else if (opt == OPT_PARAM && aws_map_add_param(&map, optarg) == 0) {
-			continue;
+		} else if (opt == OPT_PARAM) {
+			if (aws_map_add_param(&map, optarg) < 0) {
+				aws_map_free(&map);
+				return usage_error("check", "bad --param '%s' (NAME=VALUE, NAME given once)",
+						   optarg);
+			}
 		} else if (opt != OPT_MAP || aws_map_add(&map, optarg) < 0) {
 			aws_map_free(&map);
-			return usage_error("check", "%s", "bad option, --map or --param");
+			return usage_error("check", "%s", "bad option or --map");
 		}
 	}
 	if (optind == argc) {
