@@ -211,6 +211,9 @@ static const struct bad_case {
 	{ "aws_network_acl", "{\"id\":\"acl-1\",\"egress\":[{\"rule_no\":100,\"action\":\"allow\",\"protocol\":\"6\",\"from_port\":1,\"to_port\":2,\"cidr_block\":\"10.0.0.0/8\",\"ipv6_cidr_block\":\"::/0\"},"
 	  "{\"rule_no\":100,\"action\":\"deny\",\"protocol\":\"6\",\"from_port\":1,\"to_port\":2,\"cidr_block\":\"10.0.0.0/8\"}]}",
 	  "1:180: error: aws_network_acl.x.egress[0]: give exactly one of cidr_block and ipv6_cidr_block" },
+	{ "aws_network_acl", "{\"id\":\"acl-1\",\"egress\":[{\"rule_no\":100,\"action\":\"allow\",\"protocol\":\"6\",\"from_port\":1,\"to_port\":2,\"cidr_block\":\"10.0.0.0/8\"},"
+	  "{\"rule_no\":100,\"action\":\"deny\",\"protocol\":\"6\",\"from_port\":1,\"to_port\":2,\"cidr_block\":\"10.0.0.0/8\"}]}",
+	  "1: error: rule number 100 is already used in egress by the entry at line 1" },
 	{ "aws_network_acl_rule", "{\"network_acl_id\":\"acl-1\",\"rule_number\":32767,\"egress\":false,\"protocol\":\"-1\",\"rule_action\":\"deny\",\"cidr_block\":\"0.0.0.0/0\"}",
 	  "1:206: error: aws_network_acl_rule.x: rule_number 32767 is out of range 1-32766" },
 };

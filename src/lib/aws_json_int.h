@@ -27,7 +27,6 @@ struct loader {
 	unsigned line, col;
 	const char *buf;
 	size_t len;
-	bool dedupe;			/* skip an SG row the group already holds */
 };
 
 /* Messages: `path` names the entry, or is NULL for the whole file. */
@@ -82,7 +81,7 @@ int awsj_check_icmp(struct loader *l, const char *path, const char *type_name,
 
 /*
  * Security-group rows: `t` holds egress, proto, ports, group and origin.
- * awsj_sg_emit adds one row for peer c (a copy; dedupe as the loader says);
+ * awsj_sg_emit adds one row for peer c (a copy);
  * awsj_sg_ref adds one row per --map address of an sg-/pl- id (`what`:
  * "security-group reference", "prefix list"), or reports that it has none.
  * `ok` false checks and reports without adding rows.

@@ -38,23 +38,6 @@ static const struct peer_kind flat_peers[] = {
 	{ NULL, "ReferencedGroupInfo", 0, "security-group reference" },
 };
 
-/* Two rows with the same match (the group's field and a rule resource both
- * holding one rule, as Terraform's state does): AWS holds the rule once. */
-static bool sg_has(const struct ruleset *rs, const struct sg_entry *e)
-{
-	const struct sg_entry *o;
-	size_t i;
-
-	for (i = 0; i < rs->n_sg; i++) {
-		o = &rs->sg[i];
-		if (o->group == e->group && o->egress == e->egress && o->proto == e->proto &&
-		    o->from == e->from && o->to == e->to && o->cidr.family == e->cidr.family &&
-		    o->cidr.plen == e->cidr.plen && !memcmp(o->cidr.addr, e->cidr.addr, 16))
-			return true;
-	}
-	return false;
-}
-
 void awsj_sg_emit(struct loader *l, const char *path, const struct sg_entry *t,
 		  const struct cidr *c, const char *desc, const char *ref)
 {
@@ -63,8 +46,6 @@ void awsj_sg_emit(struct loader *l, const char *path, const struct sg_entry *t,
 	e.cidr = *c;
 	e.description = (char *)desc;
 	e.ref = (char *)ref;
-	if (l->dedupe && sg_has(l->rs, &e))
-		return;
 	if (ruleset_add_sg(l->rs, &e) < 0)
 		awsj_oom(l, path);
 }

@@ -66,6 +66,59 @@ bool iac_nacl_begin(struct iac *x, const json_t *at, const char *path,
 	return true;
 }
 
+void iac_nacl_add(struct iac *x, const json_t *at, const char *path,
+		  struct nacl_entry *ne)
+{
+	iac_at(x, at, NULL);
+	ne->origin.file = x->l.file;
+	ne->origin.line = x->l.line;
+	if (ruleset_add_nacl(x->l.rs, ne) < 0)
+		awsj_oom(&x->l, path);
+}
+
+/* ---- duplicates, after loading: sorted, so a 64 MiB state stays fast --------- */
+
+static int cidr_cmp(const struct cidr *a, const struct cidr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+#define CMP(x, y) do { if ((x) != (y)) return (x) < (y) ? -1 : 1; } while (0)
+
+/* Entries are sorted as pointers into their array: the address is the order read. */
+static int sg_key_cmp(const void *pa, const void *pb)
+{
+	const struct sg_entry *a = *(const struct sg_entry *const *)pa;
+	const struct sg_entry *b = *(const struct sg_entry *const *)pb;
+	int c;
+
+	CMP(a->group, b->group);
+	CMP(a->egress, b->egress);
+	CMP(a->proto, b->proto);
+	CMP(a->from, b->from);
+	CMP(a->to, b->to);
+	c = cidr_cmp(&a->cidr, &b->cidr);
+	if (c)
+		return c;
+	CMP(a, b);
+	return 0;
+}
+
+static int nacl_key_cmp(const void *pa, const void *pb)
+{
+	const struct nacl_entry *a = *(const struct nacl_entry *const *)pa;
+	const struct nacl_entry *b = *(const struct nacl_entry *const *)pb;
+
+	CMP(a->egress, b->egress);
+	CMP(a->number, b->number);
+	CMP(a, b);
+	return 0;
+}
+
 /*
  * A refreshed Terraform state lists an entry made by an aws_network_acl_rule
  * in its ACL's ingress/egress too: the same entry twice is one entry.
@@ -75,30 +128,105 @@ static bool nacl_same(const struct nacl_entry *a, const struct nacl_entry *b)
 	return a->allow == b->allow && a->proto == b->proto &&
 	       a->port_from == b->port_from && a->port_to == b->port_to &&
 	       a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
-	       a->cidr.family == b->cidr.family && a->cidr.plen == b->cidr.plen &&
-	       !memcmp(a->cidr.addr, b->cidr.addr, sizeof(a->cidr.addr));
+	       !cidr_cmp(&a->cidr, &b->cidr);
 }
 
-void iac_nacl_add(struct iac *x, const json_t *at, const char *path,
-		  struct nacl_entry *ne)
+/* Pointers to base[from..n) (entries of `size` bytes) sorted by cmp; NULL when out of memory (reported). */
+static const void **sorted(struct iac *x, const void *base, size_t size, size_t from,
+			   size_t n, int (*cmp)(const void *, const void *))
 {
-	struct ruleset *rs = x->l.rs;
+	const void **ix = malloc((n - from) * sizeof(*ix));
 	size_t i;
 
-	for (i = 0; i < rs->n_nacl; i++)
-		if (rs->nacl[i].number == ne->number && rs->nacl[i].egress == ne->egress) {
-			if (nacl_same(&rs->nacl[i], ne))
-				return;	/* the ACL's field and a rule resource: one entry */
-			iac_error(x, at, NULL, path, "rule number %u is already used in %s (line %u)",
-				  ne->number, ne->egress ? "egress" : "ingress",
-				  rs->nacl[i].origin.line);
-			return;
+	if (!ix) {
+		awsj_oom(&x->l, NULL);
+		return NULL;
+	}
+	for (i = from; i < n; i++)
+		ix[i - from] = (const char *)base + i * size;
+	qsort(ix, n - from, sizeof(*ix), cmp);
+	return ix;
+}
+
+/*
+ * SG rows the same but for their peer's description (the group's field and
+ * a rule resource both listing a rule: AWS holds it once) keep the first.
+ */
+static void sg_dedupe(struct iac *x, size_t from)
+{
+	struct ruleset *rs = x->l.rs;
+	size_t n = rs->n_sg, i, k;
+	const struct sg_entry **ix;
+	bool *drop;
+
+	if (n - from < 2 ||
+	    !(ix = (const struct sg_entry **)sorted(x, rs->sg, sizeof(*rs->sg), from, n, sg_key_cmp)))
+		return;
+	drop = calloc(n, sizeof(*drop));
+	if (!drop) {
+		free(ix);
+		awsj_oom(&x->l, NULL);
+		return;
+	}
+	for (i = 1; i < n - from; i++) {
+		const struct sg_entry *a = ix[i - 1], *b = ix[i];
+
+		if (a->group == b->group && a->egress == b->egress && a->proto == b->proto &&
+		    a->from == b->from && a->to == b->to && !cidr_cmp(&a->cidr, &b->cidr))
+			drop[b - rs->sg] = true;
+	}
+	for (i = k = from; i < n; i++) {
+		if (drop[i]) {
+			free(rs->sg[i].description);
+			free(rs->sg[i].ref);
+			continue;
 		}
-	iac_at(x, at, NULL);
-	ne->origin.file = x->l.file;
-	ne->origin.line = x->l.line;
-	if (ruleset_add_nacl(rs, ne) < 0)
-		awsj_oom(&x->l, path);
+		rs->sg[k++] = rs->sg[i];
+	}
+	rs->n_sg = k;
+	free(drop);
+	free((void *)ix);
+}
+
+/* A rule number twice in one direction: the same entry is one, another is an error. */
+static void nacl_dedupe(struct iac *x, size_t from)
+{
+	struct ruleset *rs = x->l.rs;
+	size_t n = rs->n_nacl, i, k, first = 0;
+	const struct nacl_entry **ix;
+	bool *drop;
+
+	if (n - from < 2 ||
+	    !(ix = (const struct nacl_entry **)sorted(x, rs->nacl, sizeof(*rs->nacl), from, n,
+						      nacl_key_cmp)))
+		return;
+	drop = calloc(n, sizeof(*drop));
+	if (!drop) {
+		free(ix);
+		awsj_oom(&x->l, NULL);
+		return;
+	}
+	for (i = 1; i < n - from; i++) {
+		const struct nacl_entry *a = ix[first], *b = ix[i];
+
+		if (a->egress != b->egress || a->number != b->number) {
+			first = i;
+			continue;
+		}
+		drop[b - rs->nacl] = true;
+		if (nacl_same(a, b))
+			continue;
+		x->l.line = b->origin.line;
+		x->l.col = 0;
+		awsj_error(&x->l, NULL, "rule number %u is already used in %s by the entry at line %u",
+			   b->number, b->egress ? "egress" : "ingress", a->origin.line);
+	}
+	for (i = k = from; i < n; i++)
+		if (!drop[i])
+			rs->nacl[k++] = rs->nacl[i];
+	rs->n_nacl = k;
+	free(drop);
+	free((void *)ix);
 }
 
 int iac_nacl_l4(struct iac *x, const char *path, struct nacl_entry *ne,
@@ -234,7 +362,7 @@ int iac_load_buffer(struct ruleset *rs, enum iac_format f, unsigned take,
 	memset(&x, 0, sizeof(x));
 	x.l = (struct loader){ .rs = rs, .d = d, .name = name, .map = map,
 			       .buf = buf + skip_bom(buf, len), .len = len - skip_bom(buf, len),
-			       .dedupe = true };
+			       };
 	x.take = take;
 	x.l.file = ruleset_intern_file(rs, name);
 	if (!x.l.file) {
@@ -249,10 +377,15 @@ int iac_load_buffer(struct ruleset *rs, enum iac_format f, unsigned take,
 			free(src);
 			x.l.errors++;
 		}
-	} else if (f == IAC_TERRAFORM) {
-		tf_load(&x);
 	} else {
-		cfn_load(&x);
+		size_t nacl_from = rs->n_nacl, sg_from = rs->n_sg;
+
+		if (f == IAC_TERRAFORM)
+			tf_load(&x);
+		else
+			cfn_load(&x);
+		nacl_dedupe(&x, nacl_from);
+		sg_dedupe(&x, sg_from);
 	}
 	doc_free(&x.doc);
 	if (x.l.errors == 0)

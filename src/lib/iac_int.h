@@ -31,7 +31,10 @@ void iac_at(struct iac *x, const json_t *j, const json_t *at);
  */
 bool iac_nacl_begin(struct iac *x, const json_t *at, const char *path,
 		    const char *id, const char *what);
-/* Add an entry, refusing a rule number already used in its direction. */
+/*
+ * Add an entry. After the file, a rule number used twice in a direction is
+ * one entry when both say the same, else an error (iac.c, nacl_dedupe).
+ */
 void iac_nacl_add(struct iac *x, const json_t *at, const char *path,
 		  struct nacl_entry *ne);
 /*
