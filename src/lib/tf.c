@@ -177,11 +177,16 @@ static void tf_id(struct iac *x, struct tfres *r)
 
 /* ---- security groups --------------------------------------------------------- */
 
-/* A list of strings (CIDRs or ids), each element checked for unknowns. */
+/* What to do with one peer of a list: a CIDR, or an id for --map. */
 typedef void peer_fn(struct iac *x, const char *path, const json_t *at,
 		     const struct sg_entry *t, bool ok, const char *value,
 		     const char *desc, int arg);
 
+/*
+ * A list of peers (CIDRs or ids), each element checked for unknowns.
+ * Returns how many peers it names, counting bad ones, so that an empty
+ * rule says "allows nothing" and a bad one does not say it too.
+ */
 static size_t tf_list(struct iac *x, const struct tfres *r, const json_t *obj,
 		      const json_t *unk, const char *key, const char *path,
 		      const struct sg_entry *t, bool ok, const char *desc,
