@@ -399,15 +399,17 @@ static void cfn_sg_list(struct cfn *c, const json_t *props, const char *key, int
 }
 
 /*
- * A group without SecurityGroupEgress keeps the rule EC2 gives every new
- * VPC group: all traffic to 0.0.0.0/0 (CloudFormation removes it only when
- * the property lists egress rules; the ::/0 twin exists only in a VPC with
- * IPv6, which a template does not say, so it is not added).
+ * A group without SecurityGroupEgress keeps the rules EC2 gives every new
+ * group: all traffic to 0.0.0.0/0 and to ::/0 (AWS::EC2::SecurityGroup's
+ * documentation: "if you do not add egress rules, we add egress rules that
+ * allow all outbound IPv4 and IPv6 traffic. Otherwise, we do not add them").
  */
 static void cfn_default_egress(struct cfn *c, int gi, const json_t *res)
 {
+	static const char *const any[] = { "0.0.0.0/0", "::/0" };
 	struct sg_entry t;
-	struct cidr any;
+	struct cidr cidr;
+	size_t i;
 
 	memset(&t, 0, sizeof(t));
 	t.egress = true;
@@ -416,8 +418,9 @@ static void cfn_default_egress(struct cfn *c, int gi, const json_t *res)
 	t.from = t.to = -1;
 	iac_at(c->x, res, NULL);
 	t.origin = (struct rule_origin){ c->x->l.file, c->x->l.line, 0 };
-	if (cidr_parse("0.0.0.0/0", &any) == 0)
-		awsj_sg_emit(&c->x->l, c->res_id, &t, &any, NULL, NULL);
+	for (i = 0; i < ARRAY_SIZE(any); i++)
+		if (cidr_parse(any[i], &cidr) == 0)
+			awsj_sg_emit(&c->x->l, c->res_id, &t, &cidr, NULL, NULL);
 }
 
 static void cfn_sg(struct cfn *c, const json_t *res, const json_t *props)

@@ -4,7 +4,7 @@
 # and on a CloudFormation YAML template with --param, with real traffic,
 # and each keeps its tool's egress semantics: Terraform removed AWS's
 # default egress rule (the host opens nothing), a template without
-# SecurityGroupEgress keeps it (the host opens connections out).
+# SecurityGroupEgress keeps EC2's two (the host opens connections out).
 #
 #   peer 10.99.0.2 / fd99::2  --TCP 22/80, ping-->  host 10.99.0.1 / fd99::1
 #                             <--TCP 8080--          vpcfw on the state / template
@@ -56,7 +56,7 @@ engine_stop
 
 # The same web tier as a template: the peer's addresses are parameters, one
 # with a Default and one given with --param; the group has no
-# SecurityGroupEgress, so EC2's allow-all egress rule stays.
+# SecurityGroupEgress, so EC2's allow-all egress rules (IPv4, IPv6) stay.
 cat >"$TMPD/web.yaml" <<YAML
 AWSTemplateFormatVersion: "2010-09-09"
 Parameters:
@@ -81,9 +81,12 @@ Resources:
   OutAll:
     Type: AWS::EC2::NetworkAclEntry
     Properties: {NetworkAclId: !Ref Acl, RuleNumber: 100, Protocol: -1, RuleAction: allow, Egress: true, CidrBlock: 0.0.0.0/0}
-  InIcmp6:
+  InHttp6:
     Type: AWS::EC2::NetworkAclEntry
     Properties: {NetworkAclId: !Ref Acl, RuleNumber: 101, Protocol: 6, RuleAction: allow, Ipv6CidrBlock: "::/0", PortRange: {From: 80, To: 80}}
+  InReplies6:
+    Type: AWS::EC2::NetworkAclEntry
+    Properties: {NetworkAclId: !Ref Acl, RuleNumber: 102, Protocol: 6, RuleAction: allow, Ipv6CidrBlock: "::/0", PortRange: {From: 1024, To: 65535}}
   Out6:
     Type: AWS::EC2::NetworkAclEntry
     Properties: {NetworkAclId: !Ref Acl, RuleNumber: 101, Protocol: 6, RuleAction: allow, Egress: true, Ipv6CidrBlock: "::/0", PortRange: {From: 1024, To: 65535}}
@@ -100,7 +103,7 @@ for a in "$H4" "$H6"; do
 	tcp_fails "IPv$(fam "$a"): SSH (no group rule)" "$PEER_NS" "$a" 22
 done
 tcp_ok "IPv4: EC2's default egress rule stays: the host opens connections out" "$HOST_NS" "$P4" 8080
-tcp_fails "IPv6: that default rule is IPv4 only" "$HOST_NS" "$P6" 8080
+tcp_ok "IPv6: and its IPv6 twin" "$HOST_NS" "$P6" 8080
 engine_stop
 
 finish
