@@ -153,6 +153,35 @@ START_TEST(test_maps)
 }
 END_TEST
 
+/* --param through the public face: a CloudFormation template's parameter. */
+START_TEST(test_params)
+{
+	struct vpcfw_maps *m = vpcfw_maps_new();
+	struct vpcfw_load how = { .maps = m };
+	struct vpcfw_rules *r = vpcfw_rules_new(), *native = vpcfw_rules_new();
+
+	ck_assert_int_eq(vpcfw_maps_add_param(NULL, "A=1"), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(vpcfw_maps_add_param(m, "not a param"), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(vpcfw_rules_load_file(r, TEST_SRCDIR "/data/cfn/web.yaml", &how, d), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_nonnull(strstr(diag_text(), "give --param AdminCidr=VALUE"));
+	vpcfw_rules_free(r);
+	ck_assert_int_eq(vpcfw_maps_add_param(m, "AdminCidr=198.51.100.0/24"), 0);
+	vpcfw_diag_free(d);
+	d = vpcfw_diag_new();
+	r = vpcfw_rules_new();
+	ck_assert_int_eq(vpcfw_rules_load_file(r, TEST_SRCDIR "/data/cfn/web.yaml", &how, d), 0);
+	ck_assert_int_eq(vpcfw_rules_load_file(native, TEST_SRCDIR "/data/cfn/web.rules", NULL, d), 0);
+	ck_assert(vpcfw_rules_equal(r, native));
+	ck_assert_uint_eq(vpcfw_rules_layers(r), VPCFW_LAYER_BOTH);
+	vpcfw_rules_free(r);
+	vpcfw_rules_free(native);
+	vpcfw_maps_free(m);
+}
+END_TEST
+
 /* Bad text: every error in the diag, -1/EINVAL; an unreadable file says so. */
 START_TEST(test_load_errors)
 {
@@ -588,6 +617,7 @@ static Suite *api_suite(void)
 	tcase_add_checked_fixture(load_tc, setup, teardown);
 	tcase_add_test(load_tc, test_examples_load);
 	tcase_add_test(load_tc, test_maps);
+	tcase_add_test(load_tc, test_params);
 	tcase_add_test(load_tc, test_load_errors);
 	tcase_add_test(load_tc, test_load_layers);
 	tcase_add_test(load_tc, test_formats_agree);

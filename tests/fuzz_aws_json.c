@@ -1,6 +1,7 @@
 /*
  * libFuzzer harness for the AWS CLI JSON importer (`make fuzz`, tests/fuzz/),
- * through the public header alone.
+ * through the public header alone; also Terraform `show -json` output and
+ * CloudFormation templates (JSON and YAML), which the same detection reads.
  *
  * The input is a describe-network-acls or describe-security-groups output,
  * loaded as `vpcfw check` does (the kind from its top-level key) and also
@@ -81,17 +82,33 @@ static bool is_json(const uint8_t *data, size_t size)
 	return i < size && data[i] == '{';
 }
 
+/* A YAML CloudFormation template, as the detection sees it: a line "Resources:". */
+static bool yaml_template(const uint8_t *data, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 10 <= size; i++)
+		if ((i == 0 || data[i - 1] == '\n') && !memcmp(data + i, "Resources:", 10))
+			return true;
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vpcfw_maps *maps = vpcfw_maps_new();
 
 	if (!maps || vpcfw_maps_add(maps, "sg-1=10.1.0.0/16,2001:db8::/32") < 0 ||
-	    vpcfw_maps_add(maps, "pl-1=192.0.2.0/24") < 0)
+	    vpcfw_maps_add(maps, "pl-1=192.0.2.0/24") < 0 ||
+	    vpcfw_maps_add(maps, "sg-0123456789abcdef0=10.0.1.0/24") < 0 ||
+	    vpcfw_maps_add(maps, "sg-0fedcba9876543210=10.0.0.0/24") < 0 ||
+	    vpcfw_maps_add_param(maps, "AdminCidr=198.51.100.0/24") < 0)
 		abort();
 	/* The kind its top-level key says, then the other kind. */
 	if (is_json(data, size))
 		load(data, size, load(data, size, VPCFW_FORMAT_AUTO, maps) == VPCFW_LAYER_NACL ?
 			  VPCFW_FORMAT_AWS_SG : VPCFW_FORMAT_AWS_NACL, maps);
+	else if (yaml_template(data, size))
+		load(data, size, VPCFW_FORMAT_AUTO, maps);	/* a YAML template */
 	vpcfw_maps_free(maps);
 	return 0;
 }

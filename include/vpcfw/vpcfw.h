@@ -71,7 +71,10 @@ VPCFW_API int vpcfw_diag_print(const struct vpcfw_diag *d, FILE *out);
 
 /* ---- address maps (--map) ------------------------------------------------- */
 
-/* Addresses for security-group references (sg-...) and prefix lists (pl-...). */
+/*
+ * Addresses for security-group references (sg-...) and prefix lists
+ * (pl-...), and values of template parameters.
+ */
 struct vpcfw_maps;
 
 VPCFW_API struct vpcfw_maps *vpcfw_maps_new(void);
@@ -79,6 +82,13 @@ VPCFW_API void vpcfw_maps_free(struct vpcfw_maps *m);
 
 /* Add "ID=CIDR[,CIDR...]" (as --map). 0, or -1 with errno EINVAL (bad text) or ENOMEM. */
 VPCFW_API int vpcfw_maps_add(struct vpcfw_maps *m, const char *spec);
+
+/*
+ * Add "NAME=VALUE" (as --param): the value of a CloudFormation template's
+ * parameter NAME (letters and digits), which wins over its Default. 0, or
+ * -1 with errno EINVAL (bad text, NAME given twice) or ENOMEM.
+ */
+VPCFW_API int vpcfw_maps_add_param(struct vpcfw_maps *m, const char *spec);
 
 /* ---- rules ------------------------------------------------------------------ */
 
@@ -91,7 +101,11 @@ VPCFW_API int vpcfw_maps_add(struct vpcfw_maps *m, const char *spec);
 
 /* Formats of a rule file. */
 enum vpcfw_format {
-	VPCFW_FORMAT_AUTO = 0,	/* load: JSON if the text starts with '{', else native */
+	/*
+	 * load: by content: a Terraform state or plan (`terraform show -json`),
+	 * a CloudFormation template (JSON or YAML), AWS CLI JSON, else native
+	 */
+	VPCFW_FORMAT_AUTO = 0,
 	VPCFW_FORMAT_NATIVE,	/* vpcfw.rules(5) */
 	VPCFW_FORMAT_AWS_NACL,	/* `aws ec2 describe-network-acls` JSON */
 	VPCFW_FORMAT_AWS_SG,	/* `aws ec2 describe-security-groups` JSON */

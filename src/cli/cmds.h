@@ -11,7 +11,8 @@
 
 /* For the subcommand table and the usage messages. */
 #define CMD_CONVERT_USAGE \
-	"[--to native|nacl-json|sg-json] [--map ID=CIDR[,CIDR...]]... FILE..."
+	"[--to native|nacl-json|sg-json] [--map ID=CIDR[,CIDR...]]...\n" \
+	"           [--param NAME=VALUE]... FILE..."
 
 /*
  * vpcfw convert: read AWS CLI JSON or native rule files (FILE "-" is

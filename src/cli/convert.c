@@ -75,6 +75,7 @@ static int parse_args(struct convert *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "map", required_argument, NULL, 'm' },
+		{ "param", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -85,7 +86,9 @@ static int parse_args(struct convert *c, int argc, char **argv)
 			return usage("bad --to '%s' (native, nacl-json or sg-json)", optarg);
 		if (opt == 'm' && aws_map_add(&c->map, optarg) < 0)
 			return usage("bad --map '%s' (sg-ID=CIDR[,CIDR...] or pl-ID=...)", optarg);
-		if (opt != 't' && opt != 'm')
+		if (opt == 'p' && aws_map_add_param(&c->map, optarg) < 0)
+			return usage("bad --param '%s' (NAME=VALUE, NAME given once)", optarg);
+		if (opt != 't' && opt != 'm' && opt != 'p')
 			return usage("bad option");
 	}
 	if (optind >= argc)

@@ -140,7 +140,7 @@ enum { OPT_FAIL_CLOSED = 256, OPT_INSIDE, OPT_MAP, OPT_MAX_FLOWS, OPT_FORWARD,
        OPT_LOG_DROPS, OPT_CONFIRM, OPT_FORCE, OPT_FLOW_LOG, OPT_FLOW_LOG_INTERVAL,
        OPT_FLOW_LOG_FORMAT, OPT_OFFLOAD, OPT_NO_QUOTAS, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS,
        OPT_EVICT_UNEST, OPT_CONNTRACK, OPT_ENI, OPT_SHADOW, OPT_SHADOW_NACL, OPT_SHADOW_SG,
-       OPT_COMPARE, OPT_DISAGREE };
+       OPT_COMPARE, OPT_DISAGREE, OPT_PARAM };
 
 /*
  * --conntrack [IFACE=]SETTINGS|FILE: checked now (a usage error names the
@@ -275,6 +275,10 @@ static int run_option(struct daemon_cfg *c, int opt, const char *arg)
 		if (aws_map_add(&c->map, arg) < 0)
 			return usage_error("run", "bad --map '%s' (sg-ID=CIDR[,CIDR...] or pl-ID=...)", arg);
 		return 0;
+	case OPT_PARAM:
+		if (aws_map_add_param(&c->map, arg) < 0)
+			return usage_error("run", "bad --param '%s' (NAME=VALUE, NAME given once)", arg);
+		return 0;
 	case OPT_MAX_FLOWS:
 		if (parse_size(arg, 1, 1u << 26, &v) < 0)
 			return usage_error("run", "bad --max-flows '%s' (1 to 67108864)", arg);
@@ -307,6 +311,7 @@ static int cmd_run(int argc, char **argv)
 		{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
 		{ "inside", required_argument, NULL, OPT_INSIDE },
 		{ "map", required_argument, NULL, OPT_MAP },
+		{ "param", required_argument, NULL, OPT_PARAM },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "log-drops", no_argument, NULL, OPT_LOG_DROPS },
 		{ "force", no_argument, NULL, OPT_FORCE },
@@ -376,11 +381,12 @@ static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "map", required_argument, NULL, OPT_MAP },
+		{ "param", required_argument, NULL, OPT_PARAM },
 		{ "werror", no_argument, NULL, 'W' },
 		{ "no-quotas", no_argument, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct aws_map map = { NULL, 0 };
+	struct aws_map map = { 0 };
 	bool werror = false, no_quotas = false;
 	struct policy *pol;
 	struct diag *d;
@@ -391,6 +397,12 @@ static int cmd_check(int argc, char **argv)
 			werror = true;
 		} else if (opt == 'Q') {
 			no_quotas = true;
+		} else if (opt == OPT_PARAM) {
+			if (aws_map_add_param(&map, optarg) < 0) {
+				aws_map_free(&map);
+				return usage_error("check", "bad --param '%s' (NAME=VALUE, NAME given once)",
+						   optarg);
+			}
 		} else if (opt != OPT_MAP || aws_map_add(&map, optarg) < 0) {
 			aws_map_free(&map);
 			return usage_error("check", "%s", "bad option or --map");
@@ -837,6 +849,7 @@ static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--queue N|A:B] [--nacl FILE]... [--sg FILE]... [--ctl PATH]\n"
 	  "           [--eni IFACE=FILE[,FILE...]]... [--nacl IFACE=FILE[,FILE...]]...\n"
 	  "           [--fail-closed] [--inside IFACE] [--map ID=CIDR[,CIDR...]]...\n"
+	  "           [--param NAME=VALUE]...\n"
 	  "           [--max-flows N [--evict-unestablished]] [--log-drops] [--force]\n"
 	  "           [--conntrack [IFACE=]tcp-established=S,udp-stream=S,udp=S|nitro-v6|FILE]...\n"
 	  "           [--offload] [--no-quotas] [-v]\n"
@@ -845,7 +858,8 @@ static const struct subcmd subcmds[] = {
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "explain", cmd_explain, CMD_EXPLAIN_USAGE },
-	{ "check", cmd_check, "[--werror] [--no-quotas] [--map ID=CIDR[,CIDR...]]... FILE..." },
+	{ "check", cmd_check, "[--werror] [--no-quotas] [--map ID=CIDR[,CIDR...]]...\n"
+	  "           [--param NAME=VALUE]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },
 	{ "apply", cmd_apply, "[FILE]... [--nacl FILE]... [--sg FILE]... --confirm SECONDS\n"

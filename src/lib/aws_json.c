@@ -28,16 +28,19 @@
 void PRINTF_FMT(3, 4)
 awsj_error(struct loader *l, const char *path, const char *fmt, ...)
 {
-	char msg[MSG_LEN];
+	char msg[MSG_LEN], *src = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (l->line && l->buf)
+		src = awsj_source_line(l->buf, l->len, (int)l->line);
 	if (path)
-		diag_add(l->d, DIAG_ERROR, l->name, 0, 0, NULL, "%s: %s", path, msg);
+		diag_add(l->d, DIAG_ERROR, l->name, l->line, l->col, src, "%s: %s", path, msg);
 	else
-		diag_add(l->d, DIAG_ERROR, l->name, 0, 0, NULL, "%s", msg);
+		diag_add(l->d, DIAG_ERROR, l->name, l->line, l->col, src, "%s", msg);
+	free(src);
 	l->errors++;
 }
 
@@ -125,22 +128,28 @@ int awsj_get_text(struct loader *l, const char *path, const json_t *obj,
 		  const char *key, const char **s)
 {
 	int r = awsj_get_str(l, path, obj, key, s);
-	const unsigned char *c;
 
 	if (r != FIELD_OK)
 		return r;
-	if (strlen(*s) > RULES_STRING_MAX) {
+	return awsj_check_text(l, path, key, *s) < 0 ? FIELD_BAD : FIELD_OK;
+}
+
+int awsj_check_text(struct loader *l, const char *path, const char *key, const char *s)
+{
+	const unsigned char *c;
+
+	if (strlen(s) > RULES_STRING_MAX) {
 		awsj_error(l, path, "%s holds %zu bytes; AWS allows at most %d", key,
-			   strlen(*s), RULES_STRING_MAX);
-		return FIELD_BAD;
+			   strlen(s), RULES_STRING_MAX);
+		return -1;
 	}
-	for (c = (const unsigned char *)*s; *c; c++)
+	for (c = (const unsigned char *)s; *c; c++)
 		if (*c < 0x20 || *c == 0x7f) {
 			awsj_error(l, path, "%s holds the control character 0x%02x, which AWS does not allow",
 				   key, *c);
-			return FIELD_BAD;
+			return -1;
 		}
-	return FIELD_OK;
+	return 0;
 }
 
 static int get_bool(struct loader *l, const char *path, const json_t *obj,
@@ -201,6 +210,7 @@ static const struct {
 } proto_names[] = {
 	{ "all", PROTO_ALL }, { "icmp", 1 }, { "icmpv6", 58 },
 	{ "tcp", 6 }, { "udp", 17 },
+	{ "ipv6-icmp", 58 },	/* Terraform's and IANA's name for icmpv6 */
 };
 
 int awsj_proto_value(const json_t *j, long long *v)
@@ -344,7 +354,7 @@ static void load_root(struct loader *l, enum aws_kind kind, const json_t *root)
 }
 
 /* Line `line` (from 1) of buf as a string, or NULL when absent or too long. */
-static char *source_line(const char *buf, size_t len, int line)
+char *awsj_source_line(const char *buf, size_t len, int line)
 {
 	const char *p = buf, *end = buf + len, *nl;
 	size_t n;
@@ -369,7 +379,7 @@ static char *source_line(const char *buf, size_t len, int line)
 static void json_syntax_error(struct loader *l, const char *buf, size_t len,
 			      const json_error_t *err)
 {
-	char *src = source_line(buf, len, err->line);
+	char *src = awsj_source_line(buf, len, err->line);
 	unsigned line = err->line > 0 ? (unsigned)err->line : 0;
 	unsigned col = err->column > 0 ? (unsigned)err->column : 0;
 
@@ -532,7 +542,55 @@ void aws_map_free(struct aws_map *m)
 		free(m->e[i].id);
 		free(m->e[i].cidrs);
 	}
+	for (i = 0; i < m->n_params; i++) {
+		free(m->p[i].name);
+		free(m->p[i].value);
+	}
 	free(m->e);
+	free(m->p);
 	m->e = NULL;
-	m->n = 0;
+	m->p = NULL;
+	m->n = m->n_params = 0;
+}
+
+const char *aws_map_param(const struct aws_map *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->n_params; i++)
+		if (!strcmp(m->p[i].name, name))
+			return m->p[i].value;
+	return NULL;
+}
+
+int aws_map_add_param(struct aws_map *m, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	struct aws_param p = { 0 }, *np;
+	const char *c;
+
+	errno = EINVAL;
+	if (!eq || eq == spec)
+		return -1;
+	for (c = spec; c < eq; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+			return -1;
+	p.name = strndup(spec, eq - spec);
+	p.value = strdup(eq + 1);
+	if (!p.name || !p.value)
+		goto fail;
+	if (aws_map_param(m, p.name)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	np = realloc(m->p, (m->n_params + 1) * sizeof(*np));
+	if (!np)
+		goto fail;
+	m->p = np;
+	m->p[m->n_params++] = p;
+	return 0;
+fail:
+	free(p.name);
+	free(p.value);
+	return -1;
 }

@@ -19,15 +19,35 @@ struct aws_map_entry {
 	size_t n;
 };
 
+/* --param NAME=VALUE: a CloudFormation template's parameter, given on the command line. */
+struct aws_param {
+	char *name;
+	char *value;
+};
+
+/*
+ * What the command line says about references a file cannot resolve
+ * itself: addresses (--map) and template parameters (--param).
+ */
 struct aws_map {
 	struct aws_map_entry *e;
 	size_t n;
+	struct aws_param *p;
+	size_t n_params;
 };
 
 /* Parse one --map argument and append it. 0, or -1 with errno EINVAL/ENOMEM. */
 int aws_map_add(struct aws_map *m, const char *spec);
 const struct aws_map_entry *aws_map_find(const struct aws_map *m, const char *id);
 void aws_map_free(struct aws_map *m);
+/*
+ * Parse one --param NAME=VALUE (NAME: letters and digits, as CloudFormation
+ * names parameters; given once) and append it. 0, or -1 with errno
+ * EINVAL/ENOMEM.
+ */
+int aws_map_add_param(struct aws_map *m, const char *spec);
+/* The value given for a parameter, or NULL. */
+const char *aws_map_param(const struct aws_map *m, const char *name);
 
 enum aws_kind {
 	AWS_KIND_NACL,		/* the file must hold {"NetworkAcls": [...]} */

@@ -20,6 +20,13 @@ struct loader {
 	const struct aws_map *map;
 	size_t errors;			/* errors reported for this file */
 	bool oom;
+	/*
+	 * Formats with positions (Terraform, CloudFormation: doc.h): where the
+	 * value being read is, from 1 (0: unknown), and the text to quote.
+	 */
+	unsigned line, col;
+	const char *buf;
+	size_t len;
 };
 
 /* Messages: `path` names the entry, or is NULL for the whole file. */
@@ -48,6 +55,8 @@ int awsj_get_str(struct loader *l, const char *path, const json_t *obj,
  * AWS refuses them and the native language cannot write them. */
 int awsj_get_text(struct loader *l, const char *path, const json_t *obj,
 		  const char *key, const char **s);
+/* The same check of a string already read: 0, or -1 reported. */
+int awsj_check_text(struct loader *l, const char *path, const char *key, const char *s);
 json_t *awsj_get_array(struct loader *l, const char *path, const json_t *obj,
 		       const char *key, bool *bad);
 
@@ -69,6 +78,31 @@ int awsj_check_ports(struct loader *l, const char *path, const char *from_name,
 		     const char *to_name, long long from, long long to);
 int awsj_check_icmp(struct loader *l, const char *path, const char *type_name,
 		    const char *code_name, long long type, long long code);
+
+/*
+ * Security-group rows: `t` holds egress, proto, ports, group and origin.
+ * awsj_sg_emit adds one row for peer c (a copy);
+ * awsj_sg_ref adds one row per --map address of an sg-/pl- id (`what`:
+ * "security-group reference", "prefix list"), or reports that it has none.
+ * `ok` false checks and reports without adding rows.
+ */
+void awsj_sg_emit(struct loader *l, const char *path, const struct sg_entry *t,
+		  const struct cidr *c, const char *desc, const char *ref);
+void awsj_sg_ref(struct loader *l, const char *path, const struct sg_entry *t,
+		 bool ok, const char *what, const char *id, const char *desc);
+/*
+ * The ports of t->proto from a FromPort/ToPort pair (`fn`, `tn` name them in
+ * messages; rf/rt are FIELD_*): TCP/UDP ranges (-1/-1 all), ICMP type and
+ * code (-1 all); other protocols every port. 0, or -1 reported.
+ */
+int awsj_sg_ports(struct loader *l, const char *path, struct sg_entry *t,
+		  const char *fn, const char *tn, int rf, int rt,
+		  long long from, long long to);
+/* The group with this id, added when new (name may be NULL); -1 reported. */
+int awsj_sg_group(struct loader *l, const char *path, const char *id,
+		  const char *name);
+/* The source line `line` of buf, or NULL (too long, absent): free it. */
+char *awsj_source_line(const char *buf, size_t len, int line);
 
 /* The kinds: each loads the array under its top-level key. */
 void awsj_nacl_load(struct loader *l, const json_t *acls);

@@ -38,10 +38,10 @@ static const struct peer_kind flat_peers[] = {
 	{ NULL, "ReferencedGroupInfo", 0, "security-group reference" },
 };
 
-static void sg_add(struct loader *l, const char *path, const struct perm *p,
-		   const struct cidr *c, const char *desc, const char *ref)
+void awsj_sg_emit(struct loader *l, const char *path, const struct sg_entry *t,
+		  const struct cidr *c, const char *desc, const char *ref)
 {
-	struct sg_entry e = p->t;
+	struct sg_entry e = *t;
 
 	e.cidr = *c;
 	e.description = (char *)desc;
@@ -50,26 +50,33 @@ static void sg_add(struct loader *l, const char *path, const struct perm *p,
 		awsj_oom(l, path);
 }
 
+static void sg_add(struct loader *l, const char *path, const struct perm *p,
+		   const struct cidr *c, const char *desc, const char *ref)
+{
+	awsj_sg_emit(l, path, &p->t, c, desc, ref);
+}
+
 /* TCP/UDP need a range; -1/-1 is read as every port, stored 0-65535. */
 static int perm_tcpudp(struct loader *l, const char *path, struct sg_entry *t,
-		       int rf, int rt, long long from, long long to)
+		       const char *fn, const char *tn, int rf, int rt,
+		       long long from, long long to)
 {
 	if (rf == FIELD_ABSENT && rt == FIELD_ABSENT) {
-		awsj_error(l, path, "%s needs FromPort and ToPort (0-65535)",
-			   awsj_proto_label(t->proto));
+		awsj_error(l, path, "%s needs %s and %s (0-65535)",
+			   awsj_proto_label(t->proto), fn, tn);
 		return -1;
 	}
-	if (awsj_need(l, path, "FromPort", rf) < 0 || awsj_need(l, path, "ToPort", rt) < 0)
+	if (awsj_need(l, path, fn, rf) < 0 || awsj_need(l, path, tn, rt) < 0)
 		return -1;
 	if (from == -1 && to == -1) {
 		from = 0;
 		to = 65535;
 	} else if (from == -1 || to == -1) {
-		awsj_error(l, path, "FromPort %lld with ToPort %lld: -1 (all ports) goes in both",
-			   from, to);
+		awsj_error(l, path, "%s %lld with %s %lld: -1 (all ports) goes in both",
+			   fn, from, tn, to);
 		return -1;
 	}
-	if (awsj_check_ports(l, path, "FromPort", "ToPort", from, to) < 0)
+	if (awsj_check_ports(l, path, fn, tn, from, to) < 0)
 		return -1;
 	t->from = (int32_t)from;
 	t->to = (int32_t)to;
@@ -78,16 +85,18 @@ static int perm_tcpudp(struct loader *l, const char *path, struct sg_entry *t,
 
 /* ICMP: FromPort is the type, ToPort the code; icmpv6 may leave both out. */
 static int perm_icmp(struct loader *l, const char *path, struct sg_entry *t,
-		     int rf, int rt, long long type, long long code)
+		     const char *fn, const char *tn, int rf, int rt,
+		     long long type, long long code)
 {
 	if (rf == FIELD_ABSENT && rt == FIELD_ABSENT) {
 		if (t->proto == 58)
 			return 0;
-		awsj_error(l, path, "icmp needs FromPort (the ICMP type) and ToPort (the code); -1 means all");
+		awsj_error(l, path, "icmp needs %s (the ICMP type) and %s (the code); -1 means all",
+			   fn, tn);
 		return -1;
 	}
-	if (awsj_need(l, path, "FromPort", rf) < 0 || awsj_need(l, path, "ToPort", rt) < 0 ||
-	    awsj_check_icmp(l, path, "FromPort", "ToPort", type, code) < 0)
+	if (awsj_need(l, path, fn, rf) < 0 || awsj_need(l, path, tn, rt) < 0 ||
+	    awsj_check_icmp(l, path, fn, tn, type, code) < 0)
 		return -1;
 	t->from = (int32_t)type;
 	t->to = (int32_t)code;
@@ -108,10 +117,18 @@ static int perm_proto_ports(struct loader *l, const char *path, const json_t *o,
 	rt = awsj_get_int(l, path, o, "", "ToPort", &to);
 	if (rf == FIELD_BAD || rt == FIELD_BAD)
 		return -1;
-	if (proto == 6 || proto == 17)
-		return perm_tcpudp(l, path, t, rf, rt, from, to);
-	if (proto == 1 || proto == 58)
-		return perm_icmp(l, path, t, rf, rt, from, to);
+	return awsj_sg_ports(l, path, t, "FromPort", "ToPort", rf, rt, from, to);
+}
+
+int awsj_sg_ports(struct loader *l, const char *path, struct sg_entry *t,
+		  const char *fn, const char *tn, int rf, int rt,
+		  long long from, long long to)
+{
+	t->from = t->to = -1;
+	if (t->proto == 6 || t->proto == 17)
+		return perm_tcpudp(l, path, t, fn, tn, rf, rt, from, to);
+	if (t->proto == 1 || t->proto == 58)
+		return perm_icmp(l, path, t, fn, tn, rf, rt, from, to);
 	return 0;	/* -1 and other protocols: every port, as AWS */
 }
 
@@ -119,23 +136,29 @@ static int perm_proto_ports(struct loader *l, const char *path, const json_t *o,
 static void sg_peer(struct loader *l, const char *path, struct perm *p,
 		    const struct peer_kind *k, const char *value, const char *desc)
 {
-	const struct aws_map_entry *m;
 	struct cidr c;
-	size_t i;
 
 	if (k->family) {
 		if (awsj_parse_cidr(l, path, k->key, value, k->family, &c) == 0 && p->ok)
 			sg_add(l, path, p, &c, desc, NULL);
 		return;
 	}
-	m = l->map ? aws_map_find(l->map, value) : NULL;
+	awsj_sg_ref(l, path, &p->t, p->ok, k->what, value, desc);
+}
+
+void awsj_sg_ref(struct loader *l, const char *path, const struct sg_entry *t,
+		 bool ok, const char *what, const char *id, const char *desc)
+{
+	const struct aws_map_entry *m = l->map ? aws_map_find(l->map, id) : NULL;
+	size_t i;
+
 	if (!m) {
 		awsj_error(l, path, "%s %.60s has no addresses on a single host; give --map %.60s=CIDR[,CIDR...]",
-			   k->what, value, value);
+			   what, id, id);
 		return;
 	}
-	for (i = 0; p->ok && i < m->n; i++)
-		sg_add(l, path, p, &m->cidrs[i], desc, value);
+	for (i = 0; ok && i < m->n; i++)
+		awsj_sg_emit(l, path, t, &m->cidrs[i], desc, id);
 }
 
 static void sg_peer_list(struct loader *l, const char *ppath, const json_t *o,
@@ -207,7 +230,7 @@ static void sg_perm_list(struct loader *l, const char *gpath, const json_t *g,
  * The same group seen again (another file, a flat rule) shares its index;
  * the flat form carries no GroupName, so a later name fills the gap.
  */
-static int sg_group(struct loader *l, const char *path, const char *id,
+int awsj_sg_group(struct loader *l, const char *path, const char *id,
 		    const char *name)
 {
 	struct sg_group *sg;
@@ -253,7 +276,7 @@ void awsj_sg_load(struct loader *l, const json_t *groups)
 		}
 		if (awsj_need_str(l, path, g, "GroupId", &id) == 0 &&
 		    awsj_get_text(l, path, g, "GroupName", &name) != FIELD_BAD)
-			gi = sg_group(l, path, id, name);
+			gi = awsj_sg_group(l, path, id, name);
 		sg_perm_list(l, path, g, "IpPermissions", false, gi);
 		sg_perm_list(l, path, g, "IpPermissionsEgress", true, gi);
 	}
@@ -325,7 +348,7 @@ void awsj_sgr_load(struct loader *l, const json_t *rules)
 				      i, rid);
 		}
 		if (awsj_need_str(l, path, r, "GroupId", &id) == 0)
-			gi = sg_group(l, path, id, NULL);
+			gi = awsj_sg_group(l, path, id, NULL);
 		p.ok = awsj_need_bool(l, path, r, "IsEgress", &p.t.egress) == 0 && gi >= 0;
 		p.t.group = gi < 0 ? 0 : (uint32_t)gi;
 		p.t.origin = (struct rule_origin){ l->file, 0, (unsigned)i };

@@ -1,8 +1,13 @@
-/* The one loader of rule files: read, detect the format, dispatch. */
+/*
+ * The one loader of rule files: read, detect the format, dispatch. By
+ * content: a Terraform state or plan, a CloudFormation template (JSON or
+ * YAML: iac.h), AWS CLI JSON, else native rules.
+ */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "fileio.h"
+#include "iac.h"
 #include "load.h"
 
 static int read_file(const char *path, unsigned flags, char **buf, size_t *len)
@@ -13,6 +18,10 @@ static int read_file(const char *path, unsigned flags, char **buf, size_t *len)
 
 unsigned load_holds(const char *buf, size_t len)
 {
+	enum iac_format f = iac_detect(buf, len);
+
+	if (f != IAC_NONE)
+		return iac_holds(f, buf, len);
 	if (aws_json_detect(buf, len))
 		return aws_json_kind(buf, len) == AWS_KIND_NACL ? RULES_TAKE_NACL :
 		       RULES_TAKE_SG;
@@ -58,10 +67,13 @@ int load_buffer(struct ruleset *rs, const char *name, const char *buf, size_t le
 {
 	struct load_info dummy;
 	unsigned take = o->take;
+	enum iac_format iac = IAC_NONE;
 	bool json;
 
 	if (!info)
 		info = &dummy;
+	if (!(o->flags & (LOAD_NATIVE | LOAD_JSON)))
+		iac = iac_detect(buf, len);
 	json = o->flags & LOAD_NATIVE ? false :
 	       o->flags & LOAD_JSON ? true : aws_json_detect(buf, len);
 	if (!take)
@@ -69,7 +81,9 @@ int load_buffer(struct ruleset *rs, const char *name, const char *buf, size_t le
 	if (!take)
 		take = o->take_none;
 	info->take = take;
-	info->native = !json;
+	info->native = !json && iac == IAC_NONE;
+	if (iac != IAC_NONE)
+		return iac_load_buffer(rs, iac, take, name, buf, len, o->map, d);
 	return json ? load_json(rs, take, name, buf, len, o->map, d) :
 	       rules_load_buffer(rs, take, name, buf, len, o->map, d);
 }

@@ -1,6 +1,7 @@
 /*
- * The one loader of rule files: read a file, tell AWS CLI JSON from native
- * rules by its content, and hand it to the right parser with the sections
+ * The one loader of rule files: read a file, tell Terraform `show -json`
+ * output, CloudFormation templates (JSON, YAML), AWS CLI JSON and native
+ * rules apart by their content, and hand it to the right parser with the sections
  * it may contribute ("take", as --nacl and --sg give them). `run`, reload,
  * apply, check and convert all load through it, so that a file means the
  * same to each of them and fails with the same words.

@@ -85,6 +85,15 @@ int vpcfw_maps_add(struct vpcfw_maps *m, const char *spec)
 	return aws_map_add(&m->m, spec) < 0 ? -1 : 0;
 }
 
+int vpcfw_maps_add_param(struct vpcfw_maps *m, const char *spec)
+{
+	if (!m || !spec) {
+		errno = EINVAL;
+		return -1;
+	}
+	return aws_map_add_param(&m->m, spec) < 0 ? -1 : 0;
+}
+
 /* ---- rule sets -------------------------------------------------------------- */
 
 struct vpcfw_rules *vpcfw_rules_new(void)
