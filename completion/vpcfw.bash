@@ -16,6 +16,10 @@
 #   IFACE            interface names
 #   anything else    nothing (numbers, addresses, CIDRs)
 
+# COMPREPLY=($(compgen ...)) splits on purpose, as bash-completion does:
+# candidates are words.
+# shellcheck disable=SC2207
+
 # Values of options whose usage line only names a metavariable. --proto
 # takes the protocol names the filters know (src/lib/ruleset.c proto_name).
 _vpcfw_values()
@@ -55,8 +59,8 @@ _vpcfw_usage()
 _vpcfw_clean()
 {
 	local t=$1
-	while [[ $t == \[* ]]; do t=${t#\[}; done
-	while [[ $t == *... || $t == *\] ]]; do t=${t%...}; t=${t%\]}; done
+	while [[ $t == '['* ]]; do t=${t#'['}; done
+	while [[ $t == *... || $t == *']' ]]; do t=${t%...}; t=${t%']'}; done
 	printf '%s' "$t"
 }
 
@@ -79,7 +83,7 @@ _vpcfw_parse()
 			t=${t%%=*}
 			_vpcfw_opts+=("$t")
 			# "[--flag]" closes on this token: it takes no argument.
-			[[ ${tok%...} == *\] ]] || want=$t
+			[[ ${tok%...} == *']' ]] || want=$t
 		else
 			_vpcfw_pos+=("$t")
 			_vpcfw_rep=""

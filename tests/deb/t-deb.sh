@@ -6,7 +6,8 @@
 # program, the man pages, the systemd unit (neither enabled nor started),
 # /etc/default/vpcfw (a conffile), the example rules and the bash completion
 # where they belong; the installed vpcfw runs its demo (real traffic between
-# namespaces); `apt-get purge` leaves nothing of it behind.
+# namespaces); `apt-get purge` leaves nothing of it behind. Then the
+# Ansible role (contrib/ansible) installs the same .deb, and it is purged.
 #
 # As root on Debian 12, with ./bootstrap's packages (dpkg-dev, debhelper,
 # lintian, man-db, bash-completion). Refuses to run (exit 77) when a vpcfw
@@ -41,7 +42,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	if [ -n "$INSTALLED" ] && known_to_dpkg; then
 		echo "# purging the package the test installed"
-		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq vpcfw >/dev/null 2>&1 ||
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -qq vpcfw >/dev/null 2>&1 ||
 			dpkg --purge vpcfw >/dev/null 2>&1
 	fi
 	[ -n "$WORK" ] && rm -rf "$WORK"
@@ -90,7 +91,7 @@ check_not "lintian reports no error" grep -q '^E: ' "$WORK/lintian.log"
 # ---------------------------------------------------------------- install
 
 INSTALLED=1
-if (cd "$WORK" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$(basename "$deb")") \
+if (cd "$WORK" && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "./$(basename "$deb")") \
 	>"$WORK/install.log" 2>&1; then
 	pass "apt-get install ./$(basename "$deb")"
 else
@@ -148,7 +149,7 @@ fi
 
 # ---------------------------------------------------------------- purge
 
-if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq vpcfw >"$WORK/purge.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -qq vpcfw >"$WORK/purge.log" 2>&1; then
 	pass "apt-get purge -y vpcfw"
 else
 	fail "apt-get purge -y vpcfw"
@@ -171,6 +172,29 @@ check_not "deb-systemd-helper keeps no state of the unit" \
 	sh -c 'find /var/lib/systemd/deb-systemd-helper-* -name "*vpcfw*" 2>/dev/null | grep -q .'
 check_not "no maintainer script or list of it remains in dpkg's database" \
 	sh -c 'ls /var/lib/dpkg/info/ | grep -q "^vpcfw\."'
+
+# The Ansible role's install (contrib/ansible/roles/vpcfw, tasks/install.yml:
+# the .deb copied to the host, installed with apt), here on this machine.
+if command -v ansible >/dev/null 2>&1; then
+	if ANSIBLE_ROLES_PATH="$SRC/contrib/ansible/roles" ANSIBLE_NOCOLOR=1 \
+		ANSIBLE_HOME="$WORK/ansible-home" ANSIBLE_LOCAL_TEMP="$WORK/ansible-tmp" \
+		ANSIBLE_REMOTE_TEMP="$WORK/ansible-tmp" \
+		ansible localhost -c local -m include_role \
+		-a "name=vpcfw tasks_from=install.yml" -e "vpcfw_deb=$deb" >"$WORK/ansible.log" 2>&1
+	then
+		pass "the Ansible role installs the .deb"
+	else
+		fail "the Ansible role installs the .deb"
+		tail -20 "$WORK/ansible.log" | sed 's/^/#   /'
+	fi
+	check "dpkg says it is installed" installed
+	check "/usr/sbin/vpcfw runs" sh -c '/usr/sbin/vpcfw version >/dev/null'
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -qq vpcfw >"$WORK/purge.log" 2>&1
+	check_not "and apt-get purge removes it again" known_to_dpkg
+	rm -f "/var/cache/apt/archives/$(basename "$deb")"
+else
+	echo "# ansible not installed: the role's install is not tried"
+fi
 INSTALLED=""
 
 if [ "$FAILED" = 0 ]; then echo "# t-deb.sh: all $CHECKS checks passed"; else echo "# t-deb.sh: FAILED"; fi
