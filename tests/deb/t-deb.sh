@@ -54,19 +54,15 @@ WORK=$(mktemp -d /tmp/vpcfw-deb.XXXXXX) || hard_error "mktemp"
 
 # ---------------------------------------------------------------- build
 
-# The sources without the build trees: git's view when there is one
-# (tracked and new files, what .gitignore ignores left out), else all but
-# the usual build products.
+# The sources without the build trees and what a package build in the
+# tree itself leaves in debian/ (tar: a fresh root has no version control).
 mkdir "$WORK/vpcfw"
-if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	(cd "$SRC" && git ls-files -z -co --exclude-standard |
-		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-		tar --null -cf - -T -) | tar -xf - -C "$WORK/vpcfw"
-else
-	(cd "$SRC" && tar -cf - --exclude=./build --exclude='./build-*' --exclude=./.git \
-		--exclude=./autom4te.cache --exclude=./debian/vpcfw --exclude=./debian/.debhelper .) |
-		tar -xf - -C "$WORK/vpcfw"
-fi
+(cd "$SRC" && tar -cf - --exclude-vcs --exclude=./build --exclude='./build-*' \
+	--exclude=./autom4te.cache --exclude=./debian/vpcfw --exclude=./debian/.debhelper \
+	--exclude=./debian/build --exclude=./debian/tmp --exclude=./debian/files \
+	--exclude='./debian/*.substvars' --exclude='./debian/*.debhelper*' \
+	--exclude=./debian/debhelper-build-stamp --exclude='./debian/autoreconf.*' .) |
+	tar -xf - -C "$WORK/vpcfw"
 [ -f "$WORK/vpcfw/debian/control" ] || hard_error "no debian/ in the copy of $SRC"
 opts=nocheck
 [ "${VPCFW_DEB_CHECK:-0}" = 1 ] && opts=""
