@@ -7,11 +7,13 @@
 # that table completes without a change here. Only the values no usage line
 # spells out are listed below (_vpcfw_values).
 #
-# Usage lines are read token by token: "[--opt]" (the bracket closes on the
+# A usage of several forms, "list [--json] | up FILE | down [LAB]", is
+# narrowed to the form the first positional word names. Usage lines are
+# then read token by token: "[--opt]" (the bracket closes on the
 # token) is a flag, "--opt ARG" / "[--opt ARG]" takes ARG, any other token
 # is a positional argument. ARG and positionals complete as:
 #   a|b|c            the lowercase words (an alternative FILE adds files)
-#   FILE, PATH       file names;  DIR  directories
+#   FILE, PATH       file names (also TRACE-FILE, ...);  DIR  directories
 #   IFACE=FILE...    an interface name and '=', then file names
 #   IFACE            interface names
 #   anything else    nothing (numbers, addresses, CIDRs)
@@ -75,13 +77,13 @@ _vpcfw_parse()
 	_vpcfw_arg=()
 	for tok in $1; do
 		t=$(_vpcfw_clean "$tok")
-		[[ -n $t ]] || continue
+		[[ -n $t && $t != '|' ]] || continue
 		if [[ -n $want ]]; then
 			_vpcfw_arg[$want]+="${_vpcfw_arg[$want]:+ }$t"
 			want=""
 		elif [[ $t == -* ]]; then
 			t=${t%%=*}
-			_vpcfw_opts+=("$t")
+			[[ " ${_vpcfw_opts[*]} " == *" $t "* ]] || _vpcfw_opts+=("$t")
 			# "[--flag]" closes on this token: it takes no argument.
 			[[ ${tok%...} == *']' ]] || want=$t
 		else
@@ -90,6 +92,29 @@ _vpcfw_parse()
 			[[ $tok == *... ]] && _vpcfw_rep=1
 		fi
 	done
+}
+
+# _vpcfw_form LINE FIRST: a usage of several forms each named by its first
+# word, "plan FILE | up FILE | down [LAB]", narrowed to the form FIRST (the
+# first positional word typed) names; with no FIRST, or one no form starts
+# with, a usage whose one positional is the forms' first words
+# ("plan|up|down"). Forms told apart by an option ("A | --replay FILE")
+# are left as they are: one usage, every option of every form.
+_vpcfw_form()
+{
+	local rest=$1 form firsts="" forms=()
+	while [[ -n $rest ]]; do
+		form=${rest%%' | '*}
+		[[ $rest == *' | '* ]] && rest=${rest#*' | '} || rest=""
+		form=${form#"${form%%[! ]*}"}
+		[[ $form == [a-z]* ]] || { printf '%s' "$1"; return; }
+		forms+=("$form")
+	done
+	for form in "${forms[@]}"; do
+		[[ -n $2 && ${form%% *} == "$2" ]] && { printf '%s' "$form"; return; }
+		firsts+="${firsts:+|}${form%% *}"
+	done
+	printf '%s' "$firsts"
 }
 
 # _vpcfw_words META: the literal words of an alternatives list "a|b|FILE".
@@ -132,10 +157,13 @@ _vpcfw_complete_meta()
 		IFACE=*) ifeq=1 ;;
 		IFACE) iface=1 ;;
 		esac
-		case "|$m|" in
-		*\|FILE\|* | *\|PATH\|* | *\|FILE[,\[]*) files=1 ;;
-		*\|DIR\|*) dirs=1 ;;
-		esac
+		# An alternative FILE, TRACE-FILE, PATH, FILE[,FILE...]; DIR.
+		local alts alt
+		IFS='|' read -ra alts <<<"$m"
+		for alt in "${alts[@]}"; do
+			[[ $alt =~ ^([A-Z]+-)*(FILE|PATH)([,[].*)?$ ]] && files=1
+			[[ $alt =~ ^([A-Z]+-)*DIR$ ]] && dirs=1
+		done
 	done
 	if [[ -n $ifeq && $cur == *=* ]]; then
 		# IFACE=FILE[,FILE...]: the file after '=' or the last ','. Bash
@@ -189,6 +217,13 @@ _vpcfw()
 	fi
 	cmd=${words[1]}
 	line=$(printf '%s\n' "$usage" | awk -v c="$cmd" '$1 == c { sub(/^[^ ]+ ?/, ""); print; exit }')
+	if [[ $line == *' | '* ]]; then
+		local first=""
+		for ((i = 2; i < cword; i++)); do
+			[[ ${words[i]} == -* ]] || { first=${words[i]}; break; }
+		done
+		line=$(_vpcfw_form "$line" "$first")
+	fi
 	declare -A _vpcfw_arg
 	local _vpcfw_opts _vpcfw_pos _vpcfw_rep
 	_vpcfw_parse "$line"

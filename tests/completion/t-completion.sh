@@ -124,6 +124,9 @@ vpcfw: a stand-in
   vpcfw lab list|start|stop [--dir DIR] [--fast] [NAME]
   vpcfw explain [--map ID=CIDR[,CIDR...]]... --packet SPEC
            [--json] FILE...
+           | --replay TRACE-FILE
+  vpcfw pod plan [--json] FILE | up FILE | down [POD]
+           | probe [-l POD] FROM TO tcp|udp PORT
   vpcfw help 
 
 See vpcfw(8).
@@ -131,9 +134,16 @@ EOH
 EOS
 chmod +x "$TMPD/vpcfw"
 V=$TMPD/vpcfw
-expect "a new subcommand completes from the table" "$V " "--help --version explain help lab"
+expect "a new subcommand completes from the table" "$V " "--help --version explain help lab pod"
 expect "its words" "$V lab s" "start stop"
-expect "its options, continuation lines included" "$V explain --" "--json --map --packet"
+expect "its options, continuation lines and other forms included" "$V explain --" \
+	"--json --map --packet --replay"
+expect "a NAME-FILE: files" "$V explain --replay rules/o" "rules/other.json"
+expect "forms named by a first word: those words" "$V pod " "down plan probe up"
+expect "a form's own positionals" "$V pod up rules/web." "rules/web.rules"
+expect "a form's own options" "$V pod plan --" "--json"
+expect "a form's words further on" "$V pod probe a b " "tcp udp"
+expect "no form of that name: nothing" "$V pod frob " ""
 expect "a DIR option: directories" "$V lab list --dir rules/" "rules/sub"
 expect "a flag takes no value: files follow" "$V explain --json rules/web." "rules/web.rules"
 expect "past its one positional word, nothing" "$V lab start x " ""
