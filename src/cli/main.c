@@ -868,11 +868,10 @@ static const struct subcmd subcmds[] = {
 	  "           [--ctl PATH]" },
 	{ "confirm", cmd_confirm, "[--ctl PATH]" },
 	{ "show", cmd_show, "rules|flows|stats|metrics [--json] [--shadow] [--ctl PATH]\n"
-	  "           [--proto P] [--addr A[/N]] [--port N]" },
+	  "           [--proto P] [--addr A[/N]] [--port N] [--iface NAME]" },
 	{ "zero", cmd_zero, "[--ctl PATH]" },
 	{ "trace", cmd_trace, "[--proto P] [--addr A[/N]] [--port N] [--drops] [--count N]\n"
-	  "           [--compare | --disagree]\n"
-	  "           [--ctl PATH]" },
+	  "           [--iface NAME] [--compare | --disagree] [--ctl PATH]" },
 	{ "top", cmd_top, CMD_TOP_USAGE },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
