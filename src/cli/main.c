@@ -786,6 +786,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services]\n"
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
+	{ "diff", cmd_diff, CMD_DIFF_USAGE },
 	{ "check", cmd_check, "[--werror] [--no-quotas] [--map ID=CIDR[,CIDR...]]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },
