@@ -160,7 +160,9 @@ struct group {
 	uint8_t fam;
 	rdiff_u128 amax;
 	const struct side *s[2];	/* old, new */
-	struct cuts addr;
+	struct shape *shapes;		/* both sides' rules of the family */
+	size_t n_shapes;
+	struct cuts addr;		/* the cell's peer cuts */
 	struct rdiff_line *boxes;
 	size_t n_boxes, cap_boxes;
 };
@@ -321,12 +323,59 @@ static int boxes_of_hits(struct group *g, const struct rdiff_line *cell,
 	return 0;
 }
 
+static bool span_meets(int32_t lo, int32_t hi, uint32_t clo, uint32_t chi)
+{
+	return lo < 0 || ((uint32_t)lo <= chi && (uint32_t)hi >= clo);
+}
+
+/*
+ * Can rule s match a packet of the cell? Erring towards yes costs only
+ * time: a rule that cannot adds cuts that change nothing.
+ */
+static bool shape_meets(const struct shape *s, const struct rdiff_line *cell)
+{
+	if (s->proto >= 0 && (cell->proto_lo != cell->proto_hi || s->proto != cell->proto_lo))
+		return false;
+	if (s->proto < 0 || !(rdiff_line_ports(cell) || rdiff_line_icmp(cell)))
+		return true;
+	return span_meets(s->a_lo, s->a_hi, cell->a_lo, cell->a_hi) &&
+	       span_meets(s->b_lo, s->b_hi, cell->b_lo, cell->b_hi);
+}
+
+/*
+ * The peer cuts of a cell: only the rules that can match its packets cut
+ * the addresses, the others never match them (this keeps the work near
+ * cells x rules instead of cells x all the peers).
+ */
+static int cell_cuts(struct group *g, const struct rdiff_line *cell)
+{
+	rdiff_u128 first, last;
+	size_t i;
+
+	g->addr.n = 0;
+	if (cuts_add(&g->addr, 0) < 0)
+		return -1;
+	for (i = 0; i < g->n_shapes; i++) {
+		if (!shape_meets(&g->shapes[i], cell))
+			continue;
+		cidr_span(g->shapes[i].c, &first, &last);
+		if (cuts_span(&g->addr, first, last, g->amax) < 0)
+			return -1;
+	}
+	cuts_finish(&g->addr);
+	return 0;
+}
+
 /* Judge every address interval of one cell (protocols x a x b) on both sides. */
 static int judge_cell(struct group *g, const struct rdiff_line *cell, struct hit *hits)
 {
-	uint64_t cost = g->addr.n * (side_count(g->s[0], g->d) + side_count(g->s[1], g->d) + 1);
+	uint64_t cost;
 	size_t i, n = 0;
 	struct pkt p;
+
+	if (cell_cuts(g, cell) < 0)
+		return -1;
+	cost = g->addr.n * (g->n_shapes + 1);
 
 	if (g->rd->steps + cost > g->budget) {
 		g->rd->cut = true;
@@ -348,23 +397,17 @@ static int judge_cell(struct group *g, const struct rdiff_line *cell, struct hit
 static int dim_cuts(const struct group *g, int proto, int dim, rdiff_u128 max,
 		    struct cuts *c)
 {
-	struct shape s;
 	size_t i;
-	int k;
 
 	if (cuts_add(c, 0) < 0)
 		return -1;
-	for (k = 0; k < 2; k++) {
-		for (i = 0; i < side_count(g->s[k], g->d); i++) {
-			int32_t lo, hi;
+	for (i = 0; i < g->n_shapes; i++) {
+		const struct shape *s = &g->shapes[i];
+		int32_t lo = dim ? s->b_lo : s->a_lo, hi = dim ? s->b_hi : s->a_hi;
 
-			if (!side_rule(g->s[k], g->d, g->fam, i, &s) || s.proto != proto)
-				continue;
-			lo = dim ? s.b_lo : s.a_lo;
-			hi = dim ? s.b_hi : s.a_hi;
-			if (lo >= 0 && cuts_span(c, (rdiff_u128)lo, (rdiff_u128)hi, max) < 0)
-				return -1;
-		}
+		if (s->proto == proto && lo >= 0 &&
+		    cuts_span(c, (rdiff_u128)lo, (rdiff_u128)hi, max) < 0)
+			return -1;
 	}
 	cuts_finish(c);
 	return 0;
@@ -404,30 +447,26 @@ out:
 	return ret;
 }
 
-/* The protocol and address cuts of the group. */
+/* The rules of the family on both sides, and the protocol cuts. */
 static int group_cuts(struct group *g, struct cuts *pc)
 {
-	struct shape s;
-	rdiff_u128 first, last;
-	size_t i;
+	size_t i, n = side_count(g->s[0], g->d) + side_count(g->s[1], g->d);
 	int k;
 
-	if (cuts_add(pc, 0) < 0 || cuts_add(&g->addr, 0) < 0)
+	g->shapes = malloc((n ? n : 1) * sizeof(*g->shapes));
+	if (!g->shapes || cuts_add(pc, 0) < 0)
 		return -1;
-	for (k = 0; k < 2; k++) {
-		for (i = 0; i < side_count(g->s[k], g->d); i++) {
-			if (!side_rule(g->s[k], g->d, g->fam, i, &s))
-				continue;
-			if (s.proto >= 0 && cuts_span(pc, (rdiff_u128)s.proto,
-						      (rdiff_u128)s.proto, 255) < 0)
-				return -1;
-			cidr_span(s.c, &first, &last);
-			if (cuts_span(&g->addr, first, last, g->amax) < 0)
-				return -1;
-		}
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < side_count(g->s[k], g->d); i++)
+			if (side_rule(g->s[k], g->d, g->fam, i, &g->shapes[g->n_shapes]))
+				g->n_shapes++;
+	for (i = 0; i < g->n_shapes; i++) {
+		int proto = g->shapes[i].proto;
+
+		if (proto >= 0 && cuts_span(pc, (rdiff_u128)proto, (rdiff_u128)proto, 255) < 0)
+			return -1;
 	}
 	cuts_finish(pc);
-	cuts_finish(&g->addr);
 	return 0;
 }
 
@@ -441,7 +480,7 @@ static int group_run(struct group *g)
 
 	if (group_cuts(g, &pc) < 0)
 		goto out;
-	hits = malloc(g->addr.n * sizeof(*hits));
+	hits = malloc((2 * g->n_shapes + 1) * sizeof(*hits));
 	if (!hits)
 		goto out;
 	memset(&cell, 0, sizeof(cell));
@@ -463,6 +502,7 @@ out:
 	free(hits);
 	free(pc.v);
 	free(g->addr.v);
+	free(g->shapes);
 	return ret;
 }
 

@@ -60,11 +60,13 @@ struct rdiff {
 };
 
 /*
- * Work budget in rule tests (one packet against one rule): a base of
- * about a second on the development machine (tens of millions a second),
- * far above what AWS's quotas allow a policy to need.
+ * Work budget, in rule tests counted as an upper bound (each region's
+ * packet against every rule of its family on both sides). The default ran
+ * out after 0.6 s on the development machine on a file of 3000 NACL entries
+ * per direction and 3000 SG rules against a variant; 1000 of each finished
+ * within it in 0.5 s. AWS's quotas allow far less.
  */
-#define RDIFF_BUDGET_DEFAULT	(64ull * 1000 * 1000)
+#define RDIFF_BUDGET_DEFAULT	(256ull * 1000 * 1000)
 
 /*
  * The difference from old to new (either may lack a layer; the layers
