@@ -138,19 +138,6 @@ static size_t side_count(const struct side *sd, enum dir d)
 	return sd->sg ? sg_count(sd->sg, d) : 0;
 }
 
-/* The first and last address of a prefix, as numbers. */
-static void cidr_span(const struct cidr *c, rdiff_u128 *first, rdiff_u128 *last)
-{
-	unsigned bits = c->family == AF_INET ? 32 : 128, i;
-	rdiff_u128 v = 0;
-
-	for (i = 0; i < bits / 8; i++)
-		v = v << 8 | c->addr[i];
-	*first = v;
-	*last = c->plen == 0 ? (bits == 32 ? 0xffffffffu : ~(rdiff_u128)0) :
-		v | ((((rdiff_u128)1) << (bits - c->plen)) - 1);
-}
-
 /* What one group (layer, direction, family) works with. */
 struct group {
 	struct rdiff *rd;
@@ -358,7 +345,7 @@ static int cell_cuts(struct group *g, const struct rdiff_line *cell)
 	for (i = 0; i < g->n_shapes; i++) {
 		if (!shape_meets(&g->shapes[i], cell))
 			continue;
-		cidr_span(g->shapes[i].c, &first, &last);
+		cidr_range(g->shapes[i].c, &first, &last);
 		if (cuts_span(&g->addr, first, last, g->amax) < 0)
 			return -1;
 	}
