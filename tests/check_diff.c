@@ -6,7 +6,8 @@
  * packet of a small universe judged under both policies by vpcfw_judge()
  * on real packet bytes, each changed verdict covered by exactly one line of
  * the right sign naming the rules that decided, every unchanged one by none.
- * VPCFW_DIFF_SEED=N replays a run; a failure prints its seed.
+ * VPCFW_DIFF_SEED=N replays the pair a failure names (its rules and the
+ * diff printed); VPCFW_DIFF_PAIRS=M runs M pairs from there instead.
  */
 #include <check.h>
 #include <stdio.h>
@@ -148,6 +149,7 @@ START_TEST(test_v6_and_icmp)
 		    SG_WEB "  tcp 443 ::/0\n  icmpv6 ::/0\n",
 		    "+ sg-in    tcp from ::/0 port 443  now allowed (sg-in:web#1; was sg-in:none)\n"
 		    "+ sg-in    icmpv6 from ::/0 type 0-127  now allowed (sg-in:web#2; was sg-in:none)\n"
+		    "+ sg-in    icmpv6 from ::/0 later fragments  now allowed (sg-in:web#2; was sg-in:none)\n"
 		    "+ sg-in    icmpv6 from ::/0 type 129-255  now allowed (sg-in:web#2; was sg-in:none)\n");
 	expect_diff(NACL_HEAD "  100 allow icmp 3/4 0.0.0.0/0\n",
 		    NACL_HEAD "  100 allow icmp 3 0.0.0.0/0\n",
@@ -336,7 +338,7 @@ static void gen_rules(struct rset *r)
 
 /* One packet of the universe. */
 struct upkt {
-	bool v6;
+	bool v6, frag;		/* frag: a non-first fragment */
 	unsigned dir, proto, a, b;	/* a: port or ICMP type; b: ICMP code */
 	unsigned peer;
 };
@@ -347,6 +349,9 @@ static size_t build(const struct upkt *u, uint8_t *buf)
 	const char *host = u->v6 ? "fd99::1" : "172.16.0.1";
 	const char *src = u->dir ? host : peer, *dst = u->dir ? peer : host;
 
+	if (u->frag)	/* what follows the IP header does not matter */
+		return pb_fragment(buf, pb_proto(buf, src, dst, (uint8_t)u->proto, 64),
+				   32, 16, 0);
 	switch (u->proto) {
 	case 6:
 		return pb_tcp(buf, src, 40000, dst, (uint16_t)u->a, 0x02);
@@ -388,29 +393,40 @@ static bool in_range(const struct vpcfw_addr_range *r, const uint8_t a[16])
 	return memcmp(r->first, a, 16) <= 0 && memcmp(a, r->last, 16) <= 0;
 }
 
+static bool peer_in(const struct vpcfw_diff *df, size_t i, const struct vpcfw_change *c,
+		    const uint8_t peer[16])
+{
+	struct vpcfw_addr_range r;
+	size_t j;
+
+	for (j = 0; j < c->n_peers; j++) {
+		ck_assert_int_eq(vpcfw_diff_peer(df, i, j, &r), 0);
+		if (in_range(&r, peer))
+			return true;
+	}
+	return false;
+}
+
 static bool line_has(const struct vpcfw_diff *df, size_t i, unsigned li,
 		     const struct upkt *u, const uint8_t peer[16])
 {
 	struct vpcfw_change c;
-	struct vpcfw_addr_range r;
-	size_t j;
 
 	ck_assert_int_eq(vpcfw_diff_change(df, i, &c), 0);
 	if (c.layer != (li ? VPCFW_LAYER_SG : VPCFW_LAYER_NACL) ||
 	    c.dir != (u->dir ? VPCFW_OUT : VPCFW_IN) || c.ip_version != (u->v6 ? 6u : 4u) ||
 	    u->proto < c.proto_lo || u->proto > c.proto_hi)
 		return false;
+	if (!(u->frag ? c.later_fragments : c.first_packets))
+		return false;
+	if (u->frag)
+		return peer_in(df, i, &c, peer);
 	if ((u->proto == 6 || u->proto == 17) && (u->a < c.port_lo || u->a > c.port_hi))
 		return false;
 	if ((u->proto == 1 || u->proto == 58) &&
 	    (u->a < c.type_lo || u->a > c.type_hi || u->b < c.code_lo || u->b > c.code_hi))
 		return false;
-	for (j = 0; j < c.n_peers; j++) {
-		ck_assert_int_eq(vpcfw_diff_peer(df, i, j, &r), 0);
-		if (in_range(&r, peer))
-			return true;
-	}
-	return false;
+	return peer_in(df, i, &c, peer);
 }
 
 static void peer_bytes(const struct upkt *u, uint8_t out[16])
@@ -448,18 +464,20 @@ static void check_packet(const struct side s[2], const struct vpcfw_diff *df,
 				hit = i;
 			}
 		ck_assert_msg(hits == (a != b ? 1u : 0u),
-			      "seed %llu: %s %s proto %u a %u b %u peer %s: %s -> %s, %zu lines",
+			      "seed %llu: %s %s proto %u%s a %u b %u peer %s: %s -> %s, %zu lines",
 			      (unsigned long long)seed, li ? "sg" : "nacl", u->dir ? "out" : "in",
-			      u->proto, u->a, u->b, u->v6 ? v6_peer[u->peer] : v4_peer[u->peer],
+			      u->proto, u->frag ? " later fragment" : "", u->a, u->b, u->v6 ? v6_peer[u->peer] : v4_peer[u->peer],
 			      before, after, hits);
 		if (a == b)
 			continue;
 		vpcfw_diff_change(df, hit, &c);
 		ck_assert_msg(c.admit == b && !strncmp(c.old_rule, before, strlen(before)) &&
 			      !strncmp(c.new_rule, after, strlen(after)),
-			      "seed %llu: line %zu (%s, %s -> %s) for a packet %s -> %s",
+			      "seed %llu: line %zu (%s, %s -> %s) for a packet %s -> %s "
+			      "(proto %u%s a %u b %u)",
 			      (unsigned long long)seed, hit, c.admit ? "+" : "-", c.old_rule,
-			      c.new_rule, before, after);
+			      c.new_rule, before, after, u->proto, u->frag ? " later fragment" : "",
+			      u->a, u->b);
 	}
 }
 
@@ -475,6 +493,9 @@ static void universe(const struct side s[2], const struct vpcfw_diff *df, uint64
 				for (pi = 0; pi < 6; pi++) {
 					u.proto = protos[pi];
 					u.a = u.b = 0;
+					u.frag = true;
+					check_packet(s, df, &u, seed);
+					u.frag = false;
 					if (u.proto == 6 || u.proto == 17) {
 						for (i = 0; i < N_PORTS; i++) {
 							u.a = port_of(i);
@@ -565,7 +586,9 @@ START_TEST(test_brute_force)
 {
 	const char *env = getenv("VPCFW_DIFF_SEED");
 	uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-	unsigned pairs = env ? 1 : 300, k, done = 0, changed = 0;
+	const char *npairs = getenv("VPCFW_DIFF_PAIRS");
+	unsigned pairs = npairs ? (unsigned)atoi(npairs) : env ? 1 : 300;
+	unsigned k, done = 0, changed = 0;
 
 	fprintf(stderr, "check_diff: brute force, seed %llu (VPCFW_DIFF_SEED=N replays one pair)\n",
 		(unsigned long long)seed);
@@ -588,7 +611,7 @@ START_TEST(test_brute_force)
 		df = vpcfw_diff_new(pa, pb, 0, 0);
 		ck_assert_ptr_nonnull(df);
 		ck_assert(vpcfw_diff_complete(df));
-		if (env) {
+		if (env && pairs == 1) {
 			fprintf(stderr, "old:\n%s\nnew:\n%s\n", a.text, b.text);
 			vpcfw_diff_write(df, false, stderr);
 		}

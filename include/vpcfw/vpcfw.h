@@ -306,8 +306,7 @@ VPCFW_API int vpcfw_packet_format(const void *pkt, size_t caplen, size_t wirelen
  * that matches (by number, '*' last) allows; the security groups when some
  * rule of the direction allows the packet as the first of a connection.
  * A layer a policy lacks admits everything (only configured layers judge).
- * Packets without a transport header (non-first fragments) and traffic a
- * VPC never filters (neighbour discovery, DHCP) are not considered.
+ * Traffic a VPC never filters (neighbour discovery, DHCP) is not considered.
  */
 struct vpcfw_diff;
 
@@ -322,6 +321,14 @@ struct vpcfw_change {
 	unsigned port_lo, port_hi;
 	/* ICMP of the family (1 in IPv4, 58 in IPv6, alone): types, codes; else 0-255 */
 	unsigned type_lo, type_hi, code_lo, code_hi;
+	/*
+	 * Which packets of those protocols: first_packets, those that carry
+	 * their transport header (within the ports or types above);
+	 * later_fragments, the non-first fragments (no ports or types: only
+	 * rules covering every value judge them). A change of every packet of
+	 * the protocols has both.
+	 */
+	bool first_packets, later_fragments;
 	size_t n_peers;			/* address ranges: vpcfw_diff_peer() */
 	const char *old_rule;		/* who decided in old: "nacl-in:* deny", "sg-in:none" */
 	const char *new_rule;		/* and in new: "nacl-in:120 allow", "sg-in:sg-web#3" */

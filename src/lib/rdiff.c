@@ -219,7 +219,9 @@ static void region_packet(const struct group *g, const struct rdiff_line *cell,
 	p->family = g->fam;
 	p->proto = (uint8_t)cell->proto_lo;
 	p->flags = PKT_F_L4;
-	if (rdiff_line_ports(cell)) {
+	if (!(cell->pkts & RDIFF_HEADER)) {
+		p->flags = PKT_F_FRAG | PKT_F_LATER_FRAG;
+	} else if (rdiff_line_ports(cell)) {
 		p->dport = (uint16_t)cell->a_lo;
 		p->sport = 40000;
 		if (p->proto == IPPROTO_NUM_TCP)
@@ -323,7 +325,7 @@ static bool shape_meets(const struct shape *s, const struct rdiff_line *cell)
 {
 	if (s->proto >= 0 && (cell->proto_lo != cell->proto_hi || s->proto != cell->proto_lo))
 		return false;
-	if (s->proto < 0 || !(rdiff_line_ports(cell) || rdiff_line_icmp(cell)))
+	if (s->proto < 0 || cell->pkts == RDIFF_FRAGS || !(rdiff_line_ports(cell) || rdiff_line_icmp(cell)))
 		return true;
 	return span_meets(s->a_lo, s->a_hi, cell->a_lo, cell->a_hi) &&
 	       span_meets(s->b_lo, s->b_hi, cell->b_lo, cell->b_hi);
@@ -409,6 +411,8 @@ static int judge_protos(struct group *g, struct rdiff_line *cell, struct hit *hi
 	size_t i, j;
 	int ret = -1;
 
+	cell->pkts = ports || icmp ? RDIFF_HEADER : RDIFF_HEADER | RDIFF_FRAGS;
+
 	if (ports || icmp) {
 		if (dim_cuts(g, cell->proto_lo, 0, amax, &ca) < 0)
 			goto out;
@@ -427,8 +431,21 @@ static int judge_protos(struct group *g, struct rdiff_line *cell, struct hit *hi
 				goto out;
 		}
 	}
+	/*
+	 * Non-first fragments carry no ports or types: of a protocol that has
+	 * them, they are one more cell (the rules covering every value decide).
+	 */
+	if ((ports || icmp) && !g->rd->cut) {
+		cell->pkts = RDIFF_FRAGS;
+		cell->a_lo = cell->b_lo = 0;
+		cell->a_hi = 65535;
+		cell->b_hi = 255;
+		if (judge_cell(g, cell, hits) < 0)
+			goto out;
+	}
 	ret = 0;
 out:
+	cell->pkts = ports || icmp ? RDIFF_HEADER : RDIFF_HEADER | RDIFF_FRAGS;
 	free(ca.v);
 	free(cb.v);
 	return ret;
@@ -453,6 +470,14 @@ static int group_cuts(struct group *g, struct cuts *pc)
 		if (proto >= 0 && cuts_span(pc, (rdiff_u128)proto, (rdiff_u128)proto, 255) < 0)
 			return -1;
 	}
+	/*
+	 * The security groups tell TCP and UDP apart from other protocols even
+	 * when no rule names them: which allowing rule they name (a /0 one,
+	 * when AWS leaves the flow untracked) depends on it.
+	 */
+	if (g->layer == VL_SG && (cuts_span(pc, IPPROTO_NUM_TCP, IPPROTO_NUM_TCP, 255) < 0 ||
+				  cuts_span(pc, IPPROTO_NUM_UDP, IPPROTO_NUM_UDP, 255) < 0))
+		return -1;
 	cuts_finish(pc);
 	return 0;
 }

@@ -14,10 +14,11 @@
  *   SG    some rule of the direction allows it as the first packet of a
  *         connection (TCP: a SYN) - the union of the groups' rules.
  * A layer a policy does not have admits everything (only configured
- * layers judge, as in `run`). The packets considered carry their transport
- * header; non-first fragments, and the traffic a VPC never filters
- * (exempt.h: neighbour discovery, DHCP, AWS's service addresses), are not
- * part of the difference.
+ * layers judge, as in `run`). Non-first fragments of TCP, UDP and ICMP
+ * carry no ports or types: they are lines of their own, or part of a
+ * line of every port or type (`pkts`). The
+ * traffic a VPC never filters (exempt.h: neighbour discovery, DHCP, AWS's
+ * service addresses) is not part of the difference.
  */
 #ifndef VPCFW_RDIFF_H
 #define VPCFW_RDIFF_H
@@ -46,11 +47,21 @@ struct rdiff_line {
 	uint16_t proto_lo, proto_hi;	/* IANA numbers, 0-255 */
 	uint32_t a_lo, a_hi;	/* TCP/UDP: destination ports; ICMP: types; else 0-65535 */
 	uint16_t b_lo, b_hi;	/* ICMP: codes; else 0-255 */
+	/*
+	 * Which packets: RDIFF_HEADER those with a transport header (within the
+	 * ports or types), RDIFF_FRAGS the non-first fragments (no header; of
+	 * a protocol with ports or types only the rules covering every value
+	 * judge them). Protocols without ports or types have both.
+	 */
+	uint8_t pkts;
 	struct rdiff_range *peers;	/* ascending, disjoint, not adjacent */
 	size_t n_peers;
 	char old_rule[96];	/* "nacl-in:* deny", "sg-in:sg-web#3", "sg-in:none" */
 	char new_rule[96];
 };
+
+#define RDIFF_HEADER	0x1
+#define RDIFF_FRAGS	0x2
 
 struct rdiff {
 	struct rdiff_line *v;

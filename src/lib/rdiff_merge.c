@@ -28,8 +28,8 @@ static int cmp_peers(const struct rdiff_line *a, const struct rdiff_line *b)
 	return 0;
 }
 
-/* Same change: sign, rules on both sides, peers. */
-static int cmp_change(const struct rdiff_line *a, const struct rdiff_line *b)
+/* Same change: sign, rules on both sides, peers (not which packets). */
+static int cmp_verdicts(const struct rdiff_line *a, const struct rdiff_line *b)
 {
 	int c;
 
@@ -39,6 +39,14 @@ static int cmp_change(const struct rdiff_line *a, const struct rdiff_line *b)
 	if (!c)
 		c = strcmp(a->new_rule, b->new_rule);
 	return c ? c : cmp_peers(a, b);
+}
+
+/* Same change, and the same kind of packets. */
+static int cmp_change(const struct rdiff_line *a, const struct rdiff_line *b)
+{
+	if (a->pkts != b->pkts)
+		return a->pkts < b->pkts ? -1 : 1;
+	return cmp_verdicts(a, b);
 }
 
 /* The three dimensions of a box: 0 protocols, 1 ports/types, 2 codes. */
@@ -52,13 +60,14 @@ static void dims(const struct rdiff_line *l, uint32_t lo[3], uint32_t hi[3])
 	hi[2] = l->b_hi;
 }
 
-static _Thread_local int merge_dim;	/* qsort has no argument: the pass's dimension */
+/* qsort has no argument: the pass's dimension (-1: the kind of packets). */
+static _Thread_local int merge_dim;
 
 static int cmp_for_dim(const void *x, const void *y)
 {
 	const struct rdiff_line *a = x, *b = y;
 	uint32_t alo[3], ahi[3], blo[3], bhi[3];
-	int c = cmp_change(a, b), k;
+	int c = merge_dim < 0 ? cmp_verdicts(a, b) : cmp_change(a, b), k;
 
 	if (c)
 		return c;
@@ -72,7 +81,37 @@ static int cmp_for_dim(const void *x, const void *y)
 		if (ahi[k] != bhi[k])
 			return ahi[k] < bhi[k] ? -1 : 1;
 	}
+	if (merge_dim < 0)
+		return (a->pkts > b->pkts) - (a->pkts < b->pkts);
 	return (alo[merge_dim] > blo[merge_dim]) - (alo[merge_dim] < blo[merge_dim]);
+}
+
+/*
+ * A box of every port (or ICMP type) of a protocol and the box of its later
+ * fragments, changed alike, are one box of the whole protocol.
+ */
+static size_t merge_fragments(struct rdiff_line *v, size_t n)
+{
+	size_t i, out = 0;
+
+	if (!n)
+		return 0;
+	merge_dim = -1;
+	qsort(v, n, sizeof(*v), cmp_for_dim);
+	for (i = 1; i < n; i++) {
+		struct rdiff_line *a = &v[out];
+
+		if (!cmp_verdicts(a, &v[i]) && a->pkts == RDIFF_HEADER &&
+		    v[i].pkts == RDIFF_FRAGS && a->proto_lo == v[i].proto_lo &&
+		    a->proto_hi == v[i].proto_hi && a->a_lo == 0 && a->a_hi == 65535 &&
+		    a->b_lo == 0 && a->b_hi == 255) {
+			a->pkts |= RDIFF_FRAGS;
+			free(v[i].peers);
+		} else {
+			v[++out] = v[i];
+		}
+	}
+	return out + 1;
 }
 
 /* Can b extend a along dimension k? */
@@ -162,6 +201,7 @@ int rdiff_merge(struct rdiff *rd, struct rdiff_line *boxes, size_t n)
 		if (rdiff_line_icmp(&boxes[i]) && boxes[i].a_lo == 0 && boxes[i].a_hi == 255 &&
 		    boxes[i].b_lo == 0 && boxes[i].b_hi == 255)
 			boxes[i].a_hi = 65535;
+	n = merge_fragments(boxes, n);
 	n = merge_pass(boxes, n, 0);
 	memcpy(rd->v + rd->n, boxes, n * sizeof(*boxes));
 	rd->n += n;

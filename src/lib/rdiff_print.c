@@ -2,6 +2,7 @@
  * Printing a difference: one line per box,
  *   "+ nacl-in  tcp from 0.0.0.0/0 port 443  now allowed (nacl-in:120 allow; was nacl-in:* deny)"
  *   "- sg-out   udp to 10.0.0.0/8 port 53  no longer allowed (was sg-out:sg-web#3; now sg-out:none)"
+ *   "+ nacl-in  udp from 0.0.0.0/0 later fragments  now allowed (...)"
  * or one JSON object with the same facts as fields.
  */
 #include <errno.h>
@@ -40,10 +41,17 @@ static void put_proto(struct textbuf *t, const struct rdiff_line *l)
 		put_range(t, "proto", l->proto_lo, l->proto_hi);
 }
 
-/* " port 443", " type 3 code 4", "" (every port or type). */
+/*
+ * " port 443", " type 3 code 4", " later fragments", "" (every packet of
+ * the protocols, fragments too).
+ */
 static void put_service(struct textbuf *t, const struct rdiff_line *l)
 {
-	if (rdiff_line_ports(l)) {
+	if (l->pkts == RDIFF_FRAGS) {
+		textbuf_put(t, " later fragments");
+	} else if (l->pkts & RDIFF_FRAGS) {
+		return;
+	} else if (rdiff_line_ports(l)) {
 		put_range(t, " port", l->a_lo, l->a_hi);
 	} else if (rdiff_line_icmp(l) && l->a_hi <= 255) {
 		if (l->a_lo != 0 || l->a_hi != 255)
@@ -133,9 +141,13 @@ static json_t *json_line(const struct rdiff_line *l)
 		json_decref(peers);
 		return NULL;
 	}
-	if (rdiff_line_ports(l))
+	json_object_set_new(o, "first_packets", json_boolean(l->pkts & RDIFF_HEADER));
+	json_object_set_new(o, "later_fragments", json_boolean(l->pkts & RDIFF_FRAGS));
+	if (l->pkts == RDIFF_FRAGS)
+		;	/* no ports or types */
+	else if (rdiff_line_ports(l))
 		json_object_set_new(o, "ports", pair(l->a_lo, l->a_hi));
-	if (rdiff_line_icmp(l)) {
+	else if (rdiff_line_icmp(l)) {
 		json_object_set_new(o, "icmp_types", pair(l->a_lo, l->a_hi > 255 ? 255 : l->a_hi));
 		json_object_set_new(o, "icmp_codes", pair(l->b_lo, l->b_hi));
 	}

@@ -73,7 +73,11 @@ int vpcfw_diff_change(const struct vpcfw_diff *d, size_t i, struct vpcfw_change 
 	c->port_lo = 0;
 	c->port_hi = 65535;
 	c->type_hi = c->code_hi = 255;
-	if (rdiff_line_ports(l)) {
+	c->first_packets = l->pkts & RDIFF_HEADER;
+	c->later_fragments = l->pkts & RDIFF_FRAGS;
+	if (!c->first_packets) {
+		/* no ports or types: the defaults say every value */
+	} else if (rdiff_line_ports(l)) {
 		c->port_lo = l->a_lo;
 		c->port_hi = l->a_hi;
 	} else if (rdiff_line_icmp(l)) {
