@@ -9,6 +9,7 @@
  * VPCFW_DIFF_SEED=N replays the pair a failure names (its rules and the
  * diff printed); VPCFW_DIFF_PAIRS=M runs M pairs from there instead.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,6 +482,98 @@ static void check_packet(const struct side s[2], const struct vpcfw_diff *df,
 	}
 }
 
+/* ---- the printed peers: a minimal CIDR tiling of the ranges ---------------- */
+
+/* a + 1 over the first nb bytes (big-endian); false on wrap-around. */
+static bool addr_inc(uint8_t *a, int nb)
+{
+	int i;
+
+	for (i = nb - 1; i >= 0; i--)
+		if (++a[i])
+			return true;
+	return false;
+}
+
+/* The block's first and last address from its text. */
+static void block_span(const char *text, int nb, uint8_t first[16], uint8_t last[16],
+		       unsigned *plen)
+{
+	char buf[64], *slash;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	slash = strchr(buf, '/');
+	ck_assert_ptr_nonnull(slash);
+	*slash = '\0';
+	*plen = (unsigned)atoi(slash + 1);
+	memset(first, 0, 16);
+	ck_assert_int_eq(inet_pton(nb == 4 ? AF_INET : AF_INET6, buf, first), 1);
+	memcpy(last, first, 16);
+	for (i = (int)*plen; i < nb * 8; i++) {
+		ck_assert_msg(!(first[i / 8] & (0x80 >> (i % 8))), "%s: host bits set", text);
+		last[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	}
+}
+
+/*
+ * Every printed line's peers tile its ranges exactly, in order, with
+ * aligned blocks, and no two neighbours are the halves of one block (the
+ * fewest blocks).
+ */
+static void check_printed_peers(const struct vpcfw_diff *df, uint64_t seed)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0, i = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_int_eq(vpcfw_diff_write(df, false, f), 0);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
+		struct vpcfw_change c;
+		struct vpcfw_addr_range r;
+		char *w = strstr(line, " from ") ? strstr(line, " from ") + 6 : strstr(line, " to ") + 4;
+		char *end = strchr(w, ' '), *blk, *bsave = NULL;
+		uint8_t next[16], first[16], last[16], pfirst[16];
+		unsigned plen, pplen = 0;
+		size_t j = 0;
+		int nb;
+		bool more = true, have_prev = false;
+
+		ck_assert_int_eq(vpcfw_diff_change(df, i, &c), 0);
+		nb = c.ip_version == 4 ? 4 : 16;
+		*end = '\0';
+		ck_assert_int_eq(vpcfw_diff_peer(df, i, 0, &r), 0);
+		memcpy(next, r.first, 16);
+		for (blk = strtok_r(w, ",", &bsave); blk; blk = strtok_r(NULL, ",", &bsave)) {
+			block_span(blk, nb, first, last, &plen);
+			ck_assert_msg(more && !memcmp(first, next, 16), "seed %llu: line %zu: %s out of place",
+				      (unsigned long long)seed, i, blk);
+			ck_assert_msg(!have_prev || plen != pplen || plen == 0 ||
+				      memcmp(pfirst, first, (plen - 1) / 8) ||
+				      (pfirst[(plen - 1) / 8] ^ first[(plen - 1) / 8]) !=
+				      (0x80 >> ((plen - 1) % 8)) ||
+				      (pfirst[(plen - 1) / 8] & (0x80 >> ((plen - 1) % 8))),
+				      "seed %llu: line %zu: %s and the block before make one",
+				      (unsigned long long)seed, i, blk);
+			memcpy(pfirst, first, 16);
+			pplen = plen;
+			have_prev = true;
+			memcpy(next, last, 16);
+			more = addr_inc(next, nb);
+			if (!memcmp(last, r.last, 16) && ++j < c.n_peers) {
+				ck_assert_int_eq(vpcfw_diff_peer(df, i, j, &r), 0);
+				memcpy(next, r.first, 16);
+				have_prev = false;	/* a gap: no merging across it */
+			}
+		}
+		ck_assert_msg(j == c.n_peers, "seed %llu: line %zu: %zu of %zu ranges printed",
+			      (unsigned long long)seed, i, j, c.n_peers);
+	}
+	ck_assert_uint_eq(i, vpcfw_diff_count(df));
+	free(text);
+}
+
 static void universe(const struct side s[2], const struct vpcfw_diff *df, uint64_t seed)
 {
 	static const unsigned protos[] = { 6, 17, 1, 58, 47, 50 };
@@ -616,6 +709,7 @@ START_TEST(test_brute_force)
 			vpcfw_diff_write(df, false, stderr);
 		}
 		universe(s, df, pseed);
+		check_printed_peers(df, pseed);
 		changed += vpcfw_diff_count(df) > 0;
 		done++;
 		vpcfw_diff_free(df);
