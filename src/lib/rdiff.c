@@ -6,153 +6,15 @@
  * codes, and across all of them the peer addresses (a CIDR is the range
  * [first, last]; IPv6 as 128-bit numbers). Inside a region no rule can tell
  * two packets apart, so one packet judged by acl_eval()/sg_eval() stands
- * for the region exactly.
+ * for the region exactly. Where the cuts fall: rdiff_cut.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "rdiff.h"
+#include "rdiff_int.h"
 #include "rulename.h"
-
-/* A dimension's cut points, ascending and unique once sorted. */
-struct cuts {
-	rdiff_u128 *v;
-	size_t n, cap;
-};
-
-static int cuts_add(struct cuts *c, rdiff_u128 x)
-{
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		rdiff_u128 *nv = realloc(c->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		c->v = nv;
-		c->cap = cap;
-	}
-	c->v[c->n++] = x;
-	return 0;
-}
-
-/* Cut before x and after y, inside [0, max]. */
-static int cuts_span(struct cuts *c, rdiff_u128 x, rdiff_u128 y, rdiff_u128 max)
-{
-	if (cuts_add(c, x) < 0)
-		return -1;
-	return y < max ? cuts_add(c, y + 1) : 0;
-}
-
-static int cmp_u128(const void *x, const void *y)
-{
-	const rdiff_u128 *a = x, *b = y;
-
-	return (*a > *b) - (*a < *b);
-}
-
-static void cuts_finish(struct cuts *c)
-{
-	size_t i, k = 0;
-
-	qsort(c->v, c->n, sizeof(*c->v), cmp_u128);
-	for (i = 0; i < c->n; i++)
-		if (!k || c->v[i] != c->v[k - 1])
-			c->v[k++] = c->v[i];
-	c->n = k;
-}
-
-/* Interval i of the cuts (the first is 0): [v[i], v[i+1] - 1], the last up to max. */
-static rdiff_u128 cuts_last(const struct cuts *c, size_t i, rdiff_u128 max)
-{
-	return i + 1 < c->n ? c->v[i + 1] - 1 : max;
-}
-
-/* One policy's view of one layer. */
-struct side {
-	const struct acl *acl;
-	const struct sg *sg;
-	const struct ruleset *rs;
-};
-
-/* The rule shape the cuts need: what a rule tests beyond its peer. */
-struct shape {
-	const struct cidr *c;
-	int proto;
-	int32_t a_lo, a_hi, b_lo, b_hi;	/* -1: not tested */
-};
-
-static bool icmp_of(uint8_t fam, int proto)
-{
-	return (fam == AF_INET && proto == IPPROTO_NUM_ICMP) ||
-	       (fam == AF_INET6 && proto == IPPROTO_NUM_ICMPV6);
-}
-
-static void shape_nacl(const struct nacl_entry *e, struct shape *s)
-{
-	*s = (struct shape){ &e->cidr, e->proto, -1, -1, -1, -1 };
-	if (e->proto == IPPROTO_NUM_TCP || e->proto == IPPROTO_NUM_UDP) {
-		s->a_lo = e->port_from;
-		s->a_hi = e->port_to;
-	} else if (icmp_of(e->cidr.family, e->proto)) {
-		if (e->icmp_type >= 0)
-			s->a_lo = s->a_hi = e->icmp_type;
-		if (e->icmp_code >= 0)
-			s->b_lo = s->b_hi = e->icmp_code;
-	}
-}
-
-static void shape_sg(const struct sg_entry *e, struct shape *s)
-{
-	*s = (struct shape){ &e->cidr, e->proto, -1, -1, -1, -1 };
-	if ((e->proto == IPPROTO_NUM_TCP || e->proto == IPPROTO_NUM_UDP) && e->from >= 0) {
-		s->a_lo = e->from;
-		s->a_hi = e->to > 65535 ? 65535 : e->to;
-	} else if (e->proto == IPPROTO_NUM_ICMP || e->proto == IPPROTO_NUM_ICMPV6) {
-		if (e->from >= 0)
-			s->a_lo = s->a_hi = e->from;
-		if (e->to >= 0)
-			s->b_lo = s->b_hi = e->to;
-	}
-}
-
-/* Rule i of one side's direction d, if it belongs to family fam. */
-static bool side_rule(const struct side *sd, enum dir d, uint8_t fam, size_t i,
-		      struct shape *s)
-{
-	if (sd->acl) {
-		const struct nacl_entry *e = acl_rule(sd->acl, d, i);
-
-		shape_nacl(e, s);
-	} else {
-		shape_sg(sg_rule(sd->sg, d, i), s);
-	}
-	return s->c->family == fam;
-}
-
-static size_t side_count(const struct side *sd, enum dir d)
-{
-	if (sd->acl)
-		return acl_count(sd->acl, d);
-	return sd->sg ? sg_count(sd->sg, d) : 0;
-}
-
-/* What one group (layer, direction, family) works with. */
-struct group {
-	struct rdiff *rd;
-	uint64_t budget;
-	uint8_t layer;
-	enum dir d;
-	uint8_t fam;
-	rdiff_u128 amax;
-	const struct side *s[2];	/* old, new */
-	struct shape *shapes;		/* both sides' rules of the family */
-	size_t n_shapes;
-	struct cuts addr;		/* the cell's peer cuts */
-	struct rdiff_line *boxes;
-	size_t n_boxes, cap_boxes;
-};
 
 /* Which rule decided, for one side (NULL: the layer is absent, or no SG rule). */
 struct outcome {
@@ -300,7 +162,7 @@ static int boxes_of_hits(struct group *g, const struct rdiff_line *cell,
 		}
 		for (k = i; k < j; k++) {
 			rdiff_u128 first = g->addr.v[h[k].ai];
-			rdiff_u128 last = cuts_last(&g->addr, h[k].ai, g->amax);
+			rdiff_u128 last = rdiff_cuts_last(&g->addr, h[k].ai, g->amax);
 
 			if (b->n_peers && b->peers[b->n_peers - 1].last + 1 == first)
 				b->peers[b->n_peers - 1].last = last;
@@ -312,49 +174,6 @@ static int boxes_of_hits(struct group *g, const struct rdiff_line *cell,
 	return 0;
 }
 
-static bool span_meets(int32_t lo, int32_t hi, uint32_t clo, uint32_t chi)
-{
-	return lo < 0 || ((uint32_t)lo <= chi && (uint32_t)hi >= clo);
-}
-
-/*
- * Can rule s match a packet of the cell? Erring towards yes costs only
- * time: a rule that cannot adds cuts that change nothing.
- */
-static bool shape_meets(const struct shape *s, const struct rdiff_line *cell)
-{
-	if (s->proto >= 0 && (cell->proto_lo != cell->proto_hi || s->proto != cell->proto_lo))
-		return false;
-	if (s->proto < 0 || cell->pkts == RDIFF_FRAGS || !(rdiff_line_ports(cell) || rdiff_line_icmp(cell)))
-		return true;
-	return span_meets(s->a_lo, s->a_hi, cell->a_lo, cell->a_hi) &&
-	       span_meets(s->b_lo, s->b_hi, cell->b_lo, cell->b_hi);
-}
-
-/*
- * The peer cuts of a cell: only the rules that can match its packets cut
- * the addresses, the others never match them (this keeps the work near
- * cells x rules instead of cells x all the peers).
- */
-static int cell_cuts(struct group *g, const struct rdiff_line *cell)
-{
-	rdiff_u128 first, last;
-	size_t i;
-
-	g->addr.n = 0;
-	if (cuts_add(&g->addr, 0) < 0)
-		return -1;
-	for (i = 0; i < g->n_shapes; i++) {
-		if (!shape_meets(&g->shapes[i], cell))
-			continue;
-		cidr_range(g->shapes[i].c, &first, &last);
-		if (cuts_span(&g->addr, first, last, g->amax) < 0)
-			return -1;
-	}
-	cuts_finish(&g->addr);
-	return 0;
-}
-
 /* Judge every address interval of one cell (protocols x a x b) on both sides. */
 static int judge_cell(struct group *g, const struct rdiff_line *cell, struct hit *hits)
 {
@@ -362,7 +181,7 @@ static int judge_cell(struct group *g, const struct rdiff_line *cell, struct hit
 	size_t i, n = 0;
 	struct pkt p;
 
-	if (cell_cuts(g, cell) < 0)
+	if (rdiff_cell_cuts(g, cell) < 0)
 		return -1;
 	cost = g->addr.n * (g->n_shapes + 1);
 
@@ -382,26 +201,6 @@ static int judge_cell(struct group *g, const struct rdiff_line *cell, struct hit
 	return boxes_of_hits(g, cell, hits, n);
 }
 
-/* Cuts of dimension a (dim 0) or b (dim 1) among the rules of protocol proto. */
-static int dim_cuts(const struct group *g, int proto, int dim, rdiff_u128 max,
-		    struct cuts *c)
-{
-	size_t i;
-
-	if (cuts_add(c, 0) < 0)
-		return -1;
-	for (i = 0; i < g->n_shapes; i++) {
-		const struct shape *s = &g->shapes[i];
-		int32_t lo = dim ? s->b_lo : s->a_lo, hi = dim ? s->b_hi : s->a_hi;
-
-		if (s->proto == proto && lo >= 0 &&
-		    cuts_span(c, (rdiff_u128)lo, (rdiff_u128)hi, max) < 0)
-			return -1;
-	}
-	cuts_finish(c);
-	return 0;
-}
-
 /* Every cell of one protocol interval. */
 static int judge_protos(struct group *g, struct rdiff_line *cell, struct hit *hits)
 {
@@ -414,19 +213,19 @@ static int judge_protos(struct group *g, struct rdiff_line *cell, struct hit *hi
 	cell->pkts = ports || icmp ? RDIFF_HEADER : RDIFF_HEADER | RDIFF_FRAGS;
 
 	if (ports || icmp) {
-		if (dim_cuts(g, cell->proto_lo, 0, amax, &ca) < 0)
+		if (rdiff_dim_cuts(g, cell->proto_lo, 0, amax, &ca) < 0)
 			goto out;
-	} else if (cuts_add(&ca, 0) < 0) {
+	} else if (rdiff_cuts_add(&ca, 0) < 0) {
 		goto out;
 	}
-	if (icmp ? dim_cuts(g, cell->proto_lo, 1, bmax, &cb) < 0 : cuts_add(&cb, 0) < 0)
+	if (icmp ? rdiff_dim_cuts(g, cell->proto_lo, 1, bmax, &cb) < 0 : rdiff_cuts_add(&cb, 0) < 0)
 		goto out;
 	for (i = 0; i < ca.n && !g->rd->cut; i++) {
 		cell->a_lo = (uint32_t)ca.v[i];
-		cell->a_hi = (uint32_t)cuts_last(&ca, i, amax);
+		cell->a_hi = (uint32_t)rdiff_cuts_last(&ca, i, amax);
 		for (j = 0; j < cb.n && !g->rd->cut; j++) {
 			cell->b_lo = (uint16_t)cb.v[j];
-			cell->b_hi = (uint16_t)cuts_last(&cb, j, bmax);
+			cell->b_hi = (uint16_t)rdiff_cuts_last(&cb, j, bmax);
 			if (judge_cell(g, cell, hits) < 0)
 				goto out;
 		}
@@ -451,37 +250,6 @@ out:
 	return ret;
 }
 
-/* The rules of the family on both sides, and the protocol cuts. */
-static int group_cuts(struct group *g, struct cuts *pc)
-{
-	size_t i, n = side_count(g->s[0], g->d) + side_count(g->s[1], g->d);
-	int k;
-
-	g->shapes = malloc((n ? n : 1) * sizeof(*g->shapes));
-	if (!g->shapes || cuts_add(pc, 0) < 0)
-		return -1;
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < side_count(g->s[k], g->d); i++)
-			if (side_rule(g->s[k], g->d, g->fam, i, &g->shapes[g->n_shapes]))
-				g->n_shapes++;
-	for (i = 0; i < g->n_shapes; i++) {
-		int proto = g->shapes[i].proto;
-
-		if (proto >= 0 && cuts_span(pc, (rdiff_u128)proto, (rdiff_u128)proto, 255) < 0)
-			return -1;
-	}
-	/*
-	 * The security groups tell TCP and UDP apart from other protocols even
-	 * when no rule names them: which allowing rule they name (a /0 one,
-	 * when AWS leaves the flow untracked) depends on it.
-	 */
-	if (g->layer == VL_SG && (cuts_span(pc, IPPROTO_NUM_TCP, IPPROTO_NUM_TCP, 255) < 0 ||
-				  cuts_span(pc, IPPROTO_NUM_UDP, IPPROTO_NUM_UDP, 255) < 0))
-		return -1;
-	cuts_finish(pc);
-	return 0;
-}
-
 static int group_run(struct group *g)
 {
 	struct cuts pc = { NULL, 0, 0 };
@@ -490,7 +258,7 @@ static int group_run(struct group *g)
 	size_t i;
 	int ret = -1;
 
-	if (group_cuts(g, &pc) < 0)
+	if (rdiff_group_cuts(g, &pc) < 0)
 		goto out;
 	hits = malloc((2 * g->n_shapes + 1) * sizeof(*hits));
 	if (!hits)
@@ -501,7 +269,7 @@ static int group_run(struct group *g)
 	cell.family = g->fam;
 	for (i = 0; i < pc.n && !g->rd->cut; i++) {
 		cell.proto_lo = (uint16_t)pc.v[i];
-		cell.proto_hi = (uint16_t)cuts_last(&pc, i, 255);
+		cell.proto_hi = (uint16_t)rdiff_cuts_last(&pc, i, 255);
 		if (judge_protos(g, &cell, hits) < 0)
 			goto out;
 	}
@@ -528,17 +296,6 @@ static void side_of(const struct policy *pol, uint8_t layer, struct side *sd)
 		sd->acl = policy_acl(pol);
 	else
 		sd->sg = policy_sg(pol);
-}
-
-bool rdiff_line_ports(const struct rdiff_line *l)
-{
-	return l->proto_lo == l->proto_hi &&
-	       (l->proto_lo == IPPROTO_NUM_TCP || l->proto_lo == IPPROTO_NUM_UDP);
-}
-
-bool rdiff_line_icmp(const struct rdiff_line *l)
-{
-	return l->proto_lo == l->proto_hi && icmp_of(l->family, l->proto_lo);
 }
 
 struct rdiff *rdiff_new(const struct policy *old, const struct policy *new,
