@@ -207,10 +207,17 @@ static int judge_protos(struct group *g, struct rdiff_line *cell, struct hit *hi
 	struct cuts ca = { NULL, 0, 0 }, cb = { NULL, 0, 0 };
 	bool ports = rdiff_line_ports(cell), icmp = rdiff_line_icmp(cell);
 	rdiff_u128 amax = ports ? 65535 : icmp ? 255 : 65535, bmax = 255;
+	/*
+	 * Do its later fragments need a cell of their own? Yes when a rule
+	 * looks at ports or types, even one the packets of the family never
+	 * carry (an ICMPv6 type on an IPv4 rule: the parser leaves 0 there).
+	 */
+	bool typed = ports || icmp || (cell->proto_lo == cell->proto_hi &&
+				       rdiff_proto_typed(g, cell->proto_lo));
 	size_t i, j;
 	int ret = -1;
 
-	cell->pkts = ports || icmp ? RDIFF_HEADER : RDIFF_HEADER | RDIFF_FRAGS;
+	cell->pkts = typed ? RDIFF_HEADER : RDIFF_HEADER | RDIFF_FRAGS;
 
 	if (ports || icmp) {
 		if (rdiff_dim_cuts(g, cell->proto_lo, 0, amax, &ca) < 0)
@@ -234,7 +241,7 @@ static int judge_protos(struct group *g, struct rdiff_line *cell, struct hit *hi
 	 * Non-first fragments carry no ports or types: of a protocol that has
 	 * them, they are one more cell (the rules covering every value decide).
 	 */
-	if ((ports || icmp) && !g->rd->cut) {
+	if (typed && !g->rd->cut) {
 		cell->pkts = RDIFF_FRAGS;
 		cell->a_lo = cell->b_lo = 0;
 		cell->a_hi = 65535;
@@ -244,7 +251,7 @@ static int judge_protos(struct group *g, struct rdiff_line *cell, struct hit *hi
 	}
 	ret = 0;
 out:
-	cell->pkts = ports || icmp ? RDIFF_HEADER : RDIFF_HEADER | RDIFF_FRAGS;
+	cell->pkts = typed ? RDIFF_HEADER : RDIFF_HEADER | RDIFF_FRAGS;
 	free(ca.v);
 	free(cb.v);
 	return ret;

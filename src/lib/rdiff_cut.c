@@ -205,6 +205,17 @@ int rdiff_group_cuts(struct group *g, struct cuts *pc)
 	return 0;
 }
 
+bool rdiff_proto_typed(const struct group *g, int proto)
+{
+	size_t i;
+
+	for (i = 0; i < g->n_shapes; i++)
+		if (g->shapes[i].proto == proto &&
+		    (g->shapes[i].a_lo >= 0 || g->shapes[i].b_lo >= 0))
+			return true;
+	return false;
+}
+
 bool rdiff_line_ports(const struct rdiff_line *l)
 {
 	return l->proto_lo == l->proto_hi &&

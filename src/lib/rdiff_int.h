@@ -50,6 +50,8 @@ rdiff_u128 rdiff_cuts_last(const struct cuts *c, size_t i, rdiff_u128 max);
 int rdiff_group_cuts(struct group *g, struct cuts *pc);
 /* Cuts of dimension a (dim 0) or b (dim 1) among the rules of protocol proto. 0 or -1. */
 int rdiff_dim_cuts(const struct group *g, int proto, int dim, rdiff_u128 max, struct cuts *c);
+/* Does a rule of protocol proto look at ports or ICMP types/codes? */
+bool rdiff_proto_typed(const struct group *g, int proto);
 /* The peer cuts of a cell, in g->addr. 0 or -1. */
 int rdiff_cell_cuts(struct group *g, const struct rdiff_line *cell);
 

@@ -53,6 +53,9 @@ static void put_service(struct textbuf *t, const struct rdiff_line *l)
 		return;
 	} else if (rdiff_line_ports(l)) {
 		put_range(t, " port", l->a_lo, l->a_hi);
+	} else if (!rdiff_line_icmp(l)) {
+		/* A protocol whose rules name types its packets never carry. */
+		textbuf_put(t, " except later fragments");
 	} else if (rdiff_line_icmp(l) && l->a_hi <= 255) {
 		if (l->a_lo != 0 || l->a_hi != 255)
 			put_range(t, " type", l->a_lo, l->a_hi);
