@@ -152,6 +152,9 @@ START_TEST(test_v6_and_icmp)
 		    "+ sg-in    icmpv6 from ::/0 type 0-127  now allowed (sg-in:web#2; was sg-in:none)\n"
 		    "+ sg-in    icmpv6 from ::/0 later fragments  now allowed (sg-in:web#2; was sg-in:none)\n"
 		    "+ sg-in    icmpv6 from ::/0 type 129-255  now allowed (sg-in:web#2; was sg-in:none)\n");
+	/* An ICMPv6 type on an IPv4 rule: what the parser leaves (type 0) matches it. */
+	expect_diff("sg a\ninbound\n", "sg a\ninbound\n  icmpv6 0/0 0.0.0.0/0\n",
+		    "+ sg-in    icmpv6 from 0.0.0.0/0 except later fragments  now allowed (sg-in:a#1; was sg-in:none)\n");
 	expect_diff(NACL_HEAD "  100 allow icmp 3/4 0.0.0.0/0\n",
 		    NACL_HEAD "  100 allow icmp 3 0.0.0.0/0\n",
 		    "+ nacl-in  icmp from 0.0.0.0/0 type 3 code 0-3  now allowed (nacl-in:100 allow; was nacl-in:* deny)\n"
@@ -288,6 +291,13 @@ static void put_what(char *out, size_t len, bool v6, bool sg)
 		return;
 	case 4:
 		snprintf(out, len, "47");
+		return;
+	case 5:
+		/* The other family's ICMP: its types are never parsed (0 in the packet). */
+		if (rnd(2))
+			snprintf(out, len, "%s %u/%u", v6 ? "icmp" : "icmpv6", rnd(2), rnd(2));
+		else
+			snprintf(out, len, "all");
 		return;
 	}
 	(void)sg;

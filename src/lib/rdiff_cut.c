@@ -68,7 +68,8 @@ static void shape_nacl(const struct nacl_entry *e, struct shape *s)
 	if (e->proto == IPPROTO_NUM_TCP || e->proto == IPPROTO_NUM_UDP) {
 		s->a_lo = e->port_from;
 		s->a_hi = e->port_to;
-	} else if (icmp_of(e->cidr.family, e->proto)) {
+	} else if (e->proto == IPPROTO_NUM_ICMP || icmp_of(e->cidr.family, e->proto)) {
+		/* acl.c: types for ICMP, and for ICMPv6 with an IPv6 block */
 		if (e->icmp_type >= 0)
 			s->a_lo = s->a_hi = e->icmp_type;
 		if (e->icmp_code >= 0)
