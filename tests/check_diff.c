@@ -655,10 +655,13 @@ static void mutate(const struct rset *r, struct rset *out)
 
 static void load_side(struct side *s, const char *text)
 {
+	/* A small table: a pair judges a few thousand packets. */
+	static const struct vpcfw_flow_limits lim = { .max_flows = 8192 };
+
 	s->pol[0] = compile_text(text, VPCFW_LAYER_NACL);
 	s->pol[1] = compile_text(text, VPCFW_LAYER_SG);
-	s->flows[0] = vpcfw_flows_new(NULL);
-	s->flows[1] = vpcfw_flows_new(NULL);
+	s->flows[0] = vpcfw_flows_new(&lim);
+	s->flows[1] = vpcfw_flows_new(&lim);
 	ck_assert(s->flows[0] && s->flows[1]);
 }
 
