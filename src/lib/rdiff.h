@@ -14,11 +14,11 @@
  *   SG    some rule of the direction allows it as the first packet of a
  *         connection (TCP: a SYN) - the union of the groups' rules.
  * A layer a policy does not have admits everything (only configured
- * layers judge, as in `run`). Non-first fragments of TCP, UDP and ICMP
- * carry no ports or types: they are lines of their own, or part of a
- * line of every port or type (`pkts`). The
- * traffic a VPC never filters (exempt.h: neighbour discovery, DHCP, AWS's
- * service addresses) is not part of the difference.
+ * layers judge, as in `run`). Non-first fragments carry no ports or
+ * types: of a protocol whose rules look at them they are lines of their
+ * own, or part of a line of every port or type (`pkts`). The traffic a VPC
+ * never filters (exempt.h: neighbour discovery, DHCP, AWS's service
+ * addresses) is not part of the difference.
  */
 #ifndef VPCFW_RDIFF_H
 #define VPCFW_RDIFF_H
