@@ -608,6 +608,63 @@ START_TEST(test_rule_name_truncated)
 }
 END_TEST
 
+/* The difference of two policies: plain data, the contract's errors, the printed form. */
+START_TEST(test_diff)
+{
+	const char *before[] = { "web-sg.json" }, *after[] = { "web-sg-http-revoked.json" };
+	struct vpcfw_policy *a = compile(before, 1, 0), *b = compile(after, 1, 0);
+	struct vpcfw_diff *df = vpcfw_diff_new(a, b, 0, 0);
+	static const uint8_t ones[4] = { 255, 255, 255, 255 }, zeros[16] = { 0 };
+	struct vpcfw_addr_range r;
+	struct vpcfw_change c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* The policies need not outlive the difference. */
+	vpcfw_policy_free(a);
+	vpcfw_policy_free(b);
+	ck_assert_ptr_nonnull(df);
+	ck_assert(vpcfw_diff_complete(df));
+	ck_assert_uint_eq(vpcfw_diff_count(df), 2);
+	ck_assert_int_eq(vpcfw_diff_change(df, 0, &c), 0);
+	ck_assert(!c.admit);
+	ck_assert_uint_eq(c.layer, VPCFW_LAYER_SG);
+	ck_assert_int_eq(c.dir, VPCFW_IN);
+	ck_assert_uint_eq(c.ip_version, 4);
+	ck_assert_uint_eq(c.proto_lo, 6);
+	ck_assert_uint_eq(c.proto_hi, 6);
+	ck_assert_uint_eq(c.port_lo, 80);
+	ck_assert_uint_eq(c.port_hi, 80);
+	ck_assert_uint_eq(c.n_peers, 1);
+	ck_assert_str_eq(c.old_rule, "sg-in:sg-0e5f6a7b8c9d0e1f2#1");
+	ck_assert_str_eq(c.new_rule, "sg-in:none");
+	ck_assert_int_eq(vpcfw_diff_peer(df, 0, 0, &r), 0);
+	ck_assert_mem_eq(r.first, zeros, 16);
+	ck_assert_mem_eq(r.last, ones, 4);
+	ck_assert_mem_eq(r.last + 4, zeros, 12);
+	ck_assert_int_eq(vpcfw_diff_change(df, 1, &c), 0);
+	ck_assert_uint_eq(c.ip_version, 6);
+	errno = 0;
+	ck_assert_int_eq(vpcfw_diff_change(df, 2, &c), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(vpcfw_diff_peer(df, 0, 1, &r), -1);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(vpcfw_diff_write(df, false, f), 0);
+	fclose(f);
+	ck_assert_str_eq(text,
+		"- sg-in    tcp from 0.0.0.0/0 port 80  no longer allowed (was sg-in:sg-0e5f6a7b8c9d0e1f2#1; now sg-in:none)\n"
+		"- sg-in    tcp from ::/0 port 80  no longer allowed (was sg-in:sg-0e5f6a7b8c9d0e1f2#2; now sg-in:none)\n");
+	free(text);
+	ck_assert_int_eq(vpcfw_diff_write(df, false, NULL), -1);
+	vpcfw_diff_free(df);
+	vpcfw_diff_free(NULL);
+	errno = 0;
+	ck_assert_ptr_null(vpcfw_diff_new(NULL, NULL, 0, 0));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -635,6 +692,7 @@ static Suite *api_suite(void)
 	tcase_add_test(judge_tc, test_malformed);
 	tcase_add_test(judge_tc, test_rule_name_truncated);
 	tcase_add_test(judge_tc, test_explain);
+	tcase_add_test(judge_tc, test_diff);
 	suite_add_tcase(s, judge_tc);
 	return s;
 }

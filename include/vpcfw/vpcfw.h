@@ -356,6 +356,87 @@ VPCFW_API const char *vpcfw_explain_code(const struct vpcfw_explain *x);
  */
 VPCFW_API int vpcfw_explain_write(const struct vpcfw_explain *x, bool json, FILE *out);
 
+/* ---- differences between two policies (`vpcfw diff`) --------------------- */
+
+/*
+ * Which packets one policy admits that another refused, and the reverse,
+ * computed exactly on the rules (never by sampling), per layer, direction
+ * and family, merged into boxes "protocols x ports (or ICMP types x codes)
+ * x peer address ranges". A layer admits: the NACL when the first rule
+ * that matches (by number, '*' last) allows; the security groups when some
+ * rule of the direction allows the packet as the first of a connection.
+ * A layer a policy lacks admits everything (only configured layers judge).
+ * Traffic a VPC never filters (neighbour discovery, DHCP) is not considered.
+ */
+struct vpcfw_diff;
+
+/* One change: a box of packets whose verdict changed alike. Plain data. */
+struct vpcfw_change {
+	bool admit;			/* true: new admits what old refused ("+") */
+	unsigned layer;			/* VPCFW_LAYER_NACL or VPCFW_LAYER_SG */
+	enum vpcfw_dir dir;
+	unsigned ip_version;		/* 4 or 6 */
+	unsigned proto_lo, proto_hi;	/* IANA protocol numbers; 0-255: every one */
+	/* TCP/UDP (proto_lo == proto_hi, 6 or 17): destination ports; else 0-65535 */
+	unsigned port_lo, port_hi;
+	/* ICMP of the family (1 in IPv4, 58 in IPv6, alone): types, codes; else 0-255 */
+	unsigned type_lo, type_hi, code_lo, code_hi;
+	/*
+	 * Which packets of those protocols: first_packets, those that carry
+	 * their transport header (within the ports or types above);
+	 * later_fragments, the non-first fragments (no ports or types: only
+	 * rules covering every value judge them). A change of every packet of
+	 * the protocols has both.
+	 */
+	bool first_packets, later_fragments;
+	size_t n_peers;			/* address ranges: vpcfw_diff_peer() */
+	const char *old_rule;		/* who decided in old: "nacl-in:* deny", "sg-in:none" */
+	const char *new_rule;		/* and in new: "nacl-in:120 allow", "sg-in:sg-web#3" */
+};
+
+/* A range of peer addresses (the source inbound, the destination outbound). */
+struct vpcfw_addr_range {
+	uint8_t first[16];		/* network order; IPv4 in the first 4 bytes */
+	uint8_t last[16];
+};
+
+/*
+ * The difference from old to new for the given layers (VPCFW_LAYER_*; 0:
+ * both). budget: the most rule tests (one region's packet against one rule)
+ * to spend, counted as an upper bound; 0 for the default (256 million,
+ * under a second for 1000 rules a side); when it runs out the
+ * changes found are true but not all of them (vpcfw_diff_complete() says
+ * false). The policies need not outlive the result. NULL with errno
+ * EINVAL or ENOMEM.
+ */
+VPCFW_API struct vpcfw_diff *vpcfw_diff_new(const struct vpcfw_policy *old,
+					    const struct vpcfw_policy *new,
+					    unsigned layers, uint64_t budget);
+VPCFW_API void vpcfw_diff_free(struct vpcfw_diff *d);
+
+/* The number of changes (0: the policies admit the same packets). */
+VPCFW_API size_t vpcfw_diff_count(const struct vpcfw_diff *d);
+
+/* False when the work budget ran out before every region was compared. */
+VPCFW_API bool vpcfw_diff_complete(const struct vpcfw_diff *d);
+
+/* Change i into *c (its strings live as long as d). 0, or -1 with errno EINVAL. */
+VPCFW_API int vpcfw_diff_change(const struct vpcfw_diff *d, size_t i,
+				struct vpcfw_change *c);
+
+/* Peer range j of change i. 0, or -1 with errno EINVAL. */
+VPCFW_API int vpcfw_diff_peer(const struct vpcfw_diff *d, size_t i, size_t j,
+			      struct vpcfw_addr_range *r);
+
+/*
+ * Print the changes as `vpcfw diff` does: one line each ("+ nacl-in  tcp
+ * from 0.0.0.0/0 port 443  now allowed (nacl-in:120 allow; was nacl-in:*
+ * deny)"), peers as minimal CIDR lists, and a note when incomplete; with
+ * json, one JSON object {"complete", "count", "changes": [...]}. 0, or -1
+ * with errno (EINVAL, ENOMEM, EIO).
+ */
+VPCFW_API int vpcfw_diff_write(const struct vpcfw_diff *d, bool json, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -67,4 +67,15 @@ bool is_iface_arg(const char *arg);
  */
 int cmd_explain(int argc, char **argv);
 
+#define CMD_DIFF_USAGE \
+	"[--json] [--map ID=CIDR[,CIDR...]]... OLD NEW\n" \
+	"           [--json] [--map ...]... --old FILE... --new FILE..."
+
+/*
+ * vpcfw diff: which traffic the NEW rules admit that the OLD refused, and
+ * the reverse, computed exactly (libvpcfw's vpcfw_diff_new); exit 0 when
+ * the same, 1 when different, 2 on bad files or usage (as diff(1)).
+ */
+int cmd_diff(int argc, char **argv);
+
 #endif

@@ -858,6 +858,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--flow-log FILE [--flow-log-interval S] [--flow-log-format default|extended]]" },
 	{ "convert", cmd_convert, CMD_CONVERT_USAGE },
 	{ "explain", cmd_explain, CMD_EXPLAIN_USAGE },
+	{ "diff", cmd_diff, CMD_DIFF_USAGE },
 	{ "check", cmd_check, "[--werror] [--no-quotas] [--map ID=CIDR[,CIDR...]]...\n"
 	  "           [--param NAME=VALUE]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },

@@ -412,6 +412,10 @@ static int ctl_apply(void *ctx, char *const *argv, FILE *out)
 		log_err("apply refused: the rules in force stay (generation %u)", d->generation);
 		return -1;
 	}
+	/* What the change does, said before it is made (the control thread is the only writer). */
+	urcu_memb_read_lock();
+	daemon_print_diff(policy_rcu_get(&d->pset), np, out);
+	policy_rcu_unlock(&d->pset);
 	d->rollback_policy = swap_policy(d, np);
 	d->apply_files = fs;
 	apply_timer_arm(d, secs);

@@ -177,6 +177,9 @@ void daemon_reload_logged(struct daemon *d);
 bool daemon_guard(const struct pset *np, const char *ssh, bool force, FILE *out);
 void daemon_on_apply_timer(struct daemon *d);
 
+/* daemon_diff.c: what np changes against old, as `vpcfw diff` prints it, to out. */
+void daemon_print_diff(const struct pset *old, const struct pset *np, FILE *out);
+
 /*
  * The filter words of a request (filter.h; keys: FILTER_*) into f. -1 with
  * why in err when one is bad, holds a space, or they are too long.

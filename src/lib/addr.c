@@ -112,3 +112,17 @@ void cidr_words(const struct cidr *c, uint64_t net[2], uint64_t mask[2])
 	net[0] &= mask[0];
 	net[1] &= mask[1];
 }
+
+void cidr_range(const struct cidr *c, unsigned __int128 *first, unsigned __int128 *last)
+{
+	unsigned bits = c->family == AF_INET ? 32 : 128, i;
+	unsigned __int128 v = 0;
+
+	for (i = 0; i < bits / 8; i++)
+		v = v << 8 | c->addr[i];
+	*first = v;
+	if (c->plen == 0)	/* a shift by 128 is undefined */
+		*last = bits == 32 ? 0xffffffffu : ~(unsigned __int128)0;
+	else
+		*last = v | ((((unsigned __int128)1) << (bits - c->plen)) - 1);
+}

@@ -46,6 +46,12 @@ static inline bool cidr_is_any(const struct cidr *c)
  */
 void cidr_words(const struct cidr *c, uint64_t net[2], uint64_t mask[2]);
 
+/*
+ * The first and last address of the block as numbers (IPv4 in the low 32
+ * bits): the range form the lint's coverage and the policy diff work on.
+ */
+void cidr_range(const struct cidr *c, unsigned __int128 *first, unsigned __int128 *last);
+
 /* Format a bare address (IPv4 in the first 4 bytes) into buf (>= 46 bytes). */
 char *addr_format(uint8_t family, const uint8_t *addr, char *buf, size_t len);
 

@@ -166,19 +166,6 @@ int region_project(const struct lint_region *in, uint16_t lo, uint16_t hi,
 	return 0;
 }
 
-/* The first and last address of a prefix, as numbers of `bits` bits. */
-static void prefix_span(const struct cidr *c, unsigned bits, unsigned __int128 *first,
-			unsigned __int128 *last)
-{
-	unsigned __int128 v = 0;
-	unsigned i;
-
-	for (i = 0; i < bits / 8; i++)
-		v = v << 8 | c->addr[i];
-	*first = v;
-	*last = v | (((unsigned __int128)1 << (bits - c->plen)) - 1);
-}
-
 static int by_first(const void *x, const void *y)
 {
 	const unsigned __int128 *a = x, *b = y;
@@ -200,7 +187,7 @@ bool lint_prefixes_cover_all(const struct cidr *c, size_t n)
 	if (!span)
 		return false;	/* only costs a warning more */
 	for (i = 0; i < n; i++)
-		prefix_span(&c[i], bits, &span[i][0], &span[i][1]);
+		cidr_range(&c[i], &span[i][0], &span[i][1]);
 	qsort(span, n, sizeof(*span), by_first);
 	/* next: the first address not yet covered; the last address ends it. */
 	for (i = 0; i < n && span[i][0] <= next; i++) {

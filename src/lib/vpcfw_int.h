@@ -1,7 +1,7 @@
 /*
  * The public handles of include/vpcfw/vpcfw.h as the facade sees them: thin
  * wrappers around the internal objects, shared by vpcfw.c (diagnostics,
- * maps, rules) and vpcfw_judge.c (policies, flows, verdicts). Nothing else
+ * maps, rules), vpcfw_judge.c (policies, flows, verdicts) and vpcfw_diff.c. Nothing else
  * includes this header.
  */
 #ifndef VPCFW_VPCFW_INT_H
@@ -25,6 +25,15 @@ struct vpcfw_rules {
 	struct ruleset *rs;
 	unsigned layers;	/* what the loads were for (VPCFW_LAYER_*) */
 	bool borrowed;		/* a policy's view (vpcfw_policy_rules): not ours to free */
+};
+
+struct policy;
+
+/* Also read by vpcfw_diff.c. */
+struct vpcfw_policy {
+	struct policy *pol;
+	unsigned layers;
+	struct vpcfw_rules view;	/* vpcfw_policy_rules(): the policy's own ruleset */
 };
 
 #endif

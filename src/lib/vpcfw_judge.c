@@ -14,12 +14,6 @@
 #include "rulename.h"
 #include "vpcfw_int.h"
 
-struct vpcfw_policy {
-	struct policy *pol;
-	unsigned layers;
-	struct vpcfw_rules view;	/* vpcfw_policy_rules(): the policy's own ruleset */
-};
-
 struct vpcfw_flows {
 	struct flow_table *ft;
 };
