@@ -28,4 +28,15 @@ int cmd_convert(int argc, char **argv);
  */
 int cmd_top(int argc, char **argv);
 
+#define CMD_FETCH_USAGE "--instance i-... [--region R] [--profile P] [--endpoint-url URL]\n" \
+	"           [-o FILE]"
+
+/*
+ * vpcfw fetch: ask the AWS CLI about one instance (its interfaces, their
+ * security groups, its subnet's network ACL, the prefix lists and the
+ * members of the groups its rules name) and write one native rule file,
+ * every reference resolved to addresses, to standard output or -o FILE.
+ */
+int cmd_fetch(int argc, char **argv);
+
 #endif

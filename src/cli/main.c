@@ -798,6 +798,7 @@ static const struct subcmd subcmds[] = {
 	{ "trace", cmd_trace, "[--proto P] [--addr A[/N]] [--port N] [--drops] [--count N]\n"
 	  "           [--ctl PATH]" },
 	{ "top", cmd_top, CMD_TOP_USAGE },
+	{ "fetch", cmd_fetch, CMD_FETCH_USAGE },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
 	{ "help", cmd_help, "" },
