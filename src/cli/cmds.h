@@ -39,4 +39,12 @@ int cmd_top(int argc, char **argv);
  */
 int cmd_fetch(int argc, char **argv);
 
+/*
+ * `vpcfw apply -`: standard input into a new file beside the control socket
+ * ctl (its name starts CTL_STDIN_PREFIX), whose path goes to *copy
+ * (malloc'd). EXIT_OK, or the exit status with the reason printed (empty
+ * input is EXIT_BAD_INPUT: the command before the | failed).
+ */
+int apply_stdin_copy(const char *ctl, char **copy);
+
 #endif
