@@ -129,6 +129,11 @@ static int call(struct fetch *f, const char *const *args, json_t **root,
 		free(out);
 		return EXIT_SYSTEM;
 	}
+	if (f->n_roots == ARRAY_SIZE(f->roots)) {	/* cannot be: MAX_IDS bounds the calls */
+		json_decref(*root);
+		free(out);
+		return EXIT_SYSTEM;
+	}
 	f->roots[f->n_roots++] = *root;
 	if (text) {
 		*text = out;

@@ -62,7 +62,11 @@ static int build_argv(const struct fetch_aws *a, const char *const *args,
 
 static void child(int out_fd, int err_fd, const char **argv)
 {
-	if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)
+	/* Nothing to read: a prompt (an MFA code) fails at once, never waits unseen. */
+	int null = open("/dev/null", O_RDONLY);
+
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(err_fd, STDERR_FILENO) < 0)
 		_exit(127);
 	/* awscli v2 pages through less on a terminal; never here. */
 	setenv("AWS_PAGER", "", 1);

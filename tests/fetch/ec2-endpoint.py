@@ -19,6 +19,7 @@ Run it inside a network namespace the test made: it touches nothing else.
 """
 
 import http.server
+import os
 import sys
 import urllib.parse
 from xml.sax.saxutils import escape
@@ -378,7 +379,6 @@ def main():
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write("%d\n" % server.server_address[1])
-    import os
     os.rename(sys.argv[1] + ".tmp", sys.argv[1])
     server.serve_forever()
 
