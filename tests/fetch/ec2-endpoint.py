@@ -32,6 +32,9 @@ SUBNET_DB = "subnet-0a1b2c3d4e5f60002"
 SG_WEB = "sg-0a1b2c3d4e5f00001"
 SG_DB = "sg-0a1b2c3d4e5f00002"
 PL_SSH = "pl-0a1b2c3d4e5f00099"
+SG_LONELY = "sg-0a1b2c3d4e5f00003"
+SG_NOBODY = "sg-0a1b2c3d4e5f00004"
+PL_EMPTY = "pl-0a1b2c3d4e5f00098"
 
 # ---------------------------------------------------------------- the fixture
 #
@@ -43,10 +46,13 @@ PL_SSH = "pl-0a1b2c3d4e5f00099"
 #                                 eni-...4444 10.99.2.9 (device 1) [sg-db]
 #     subnet ...60002 (10.99.2.0/24), network ACL acl-...0011 (allow all)
 #       db2  i-0a0a0a0a0a0a0a0a3  eni-...5555 10.99.2.7           [sg-db]
+#       lone i-0e0e0e0e0e0e0e0e4  eni-...6666 10.99.2.4           [sg-lonely]
 #
 #   sg-web: in tcp 80 and 443 from 0.0.0.0/0 and ::/0, tcp 22 from pl-ssh;
 #           out tcp 5432 to sg-db
 #   sg-db:  in tcp 5432 from sg-web
+#   sg-lonely: in tcp 443 from 10.99.0.0/16, tcp 8443 from sg-nobody (a group
+#           with no member), tcp 9000 from pl-empty (a list with no entry)
 #   pl-ssh: 10.99.0.0/24, 198.51.100.0/24
 
 ENIS = [
@@ -66,6 +72,9 @@ ENIS = [
     {"id": "eni-0a1b2c3d4e5f65555", "instance": "i-0a0a0a0a0a0a0a0a3", "device": 0,
      "subnet": SUBNET_DB, "mac": "02:00:0a:63:02:07", "ips": ["10.99.2.7"],
      "ipv6": [], "groups": [(SG_DB, "db")], "conntrack": None},
+    {"id": "eni-0a1b2c3d4e5f66666", "instance": "i-0e0e0e0e0e0e0e0e4", "device": 0,
+     "subnet": SUBNET_DB, "mac": "02:00:0a:63:02:04", "ips": ["10.99.2.4"],
+     "ipv6": [], "groups": [(SG_LONELY, "lonely")], "conntrack": None},
 ]
 
 # (protocol, from, to, [cidr], [cidrv6], [prefix lists], [groups])
@@ -82,6 +91,11 @@ GROUPS = {
     ], "out": [
         ("-1", None, None, ["0.0.0.0/0"], [], [], []),
     ]},
+    SG_LONELY: {"name": "lonely", "desc": "names nobody", "in": [
+        ("tcp", 443, 443, ["10.99.0.0/16"], [], [], []),
+        ("tcp", 8443, 8443, [], [], [], [SG_NOBODY]),
+        ("tcp", 9000, 9000, [], [], [PL_EMPTY], []),
+    ], "out": []},
 }
 
 # (number, protocol, action, egress, cidr, (from, to) or None)
@@ -114,6 +128,7 @@ NACLS = {
 PREFIX_LISTS = {
     PL_SSH: {"name": "office-ssh", "family": "IPv4", "max": 10,
              "entries": [("10.99.0.0/24", "lab"), ("198.51.100.0/24", "office")]},
+    PL_EMPTY: {"name": "empty", "family": "IPv4", "max": 5, "entries": []},
 }
 
 # ---------------------------------------------------------------- XML

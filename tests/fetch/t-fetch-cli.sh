@@ -56,6 +56,13 @@ check "the second interface and its groups are named, as not written" grep -qx \
 check "... after the line of device 1" grep -q \
 	'^# interface eni-0a1b2c3d4e5f64444 (device 1, MAC 02:00:0a:63:02:09, subnet-0a1b2c3d4e5f60002): 10.99.2.9$' "$TWO"
 
+# A group with no member and a list with no entry: their rules match nothing
+# (as in AWS), so they are left out, and the comments say so.
+LONE="$TMPD/lonely.rules"
+check "fetch the instance whose rules name nobody" fetch_in "$HOST_NS" --instance i-0e0e0e0e0e0e0e0e4 -o "$LONE"
+check "the file is lonely.rules, written by hand from the fixture" cmp -s "$LONE" "$FETCH_DIR/lonely.rules"
+check "vpcfw check loads it" quiet "$VPCFW" check "$LONE"
+
 # Failures: the CLI's message, a non-zero status, nothing written.
 fetch_in "$HOST_NS" --instance i-0f1e2d3c4b5a60000 -o "$TMPD/none.rules" 2>"$TMPD/err"
 rc=$?
