@@ -364,8 +364,53 @@ static int cidr_add(struct cidr **c, size_t *n, const struct cidr *x)
 	return 0;
 }
 
-/* Add the block text to c (an address alone is one host) and say it. */
-static int cidr_add_text(struct cidr **c, size_t *n, const char *text, FILE *say)
+/* Texts for a comment, borrowed from the JSON (which lives until the end). */
+struct words {
+	const char **w;
+	size_t n;
+};
+
+static int words_add(struct words *ws, const char *s)
+{
+	const char **nw = realloc(ws->w, (ws->n + 1) * sizeof(*nw));
+
+	if (!nw)
+		return -1;
+	ws->w = nw;
+	nw[ws->n++] = s;
+	return 0;
+}
+
+/*
+ * The words after lead, comma-separated, in comment lines of at most 78
+ * columns: a prefix list of hundreds of entries stays readable, and no
+ * line is cut.
+ */
+static void note_words(struct fetch *f, const char *lead, const struct words *ws)
+{
+	size_t indent = strlen(lead), used, i, len;
+	char line[1024];
+	bool empty = true;	/* nothing after the lead on this line yet */
+
+	used = (size_t)snprintf(line, sizeof(line), "%s", lead);
+	for (i = 0; i < ws->n; i++) {
+		len = strlen(ws->w[i]) + 2;
+		if (!empty && used + len > 76) {
+			note(f, "%s", line);
+			used = (size_t)snprintf(line, sizeof(line), "%*s", (int)indent, "");
+			empty = true;
+		}
+		if (used < sizeof(line))
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s",
+						 used && line[used - 1] != ' ' ? " " : "",
+						 ws->w[i], i + 1 < ws->n ? "," : "");
+		empty = false;
+	}
+	note(f, "%s", line);
+}
+
+/* Add the block text to c (an address alone is one host); its text to say. */
+static int cidr_add_text(struct cidr **c, size_t *n, const char *text, struct words *say)
 {
 	char buf[64];
 	struct cidr x;
@@ -377,13 +422,11 @@ static int cidr_add_text(struct cidr **c, size_t *n, const char *text, FILE *say
 		 strchr(text, ':') ? "/128" : "/32");
 	if (cidr_parse(buf, &x) < 0 || cidr_add(c, n, &x) < 0)
 		return -1;
-	if (say && *n > before)
-		fprintf(say, "%s%s", before ? ", " : "", text);
-	return 0;
+	return say && *n > before ? words_add(say, text) : 0;
 }
 
 /* Every address of an interface: private IPv4 (all), IPv6, delegated prefixes. */
-static int eni_addresses(const json_t *eni, struct cidr **c, size_t *n, FILE *say)
+static int eni_addresses(const json_t *eni, struct cidr **c, size_t *n, struct words *say)
 {
 	static const struct { const char *list, *key; } kinds[] = {
 		{ "PrivateIpAddresses", "PrivateIpAddress" },
@@ -401,30 +444,6 @@ static int eni_addresses(const json_t *eni, struct cidr **c, size_t *n, FILE *sa
 			if (cidr_add_text(c, n, jstr(a, kinds[k].key), say) < 0)
 				return -1;
 	return 0;
-}
-
-/* A one-line text built piecewise (fmemopen, unbuffered, cut at its size). */
-struct line {
-	char buf[1024];
-	FILE *m;
-};
-
-static int line_open(struct line *l)
-{
-	l->buf[0] = '\0';
-	l->m = fmemopen(l->buf, sizeof(l->buf), "w");
-	if (!l->m)
-		return -1;
-	setvbuf(l->m, NULL, _IONBF, 0);
-	return 0;
-}
-
-static const char *line_close(struct line *l)
-{
-	fputc('\0', l->m);
-	fclose(l->m);
-	l->buf[sizeof(l->buf) - 1] = '\0';
-	return l->buf;
 }
 
 static bool has_group(const json_t *eni, const char *sg, const char **name)
@@ -448,41 +467,53 @@ static int by_eni_id(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-/* One referenced group: its members' addresses, in the map and in a comment. */
+/* One member of a group: its addresses into *c, a comment line for it. */
+static int resolve_member(struct fetch *f, const json_t *eni, struct cidr **c, size_t *n)
+{
+	struct words say = { NULL, 0 };
+	char lead[96];
+	struct cidr *mine = NULL;
+	size_t nmine = 0, k;
+	int ret;
+
+	ret = eni_addresses(eni, &mine, &nmine, &say);
+	for (k = 0; !ret && k < nmine; k++)
+		ret = cidr_add(c, n, &mine[k]);
+	if (!ret) {
+		snprintf(lead, sizeof(lead), "  %s:", jstr(eni, "NetworkInterfaceId"));
+		note_words(f, lead, &say);
+	}
+	free(mine);
+	free(say.w);
+	return ret;
+}
+
+/* One referenced group: its members' addresses, in the map and in comments. */
 static int resolve_group(struct fetch *f, const char *sg, json_t **sorted, size_t n)
 {
-	const char *name = NULL, *nm, *text;
-	struct cidr *c = NULL, *mine;
-	size_t nc = 0, nmine, i, k;
-	struct line l;
-	int ret = 0;
+	const char *name = NULL;
+	struct cidr *c = NULL;
+	size_t nc = 0, i;
+	bool any = false;
 
-	if (line_open(&l) < 0)
-		return -1;
-	for (i = 0; !ret && i < n; i++) {
-		if (!has_group(sorted[i], sg, &nm))
-			continue;
-		name = name ? name : nm;
-		fprintf(l.m, "%s%s (", nc ? "; " : "", jstr(sorted[i], "NetworkInterfaceId"));
-		mine = NULL;
-		nmine = 0;
-		ret = eni_addresses(sorted[i], &mine, &nmine, l.m);
-		for (k = 0; !ret && k < nmine; k++)
-			ret = cidr_add(&c, &nc, &mine[k]);
-		free(mine);
-		fprintf(l.m, ")");
-	}
-	text = line_close(&l);
-	if (ret || map_push(f, sg, c, nc) < 0) {
+	for (i = 0; i < n && !any; i++)
+		any = has_group(sorted[i], sg, &name);
+	if (any)
+		note(f, "members of %s%s%s%s:", sg, name ? " (" : "", name ? name : "",
+		     name ? ")" : "");
+	for (i = 0; i < n; i++)
+		if (has_group(sorted[i], sg, &name) && resolve_member(f, sorted[i], &c, &nc) < 0) {
+			free(c);
+			return -1;
+		}
+	if (map_push(f, sg, c, nc) < 0) {
 		free(c);
 		return -1;
 	}
-	if (nc)
-		note(f, "members of %s%s%s%s: %s", sg, name ? " (" : "", name ? name : "",
-		     name ? ")" : "", text);
-	else
-		note(f, "%s has no member with an address: the rules naming it allow "
-		     "nothing and are not written (as in AWS)", sg);
+	if (!nc) {
+		note(f, "%s has no member with an address, so the rules naming it", sg);
+		note(f, "  allow nothing and are not written (as in AWS)");
+	}
 	return 0;
 }
 
@@ -541,10 +572,10 @@ static int fetch_prefix_lists(struct fetch *f)
 	for (i = 0; i < f->n_pls; i++) {
 		const char *eargs[] = { "get-managed-prefix-list-entries", "--prefix-list-id",
 					f->pls[i], NULL };
-		const char *name = NULL, *family = NULL, *text;
+		const char *name = NULL, *family = NULL;
+		struct words say = { NULL, 0 };
 		struct cidr *c = NULL;
 		size_t nc = 0;
-		struct line ln;
 		int bad = 0;
 
 		json_array_foreach(lists, j, l)
@@ -555,39 +586,38 @@ static int fetch_prefix_lists(struct fetch *f)
 		ret = call(f, eargs, &e, NULL, NULL);
 		if (ret)
 			return ret;
-		if (line_open(&ln) < 0)
-			return EXIT_SYSTEM;
 		json_array_foreach(json_object_get(e, "Entries"), j, l)
-			if (!bad && cidr_add_text(&c, &nc, jstr(l, "Cidr"), ln.m) < 0)
+			if (!bad && cidr_add_text(&c, &nc, jstr(l, "Cidr"), &say) < 0)
 				bad = 1;
-		text = line_close(&ln);
 		if (bad || map_push(f, f->pls[i], c, nc) < 0) {
 			free(c);
+			free(say.w);
 			fprintf(stderr, ME ": %s: an entry that is not a CIDR\n", f->pls[i]);
 			return EXIT_SYSTEM;
 		}
-		note(f, "prefix list %s (%s, %s): %s", f->pls[i], name ? name : "no name",
-		     family ? family : "?", nc ? text : "no entries: the rules naming it allow "
-		     "nothing and are not written");
+		note(f, "prefix list %s (%s, %s):%s", f->pls[i], name ? name : "no name",
+		     family ? family : "?", nc ? "" : " no entries,");
+		if (nc)
+			note_words(f, "  ", &say);
+		else
+			note(f, "  so the rules naming it allow nothing and are not written");
+		free(say.w);
 	}
 	return EXIT_OK;
 }
 
 /* ---- the header -------------------------------------------------------- */
 
+/* An interface's groups, one a line: a name may be long. */
 static void note_groups(struct fetch *f, const json_t *eni, const char *lead)
 {
-	char line[1024];
-	size_t used = 0, i;
 	json_t *g;
+	size_t i;
 
-	line[0] = '\0';
+	note(f, "%s", lead);
 	json_array_foreach(json_object_get(eni, "Groups"), i, g)
-		if (used < sizeof(line))
-			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s (%s)",
-						 i ? ", " : "", jstr(g, "GroupId"),
-						 jstr(g, "GroupName") ? jstr(g, "GroupName") : "");
-	note(f, "%s%s", lead, line);
+		note(f, "    %s (%s)", jstr(g, "GroupId"),
+		     jstr(g, "GroupName") ? jstr(g, "GroupName") : "");
 }
 
 static void note_conntrack(struct fetch *f)
@@ -609,19 +639,17 @@ static void note_conntrack(struct fetch *f)
 
 static void note_interface(struct fetch *f, const json_t *eni)
 {
+	struct words say = { NULL, 0 };
 	struct cidr *c = NULL;
-	const char *text;
-	struct line l;
 	size_t n = 0;
 
-	if (line_open(&l) < 0)
-		return;
-	eni_addresses(eni, &c, &n, l.m);
-	text = line_close(&l);
-	free(c);
-	note(f, "interface %s (device %ld, MAC %s, %s): %s", jstr(eni, "NetworkInterfaceId"),
+	note(f, "interface %s (device %ld, MAC %s, %s)", jstr(eni, "NetworkInterfaceId"),
 	     device_index(eni), jstr(eni, "MacAddress") ? jstr(eni, "MacAddress") : "?",
-	     jstr(eni, "SubnetId") ? jstr(eni, "SubnetId") : "?", text);
+	     jstr(eni, "SubnetId") ? jstr(eni, "SubnetId") : "?");
+	if (eni_addresses(eni, &c, &n, &say) == 0)
+		note_words(f, "  addresses:", &say);
+	free(c);
+	free(say.w);
 }
 
 static void note_start(struct fetch *f)
@@ -635,7 +663,7 @@ static void note_start(struct fetch *f)
 	note(f, "instance %s in %s", f->instance,
 	     jstr(f->inst, "VpcId") ? jstr(f->inst, "VpcId") : "?");
 	note_interface(f, f->primary);
-	note_groups(f, f->primary, "  security groups (written below): ");
+	note_groups(f, f->primary, "  security groups (written below):");
 	note_conntrack(f);
 	note(f, "  network ACL %s of %s (written below)", jstr(f->nacl, "NetworkAclId") ?
 	     jstr(f->nacl, "NetworkAclId") : "?", jstr(f->primary, "SubnetId"));
@@ -644,7 +672,7 @@ static void note_start(struct fetch *f)
 			continue;
 		note_interface(f, e);
 		note_groups(f, e, "  security groups (not written: this file holds those of "
-			    "the primary interface): ");
+			    "the primary interface):");
 	}
 }
 
