@@ -78,4 +78,23 @@ int cmd_explain(int argc, char **argv);
  */
 int cmd_diff(int argc, char **argv);
 
+#define CMD_FETCH_USAGE "--instance i-... [--region R] [--profile P] [--endpoint-url URL]\n" \
+	"           [-o FILE]"
+
+/*
+ * vpcfw fetch: ask the AWS CLI about one instance (its interfaces, their
+ * security groups, its subnet's network ACL, the prefix lists and the
+ * members of the groups its rules name) and write one native rule file,
+ * every reference resolved to addresses, to standard output or -o FILE.
+ */
+int cmd_fetch(int argc, char **argv);
+
+/*
+ * `vpcfw apply -`: standard input into a new file beside the control socket
+ * ctl (its name starts CTL_STDIN_PREFIX), whose path goes to *copy
+ * (malloc'd). EXIT_OK, or the exit status with the reason printed (empty
+ * input is EXIT_BAD_INPUT: the command before the | failed).
+ */
+int apply_stdin_copy(const char *ctl, char **copy);
+
 #endif

@@ -716,6 +716,7 @@ static int cmd_apply(int argc, char **argv)
 	const char *path = CTL_DEFAULT_PATH;
 	struct req r = { .n = 0 };
 	bool files = false, secs = false, force = false, shadow = false;
+	char *copy = NULL;
 	int opt, ret = 0;
 	size_t v;
 
@@ -743,9 +744,14 @@ static int cmd_apply(int argc, char **argv)
 					  opt == OPT_CONFIRM ? "' (1 to 3600 seconds)" : "");
 		}
 	}
-	/* A bare FILE takes the layers it holds. */
+	/* A bare FILE takes the layers it holds; "-" is standard input (apply_stdin.c). */
 	for (; !ret && optind < argc; optind++) {
-		ret = req_add_path(&r, "file", argv[optind]) < 0 ? EXIT_BAD_INPUT : 0;
+		if (!strcmp(argv[optind], "-") && copy)
+			ret = usage_error("apply", "%s", "standard input given twice");
+		else if (!strcmp(argv[optind], "-") && !(ret = apply_stdin_copy(path, &copy)))
+			ret = req_add(&r, "stdin", copy) < 0 ? EXIT_SYSTEM : 0;
+		else if (strcmp(argv[optind], "-"))
+			ret = req_add_path(&r, "file", argv[optind]) < 0 ? EXIT_BAD_INPUT : 0;
 		files = true;
 	}
 	/* The shadow enforces nothing: there is nothing to confirm, nor to guard. */
@@ -757,11 +763,15 @@ static int cmd_apply(int argc, char **argv)
 		ret = usage_error("apply", "%s", "give rule files for the shadow");
 	if (!ret && (shadow ? req_add(&r, "shadow", NULL) : req_add_guard(&r, force)) < 0)
 		ret = EXIT_SYSTEM;
-	if (ret) {
+	if (!ret)
+		ret = ctl_answer("apply", path, &r);
+	else
 		req_free(&r);
-		return ret;
-	}
-	return ctl_answer("apply", path, &r);
+	/* The engine owns the copy once it took the rules, or may have (no answer). */
+	if (copy && ret != EXIT_OK && ret != EXIT_UNKNOWN)
+		unlink(copy);
+	free(copy);
+	return ret;
 }
 
 static int cmd_steer(int argc, char **argv)
@@ -863,7 +873,7 @@ static const struct subcmd subcmds[] = {
 	  "           [--param NAME=VALUE]... FILE..." },
 	{ "status", cmd_status, "[--ctl PATH]" },
 	{ "reload", cmd_reload, "[--force] [--ctl PATH]" },
-	{ "apply", cmd_apply, "[FILE]... [--nacl FILE]... [--sg FILE]... --confirm SECONDS\n"
+	{ "apply", cmd_apply, "[FILE|-]... [--nacl FILE]... [--sg FILE]... --confirm SECONDS\n"
 	  "           [--force] [--ctl PATH]\n"
 	  "       vpcfw apply --shadow [FILE]... [--shadow-nacl FILE]... [--shadow-sg FILE]...\n"
 	  "           [--ctl PATH]" },
@@ -874,6 +884,7 @@ static const struct subcmd subcmds[] = {
 	{ "trace", cmd_trace, "[--proto P] [--addr A[/N]] [--port N] [--drops] [--count N]\n"
 	  "           [--iface NAME] [--compare | --disagree] [--ctl PATH]" },
 	{ "top", cmd_top, CMD_TOP_USAGE },
+	{ "fetch", cmd_fetch, CMD_FETCH_USAGE },
 	{ "steer", cmd_steer, "on|off [--queue N|A:B] [--forward] [--fail-closed]" },
 	{ "demo", cmd_demo, "[--fast]" },
 	{ "lab", cmd_lab, CMD_LAB_USAGE },

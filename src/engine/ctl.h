@@ -25,6 +25,11 @@
 #define CTL_DEFAULT_PATH "/run/vpcfw.sock"
 #define CTL_MAX_REQUEST (64u << 10)
 #define CTL_MAX_WORDS 256
+/*
+ * `vpcfw apply -` writes its standard input to a file of this name beside
+ * the control socket and sends it as stdin=PATH; the engine owns it then.
+ */
+#define CTL_STDIN_PREFIX "vpcfw-stdin."
 #define CTL_MAX_CLIENTS 64
 #define CTL_REQUEST_DEADLINE_MS 2000
 #define CTL_ANSWER_DEADLINE_MS 10000

@@ -30,6 +30,9 @@ void file_set_clear(struct file_set *fs)
 		free(fs->sg[i]);
 	free(fs->nacl);
 	free(fs->sg);
+	if (fs->stdin_copy)
+		unlink(fs->stdin_copy);
+	free(fs->stdin_copy);
 	memset(fs, 0, sizeof(*fs));
 }
 
@@ -301,6 +304,27 @@ static int push_auto(struct file_set *fs, const char *path)
 	return 0;
 }
 
+/*
+ * stdin=PATH: a file `vpcfw apply -` wrote from its standard input, which
+ * the set owns from now on (file_set_clear removes it). Only a file of that
+ * name is taken: the engine removes nothing else.
+ */
+static int push_stdin_copy(struct file_set *fs, const char *path, FILE *out)
+{
+	const char *base = strrchr(path, '/');
+
+	if (fs->stdin_copy || !base || strncmp(base + 1, CTL_STDIN_PREFIX,
+					       strlen(CTL_STDIN_PREFIX))) {
+		fprintf(out, "bad apply request: 'stdin=%s' (one absolute path to a "
+			CTL_STDIN_PREFIX "* file)\n", path);
+		return -1;
+	}
+	fs->stdin_copy = strdup(path);
+	if (!fs->stdin_copy)
+		return -1;
+	return push_auto(fs, path);
+}
+
 /* One word of an apply request; -1 with the reason on out. */
 static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *out)
 {
@@ -329,6 +353,8 @@ static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *
 		return push_path(&fs->sg, &fs->n_sg, v);
 	if (!strncmp(w, "file=", 5))
 		return push_auto(fs, v);
+	if (!strncmp(w, "stdin=", 6))
+		return push_stdin_copy(fs, v, out);
 	fprintf(out, "bad apply request: unknown word '%.*s'\n", (int)(v - 1 - w), w);
 	return -1;
 }
@@ -385,7 +411,7 @@ static void apply_timer_arm(struct daemon *d, unsigned secs)
 static int ctl_apply(void *ctx, char *const *argv, FILE *out)
 {
 	struct daemon *d = ctx;
-	struct file_set fs = { NULL, 0, NULL, 0 };
+	struct file_set fs = { NULL, 0, NULL, 0, NULL };
 	struct pset *np;
 	char ssh[128];
 	unsigned secs;

@@ -47,6 +47,12 @@ struct file_set {
 	size_t n_nacl;
 	char **sg;
 	size_t n_sg;
+	/*
+	 * `vpcfw apply -`: the copy of the client's standard input (also in
+	 * nacl/sg), the set's own: removed when the set is dropped (refused,
+	 * rolled back, replaced by a later confirm, the engine's exit).
+	 */
+	char *stdin_copy;
 };
 
 /*

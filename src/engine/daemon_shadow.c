@@ -99,7 +99,7 @@ int daemon_shadow_setup(struct daemon *d)
 
 int daemon_apply_shadow(struct daemon *d, char *const *argv, FILE *out)
 {
-	struct file_set fs = { NULL, 0, NULL, 0 };
+	struct file_set fs = { 0 };
 	struct policy *pol;
 	unsigned secs;
 
