@@ -1,0 +1,69 @@
+#!/bin/bash
+#
+# t-lab-exercises.sh - `vpcfw lab check EXERCISE`: every shipped exercise
+# (labs/exercises/*) fails on its starting file (exit 1, a FAIL line) and
+# passes on its reference solution (exit 0, no FAIL line), with real
+# traffic; --file takes the learner's copy, a rule file that does not parse
+# is reported with the learner's file:line, and every check leaves no lab
+# behind. Each check runs under a lab name of its own.
+. "$(dirname "$0")/lib.sh"
+
+require_env
+command -v sha256sum >/dev/null || skip "sha256sum not installed"
+TMPD=$(mktemp -d "/tmp/vpcfw-netns.XXXXXX") || hard_error "mktemp"
+ENGINE_LOG="$TMPD/engine.log"
+: >"$ENGINE_LOG"
+export VPCFW_LAB_RUN="$TMPD/run"
+export TMPDIR="$TMPD"
+N="e$$"
+N=${N:0:10}
+
+# shellcheck disable=SC2317
+lab_cleanup() {
+	local rc=$?
+	"$VPCFW" lab down "$N" >/dev/null 2>&1
+	(exit "$rc")
+	cleanup
+}
+trap lab_cleanup EXIT
+trap 'exit 130' INT TERM
+
+no_lab_left() { [ -z "$(ip netns list | grep "^vl-$N-")" ] && [ ! -e "$VPCFW_LAB_RUN/$N" ]; }
+
+count=0
+for d in "$VPCFW_SRCDIR"/labs/exercises/*/; do
+	ex=$(basename "$d")
+	count=$((count + 1))
+	"$VPCFW" lab check -l "$N" "$ex" >"$TMPD/out" 2>&1
+	rc=$?
+	say "$(cat "$TMPD/out")"
+	check "$ex: the starting file fails (exit 1)" test "$rc" = 1
+	check "$ex: ... with a FAIL line naming the rule it met" grep -qE '^FAIL .*measured (pass|drop|closed)' "$TMPD/out"
+	check "$ex: ... and no lab left" no_lab_left
+	"$VPCFW" lab check -l "$N" --solution "$ex" >"$TMPD/out" 2>&1
+	rc=$?
+	say "$(cat "$TMPD/out")"
+	check "$ex: the reference solution passes (exit 0)" test "$rc" = 0
+	check "$ex: ... every expectation a PASS line" bash -c \
+		"! grep -q '^FAIL' '$TMPD/out' && [ \$(grep -c '^PASS' '$TMPD/out') = \$(grep -cvE '^[[:space:]]*(#|\$)' '$d/expect') ]"
+	check "$ex: ... and no lab left" no_lab_left
+done
+check "at least six exercises" test "$count" -ge 6
+
+# The learner's own copy: --file; the solution copied there passes.
+cp "$VPCFW_SRCDIR"/labs/exercises/ssh-world/solution/bastion-sg.rules "$TMPD/mine.rules"
+check "--file: the learner's copy is checked" bash -c \
+	"'$VPCFW' lab check -l '$N' --file '$TMPD/mine.rules' ssh-world | grep -q '^checking $TMPD/mine.rules'"
+echo "  bogus  0.0.0.0/0" >>"$TMPD/mine.rules"
+"$VPCFW" lab check -l "$N" --file "$TMPD/mine.rules" ssh-world >"$TMPD/out" 2>&1
+rc=$?
+say "$(cat "$TMPD/out")"
+check "a file that does not parse: exit 1" test "$rc" = 1
+check "... its error names the learner's file and line" grep -q "$TMPD/mine.rules:5:" "$TMPD/out"
+check "... and no lab left" no_lab_left
+check "no such exercise: exit 1" bash -c "'$VPCFW' lab check -l '$N' no-such 2>/dev/null; test \$? = 1"
+check "no check folder left" test -z "$(find "$TMPD" -maxdepth 1 -name 'vpcfw-check.*')"
+
+if [ "$FAILED" = 0 ]; then echo "# $(basename "$0"): all $CHECKS checks passed"
+else echo "# $(basename "$0"): FAILED"; fi
+exit "$FAILED"
