@@ -32,21 +32,21 @@ no_lab_left() { [ -z "$(ip netns list | grep "^vl-$N-")" ] && [ ! -e "$VPCFW_LAB
 
 count=0
 for d in "$VPCFW_SRCDIR"/labs/exercises/*/; do
-	ex=$(basename "$d")
+	exn=$(basename "$d")
 	count=$((count + 1))
-	"$VPCFW" lab check -l "$N" "$ex" >"$TMPD/out" 2>&1
+	"$VPCFW" lab check -l "$N" "$exn" >"$TMPD/out" 2>&1
 	rc=$?
 	say "$(cat "$TMPD/out")"
-	check "$ex: the starting file fails (exit 1)" test "$rc" = 1
-	check "$ex: ... with a FAIL line naming the rule it met" grep -qE '^FAIL .*measured (pass|drop|closed)' "$TMPD/out"
-	check "$ex: ... and no lab left" no_lab_left
-	"$VPCFW" lab check -l "$N" --solution "$ex" >"$TMPD/out" 2>&1
+	check "$exn: the starting file fails (exit 1)" test "$rc" = 1
+	check "$exn: ... with a FAIL line naming the rule it met" grep -qE '^FAIL .*measured (pass|drop|closed)' "$TMPD/out"
+	check "$exn: ... and no lab left" no_lab_left
+	"$VPCFW" lab check -l "$N" --solution "$exn" >"$TMPD/out" 2>&1
 	rc=$?
 	say "$(cat "$TMPD/out")"
-	check "$ex: the reference solution passes (exit 0)" test "$rc" = 0
-	check "$ex: ... every expectation a PASS line" bash -c \
+	check "$exn: the reference solution passes (exit 0)" test "$rc" = 0
+	check "$exn: ... every expectation a PASS line" bash -c \
 		"! grep -q '^FAIL' '$TMPD/out' && [ \$(grep -c '^PASS' '$TMPD/out') = \$(grep -cvE '^[[:space:]]*(#|\$)' '$d/expect') ]"
-	check "$ex: ... and no lab left" no_lab_left
+	check "$exn: ... and no lab left" no_lab_left
 done
 check "at least six exercises" test "$count" -ge 6
 
