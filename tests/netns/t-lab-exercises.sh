@@ -7,28 +7,15 @@
 # is reported with the learner's file:line, and every check leaves no lab
 # behind. Each check runs under a lab name of its own.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lablib.sh"
 
-require_env
-command -v sha256sum >/dev/null || skip "sha256sum not installed"
-TMPD=$(mktemp -d "/tmp/vpcfw-netns.XXXXXX") || hard_error "mktemp"
-ENGINE_LOG="$TMPD/engine.log"
-: >"$ENGINE_LOG"
-export VPCFW_LAB_RUN="$TMPD/run"
+lab_test_start
 export TMPDIR="$TMPD"
 N="e$$"
 N=${N:0:10}
+LABS_UP=("$N")
 
-# shellcheck disable=SC2317
-lab_cleanup() {
-	local rc=$?
-	"$VPCFW" lab down "$N" >/dev/null 2>&1
-	(exit "$rc")
-	cleanup
-}
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM
-
-no_lab_left() { [ -z "$(ip netns list | grep "^vl-$N-")" ] && [ ! -e "$VPCFW_LAB_RUN/$N" ]; }
+no_lab_left() { ! ip netns list | grep -q "^vl-$N-" && [ ! -e "$VPCFW_LAB_RUN/$N" ]; }
 
 count=0
 for d in "$VPCFW_SRCDIR"/labs/exercises/*/; do

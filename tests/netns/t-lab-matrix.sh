@@ -10,26 +10,11 @@
 # refused by the security group. Each lab runs under a name of its own,
 # with its state in the test's folder.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lablib.sh"
 
-require_env
-command -v sha256sum >/dev/null || skip "sha256sum not installed"
-TMPD=$(mktemp -d "/tmp/vpcfw-netns.XXXXXX") || hard_error "mktemp"
-ENGINE_LOG="$TMPD/engine.log"
-: >"$ENGINE_LOG"
-export VPCFW_LAB_RUN="$TMPD/run"
+lab_test_start
 BASE="m$$"
 BASE=${BASE:0:9}
-LABS_UP=()
-
-# shellcheck disable=SC2317
-lab_cleanup() {
-	local rc=$? n
-	for n in "${LABS_UP[@]}"; do "$VPCFW" lab down "$n" >/dev/null 2>&1; done
-	(exit "$rc")
-	cleanup
-}
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM
 
 lab() { "$VPCFW" lab "$@"; }
 

@@ -7,25 +7,12 @@
 # full score, two wrong take two points off, answers from stdin (-) work
 # as from a file, and the quiz exits 0.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lablib.sh"
 
-require_env
-command -v sha256sum >/dev/null || skip "sha256sum not installed"
-TMPD=$(mktemp -d "/tmp/vpcfw-netns.XXXXXX") || hard_error "mktemp"
-ENGINE_LOG="$TMPD/engine.log"
-: >"$ENGINE_LOG"
-export VPCFW_LAB_RUN="$TMPD/run"
+lab_test_start
 N="q$$"
 N=${N:0:10}
-
-# shellcheck disable=SC2317
-lab_cleanup() {
-	local rc=$?
-	"$VPCFW" lab down "$N" >/dev/null 2>&1
-	(exit "$rc")
-	cleanup
-}
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM
+LABS_UP=("$N")
 
 mkdir -p "$TMPD/labs"
 cp "$VPCFW_SRCDIR"/labs/vpc.lab "$VPCFW_SRCDIR"/labs/vpc-*.rules "$TMPD/labs/"

@@ -16,28 +16,14 @@
 # its own, with its state in the test's folder, so that it cannot meet a
 # user's lab.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lablib.sh"
 
-require_env
-command -v sha256sum >/dev/null || skip "sha256sum not installed"
-TMPD=$(mktemp -d "/tmp/vpcfw-netns.XXXXXX") || hard_error "mktemp"
-ENGINE_LOG="$TMPD/engine.log"
-: >"$ENGINE_LOG"
+lab_test_start
 LABN="t$$"
 LABN=${LABN:0:11}
-export VPCFW_LAB_RUN="$TMPD/run"
+LABS_UP=("$LABN" "${LABN}n")
 ST="$VPCFW_LAB_RUN/$LABN"
 LABF="$TMPD/labs/vpc.lab"
-
-# shellcheck disable=SC2317
-lab_cleanup() {
-	local rc=$?
-	"$VPCFW" lab down "$LABN" >/dev/null 2>&1
-	"$VPCFW" lab down "${LABN}n" >/dev/null 2>&1
-	(exit "$rc")
-	cleanup
-}
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM
 
 lab() { "$VPCFW" lab "$@"; }
 lab_ns() { ip netns list | awk '{ print $1 }' | grep "^vl-$LABN-"; }
