@@ -23,3 +23,20 @@ lab_test_start() {
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM
 }
+
+# session_open NAMESPACE ADDRESS PORT: a TCP session that stays open (the
+# responder greets, then echoes); its greeting in GREETING.
+session_open() {
+	coproc SESSION { exec ip netns exec "$1" socat - "TCP4:$2:$3"; }
+	PIDS+=("$SESSION_PID")
+	GREETING=""
+	read -r -t 5 GREETING <&"${SESSION[0]}"
+}
+
+# session_echo TEXT: TEXT through the session; what came back in ECHOED.
+session_echo() {
+	ECHOED=""
+	echo "$1" >&"${SESSION[1]}"
+	read -r -t 5 ECHOED <&"${SESSION[0]}"
+	eval "exec ${SESSION[1]}>&-"
+}

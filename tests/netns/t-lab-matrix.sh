@@ -51,10 +51,8 @@ for f in "$VPCFW_SRCDIR"/labs/*.lab; do
 	fi
 	if [ "$name" = tracked ]; then
 		# The scenario (labs/README): a session app -> db:5432 is open...
-		coproc SESSION { exec ip netns exec "vl-$n-app" socat - TCP4:10.0.2.30:5432; }
-		PIDS+=("$SESSION_PID")
-		read -r -t 5 greeting <&"${SESSION[0]}"
-		check "tracked: a session app -> db:5432 is open" test "${greeting:-}" = "db tcp 5432"
+		session_open "vl-$n-app" 10.0.2.30 5432
+		check "tracked: a session app -> db:5432 is open" test "$GREETING" = "db tcp 5432"
 		# ...the rule that admitted it goes, the lab reloads...
 		sed -i 's/^  postgresql  sg-app/# removed: postgresql sg-app/' "$TMPD/labs/tracked-db-sg.rules"
 		check "tracked: lab reload" bash -c "'$VPCFW' lab reload '$n' | grep -q '^db (sg): reloaded'"
@@ -62,10 +60,8 @@ for f in "$VPCFW_SRCDIR"/labs/*.lab; do
 		echo "app db tcp/5432 drop sg db sg-in:none (request)" >"$TMPD/after"
 		check "tracked: a new connection is refused by sg db sg-in:none" \
 			lab matrix -l "$n" --expect "$TMPD/after"
-		echo "still-here" >&"${SESSION[1]}"
-		read -r -t 5 echoed <&"${SESSION[0]}"
-		check "tracked: the session opened before still echoes" test "${echoed:-}" = still-here
-		eval "exec ${SESSION[1]}>&-"
+		session_echo still-here
+		check "tracked: the session opened before still echoes" test "$ECHOED" = still-here
 	fi
 	check "$name: lab down" lab down "$n"
 	check "$name: no namespace left" test -z "$(ip netns list | grep "^vl-$n-")"

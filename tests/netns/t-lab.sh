@@ -98,20 +98,16 @@ check "trace: the private edge's NACL let web in to db" \
 
 # Reload: db's group no longer admits sg-web. A connection it admitted
 # before lives on (a tracked flow, as in AWS); new ones are refused.
-coproc SESSION { exec ip netns exec "vl-$LABN-web" socat - TCP4:10.0.2.30:5432; }
-PIDS+=("$SESSION_PID")
-read -r -t 5 greeting <&"${SESSION[0]}"
-check "a session web -> db:5432 is open" test "${greeting:-}" = "db tcp 5432"
+session_open "vl-$LABN-web" 10.0.2.30 5432
+check "a session web -> db:5432 is open" test "$GREETING" = "db tcp 5432"
 sed -i 's/^  postgresql         sg-web/# postgresql removed/' "$TMPD/labs/vpc-db-sg.rules"
 check "reload" bash -c "'$VPCFW' lab reload '$LABN' >'$TMPD/reload' 2>&1"
 say "$(cat "$TMPD/reload")"
 check "reload reloaded db's engine only" bash -c \
 	"grep -q '^db (sg): reloaded' '$TMPD/reload' && grep -q ': 1 engines changed' '$TMPD/reload'"
 check_not "web -> db:5432 is refused after the reload" lab probe -l "$LABN" web db tcp 5432
-echo "still-here" >&"${SESSION[1]}"
-read -r -t 5 echoed <&"${SESSION[0]}"
-check "the session opened before the reload still echoes (tracked flow)" test "${echoed:-}" = still-here
-eval "exec ${SESSION[1]}>&-"
+session_echo still-here
+check "the session opened before the reload still echoes (tracked flow)" test "$ECHOED" = still-here
 check "client -> web:80 still passes" lab probe -l "$LABN" client web tcp 80
 
 # down: nothing of the lab is left.
