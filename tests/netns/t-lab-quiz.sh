@@ -61,6 +61,20 @@ check "... the second and fifth said wrong" test \
 check "usage error: exit 2" bash -c "'$VPCFW' lab quiz '$N' --count x 2>/dev/null; test \$? = 2"
 check "lab down" "$VPCFW" lab down "$N"
 
+# A lab file that is not up: the quiz brings it up and takes it down.
+A="${N}a"
+LABS_UP+=("$A")
+cp "$VPCFW_SRCDIR"/labs/arrows-nacl.lab "$VPCFW_SRCDIR"/labs/arrows-nacl.rules "$TMPD/labs/"
+sed -i "s/^lab arrowsnacl\$/lab $A/" "$TMPD/labs/arrows-nacl.lab"
+echo nacl | "$VPCFW" lab quiz "$TMPD/labs/arrows-nacl.lab" --count 1 >"$TMPD/out3" 2>&1
+say "$(cat "$TMPD/out3")"
+# Its one packet: client -> web:80, whose request passes and whose response
+# the NACL drops; asked about the request (pass) or the response (nacl).
+if grep -q '^Q1: client -> web tcp/80 response' "$TMPD/out3"; then verdict=right; else verdict=wrong; fi
+check "a lab file: client -> web:80, the truth: the NACL drops the response ($verdict)" \
+	grep -qx "$verdict: [a-z]*. Measured: drop nacl edge-public out:\* (response)" "$TMPD/out3"
+check "... and the lab is down again" test -z "$(ip netns list | grep "^vl-$A-")"
+
 if [ "$FAILED" = 0 ]; then echo "# $(basename "$0"): all $CHECKS checks passed"
 else echo "# $(basename "$0"): FAILED"; fi
 exit "$FAILED"
