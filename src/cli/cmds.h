@@ -35,7 +35,11 @@ int cmd_top(int argc, char **argv);
 #define CMD_LAB_USAGE \
 	"plan [--json] FILE | up FILE | down [LAB] | status [LAB]\n" \
 	"           | exec [-l LAB] HOST -- CMD... | reload [LAB]\n" \
-	"           | trace [-l LAB] [HOST] [TRACE-OPTIONS] | probe [-l LAB] FROM TO tcp|udp PORT"
+	"           | trace [-l LAB] [HOST] [TRACE-OPTIONS] | probe [-l LAB] FROM TO tcp|udp PORT\n" \
+	"           | matrix [-l LAB] [--ports P,..] [--proto tcp,udp,icmp] [--from H,..] [--to H,..]\n" \
+	"                    [--expect FILE] [--list|--json] [--timeout S]\n" \
+	"           | check [-l LAB] [--file FILE|--solution] EXERCISE\n" \
+	"           | quiz LAB [--answers FILE|-] [--count N] [--seed S]"
 
 /*
  * vpcfw lab: `plan` parses a lab file (vpcfw.lab(5)) and prints its model;

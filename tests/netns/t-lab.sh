@@ -16,28 +16,14 @@
 # its own, with its state in the test's folder, so that it cannot meet a
 # user's lab.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lablib.sh"
 
-require_env
-command -v sha256sum >/dev/null || skip "sha256sum not installed"
-TMPD=$(mktemp -d "/tmp/vpcfw-netns.XXXXXX") || hard_error "mktemp"
-ENGINE_LOG="$TMPD/engine.log"
-: >"$ENGINE_LOG"
+lab_test_start
 LABN="t$$"
 LABN=${LABN:0:11}
-export VPCFW_LAB_RUN="$TMPD/run"
+LABS_UP=("$LABN" "${LABN}n")
 ST="$VPCFW_LAB_RUN/$LABN"
 LABF="$TMPD/labs/vpc.lab"
-
-# shellcheck disable=SC2317
-lab_cleanup() {
-	local rc=$?
-	"$VPCFW" lab down "$LABN" >/dev/null 2>&1
-	"$VPCFW" lab down "${LABN}n" >/dev/null 2>&1
-	(exit "$rc")
-	cleanup
-}
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM
 
 lab() { "$VPCFW" lab "$@"; }
 lab_ns() { ip netns list | awk '{ print $1 }' | grep "^vl-$LABN-"; }
@@ -112,20 +98,16 @@ check "trace: the private edge's NACL let web in to db" \
 
 # Reload: db's group no longer admits sg-web. A connection it admitted
 # before lives on (a tracked flow, as in AWS); new ones are refused.
-coproc SESSION { exec ip netns exec "vl-$LABN-web" socat - TCP4:10.0.2.30:5432; }
-PIDS+=("$SESSION_PID")
-read -r -t 5 greeting <&"${SESSION[0]}"
-check "a session web -> db:5432 is open" test "${greeting:-}" = "db tcp 5432"
+session_open "vl-$LABN-web" 10.0.2.30 5432
+check "a session web -> db:5432 is open" test "$GREETING" = "db tcp 5432"
 sed -i 's/^  postgresql         sg-web/# postgresql removed/' "$TMPD/labs/vpc-db-sg.rules"
 check "reload" bash -c "'$VPCFW' lab reload '$LABN' >'$TMPD/reload' 2>&1"
 say "$(cat "$TMPD/reload")"
 check "reload reloaded db's engine only" bash -c \
 	"grep -q '^db (sg): reloaded' '$TMPD/reload' && grep -q ': 1 engines changed' '$TMPD/reload'"
 check_not "web -> db:5432 is refused after the reload" lab probe -l "$LABN" web db tcp 5432
-echo "still-here" >&"${SESSION[1]}"
-read -r -t 5 echoed <&"${SESSION[0]}"
-check "the session opened before the reload still echoes (tracked flow)" test "${echoed:-}" = still-here
-eval "exec ${SESSION[1]}>&-"
+session_echo still-here
+check "the session opened before the reload still echoes (tracked flow)" test "$ECHOED" = still-here
 check "client -> web:80 still passes" lab probe -l "$LABN" client web tcp 80
 
 # down: nothing of the lab is left.
