@@ -101,4 +101,14 @@ int cmd_fetch(int argc, char **argv);
  */
 int apply_stdin_copy(const char *ctl, char **copy);
 
+/*
+ * Exec the bash script vpcfw-NAME (vpcfw demo, vpcfw lab) with argv (argv[0]
+ * replaced), VPCFW set to this binary and data_env (unless set already) to
+ * its data directory data_dir: the source tree's when this binary is the
+ * build tree's, else the installed ones. Returns only on failure
+ * (EXIT_SYSTEM, said on stderr).
+ */
+int cli_exec_script(const char *name, char **argv, const char *data_env,
+		    const char *data_dir);
+
 #endif

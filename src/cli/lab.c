@@ -7,11 +7,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmds.h"
 #include "exitcode.h"
@@ -60,41 +58,13 @@ static int plan(int argc, char **argv)
  * The script beside this binary in a build tree, else the installed one;
  * the shipped labs (exercises, `lab quiz NAME`) likewise.
  */
-static void script_path(char *buf, size_t len, char *self, size_t self_len,
-			char *labs, size_t labs_len)
-{
-	char exe[PATH_MAX], build[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	exe[n > 0 ? n : 0] = '\0';
-	snprintf(self, self_len, "%s", n > 0 ? exe : "vpcfw");
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	if (n > 0 && realpath(BUILD_SRCDIR, build) && !strcmp(exe, build)) {
-		snprintf(buf, len, "%s/src/vpcfw-lab", TOP_SRCDIR);
-		snprintf(labs, labs_len, "%s/labs", TOP_SRCDIR);
-	} else {
-		snprintf(buf, len, "%s/vpcfw-lab", PKGLIBEXECDIR);
-		snprintf(labs, labs_len, "%s/labs", PKGDATADIR);
-	}
-}
-
 int cmd_lab(int argc, char **argv)
 {
-	char script[PATH_MAX + 32], self[PATH_MAX], labs[PATH_MAX + 32];
-
 	if (argc < 2) {
 		fprintf(stderr, "usage: vpcfw lab %s\n", CMD_LAB_USAGE);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "plan"))
 		return plan(argc - 1, argv + 1);
-	script_path(script, sizeof(script), self, sizeof(self), labs, sizeof(labs));
-	setenv("VPCFW", self, 1);
-	setenv("VPCFW_LABS", labs, 0);
-	argv[0] = script;
-	execv(script, argv);
-	fprintf(stderr, "vpcfw lab: cannot run %s: %s\n", script, strerror(errno));
-	return EXIT_SYSTEM;
+	return cli_exec_script("lab", argv, "VPCFW_LABS", "labs");
 }

@@ -808,43 +808,9 @@ static int cmd_steer(int argc, char **argv)
 }
 
 /* The directory this binary sits in, for finding its companions in a build tree. */
-static int self_dir(char *buf, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-	char *slash;
-
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	return 0;
-}
-
 static int cmd_demo(int argc, char **argv)
 {
-	char dir[PATH_MAX], build[PATH_MAX], script[PATH_MAX + 32];
-	char rules[PATH_MAX + 32], self[PATH_MAX + 32];
-
-	if (self_dir(dir, sizeof(dir)) < 0)
-		return EXIT_SYSTEM;
-	snprintf(self, sizeof(self), "%s/vpcfw", dir);
-	if (realpath(BUILD_SRCDIR, build) && !strcmp(dir, build)) {
-		/* Run from the build tree: the script and rules are in the sources. */
-		snprintf(script, sizeof(script), "%s/src/vpcfw-demo", TOP_SRCDIR);
-		snprintf(rules, sizeof(rules), "%s/rules", TOP_SRCDIR);
-	} else {
-		snprintf(script, sizeof(script), "%s/vpcfw-demo", PKGLIBEXECDIR);
-		snprintf(rules, sizeof(rules), "%s/rules", PKGDATADIR);
-	}
-	setenv("VPCFW", self, 1);
-	setenv("VPCFW_RULES", rules, 1);
-	argv[0] = script;
-	execv(script, argv);
-	fprintf(stderr, "vpcfw demo: cannot run %s: %s\n", script, strerror(errno));
-	return EXIT_SYSTEM;
+	return cli_exec_script("demo", argv, "VPCFW_RULES", "rules");
 }
 
 static int cmd_help(int argc, char **argv);
