@@ -20,12 +20,14 @@
 
 #include "aws_json.h"
 #include "cmds.h"
+#include "ctconf.h"
 #include "diag.h"
 #include "eni.h"
 #include "exitcode.h"
 #include "explain.h"
 #include "flow.h"
 #include "log.h"
+#include "num.h"
 #include "pkt.h"
 #include "pktgen.h"
 #include "policy.h"
@@ -378,7 +380,7 @@ static int replay(struct session *s, const char *file)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
 	size_t n = 0, differ = 0, skipped = 0;
-	long long last = -1, day = 0;
+	long long last = -1, day = 0, clock = 0;
 	struct trace_line t;
 	char line[1024];
 	unsigned ln = 0;
@@ -402,11 +404,18 @@ static int replay(struct session *s, const char *file)
 			skipped++;
 			continue;
 		}
-		/* The trace's wall clock (past midnight: one more day) is the session's. */
-		if (t.ms < last)
+		/*
+		 * The trace's wall clock (past midnight: one more day) is the
+		 * session's. With many queues the lines come queue by queue, so
+		 * a line may be a few milliseconds older than the one before it:
+		 * that is not midnight, and the clock never runs backwards.
+		 */
+		if (last >= 0 && t.ms < last - 43200000LL)
 			day += 86400000LL;
 		last = t.ms;
-		s->now = (uint64_t)(day + t.ms) + 1000;
+		if (day + t.ms > clock)
+			clock = day + t.ms;
+		s->now = (uint64_t)clock + 1000;
 		ret = replay_one(s, &t, file, ln, &differ);
 		n++;
 	}
@@ -422,11 +431,13 @@ static int replay(struct session *s, const char *file)
 /* ---- the command ---------------------------------------------------------- */
 
 enum { OPT_MAP = 256, OPT_ENI, OPT_IFACE, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS, OPT_NO_QUOTAS, OPT_REPLY_OF,
-       OPT_CONNECTION, OPT_REPLAY, OPT_JSON };
+       OPT_CONNECTION, OPT_REPLAY, OPT_JSON, OPT_MAX_FLOWS, OPT_EVICT_UNEST, OPT_CONNTRACK };
 
 struct args {
-	const char **nacl, **sg, **eni, **iface_nacl;
-	size_t n_nacl, n_sg, n_eni, n_iface_nacl;
+	const char **nacl, **sg, **eni, **iface_nacl, **conntrack;
+	size_t n_nacl, n_sg, n_eni, n_iface_nacl, n_conntrack;
+	uint64_t max_flows;		/* 0: flow_params_default's */
+	bool evict_unestablished;
 	const char *iface;
 	struct aws_map map;
 	struct policy_opts scope;
@@ -483,6 +494,17 @@ static int option(struct args *a, int opt, const char *arg)
 	case OPT_JSON:
 		a->json = true;
 		return 0;
+	/* The flow table's, as run's: for a trace of an engine started with them. */
+	case OPT_MAX_FLOWS:
+		if (num_parse(arg, 1, 1u << 26, &a->max_flows) == 0)
+			return 0;
+		usage("bad --max-flows '%s' (1 to 67108864)", arg);
+		return EXIT_USAGE;
+	case OPT_EVICT_UNEST:
+		a->evict_unestablished = true;
+		return 0;
+	case OPT_CONNTRACK:
+		return push_file(&a->conntrack, &a->n_conntrack, arg) < 0 ? EXIT_SYSTEM : 0;
 	}
 	usage("%s", "bad option");
 	return EXIT_USAGE;
@@ -504,6 +526,9 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "connection", no_argument, NULL, OPT_CONNECTION },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "evict-unestablished", no_argument, NULL, OPT_EVICT_UNEST },
+		{ "conntrack", required_argument, NULL, OPT_CONNTRACK },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, ret;
@@ -578,6 +603,29 @@ static struct pset *load(const struct args *a)
 	return ps;
 }
 
+/* The flow table's parameters as run sets them: cap, eviction, --conntrack in order. */
+static int flow_params(const struct args *a, struct flow_params *fp)
+{
+	struct diag *d = diag_new();
+	struct ctconf ct;
+	size_t i;
+	int ret = 0;
+
+	if (!d)
+		return EXIT_SYSTEM;
+	flow_params_default(fp);
+	if (a->max_flows)
+		fp->max_flows = (size_t)a->max_flows;
+	fp->evict_unestablished = a->evict_unestablished;
+	ctconf_default(&ct);
+	for (i = 0; i < a->n_conntrack && !ret; i++)
+		ret = ctconf_parse(&ct, a->conntrack[i], d);
+	ctconf_to_flow_params(&ct, fp);
+	diag_print(d, stderr);
+	diag_free(d);
+	return ret ? EXIT_USAGE : 0;
+}
+
 static int run(struct args *a)
 {
 	struct session s = { .now = 1000, .json = a->json };
@@ -607,7 +655,11 @@ static int run(struct args *a)
 	if (!s.ps)
 		return EXIT_USAGE;
 	s.pol = policy_for(s.ps, a->iface);
-	flow_params_default(&fp);
+	ret = flow_params(a, &fp);
+	if (ret) {
+		pset_free(s.ps);
+		return ret;
+	}
 	s.ft = flow_table_new(&fp);
 	if (!s.ft) {
 		pset_free(s.ps);
@@ -638,6 +690,7 @@ int cmd_explain(int argc, char **argv)
 	free(a.sg);
 	free(a.eni);
 	free(a.iface_nacl);
+	free(a.conntrack);
 	aws_map_free(&a.map);
 	return ret;
 }

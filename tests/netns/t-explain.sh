@@ -23,7 +23,7 @@ ARGS=()
 TRACE=""
 SCEN=0
 
-listeners() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: $1"; }
+listeners() { trace_listeners "$1"; }	# besides lib.sh's recorder
 
 # scenario DESC RUN-ARGS...: a fresh engine with these rules, traced.
 scenario() {
