@@ -425,7 +425,11 @@ replay_end() {
 	[ -n "$REC_PID" ] || return 0
 	seg="recording ${REC_FILE##*.}"
 	if [ -n "$ENGINE_PID" ] && kill -0 "$ENGINE_PID" 2>/dev/null; then
+		n=$(listener_count)
 		kill -TERM "$REC_PID" 2>/dev/null
+		wait "$REC_PID" 2>/dev/null
+		# The engine has let it go before anyone counts listeners again.
+		[ -n "$n" ] && wait_for 5 recorder_attached $((n - 1))
 	fi
 	wait_for 5 proc_gone "$REC_PID" || kill -TERM "$REC_PID" 2>/dev/null
 	wait "$REC_PID" 2>/dev/null
