@@ -216,6 +216,8 @@ finish() {
 # engine_start ARGS...: `vpcfw run --ctl $CTL ARGS...` in host, in the
 # background; returns once `vpcfw status` answers (queues bound, rules loaded).
 engine_start() {
+	# The engine before, stopped by the test itself: its recording first.
+	[ -n "$REC_PID" ] && replay_end
 	echo "### vpcfw run $*" >>"$ENGINE_LOG"
 	ip netns exec "$HOST_NS" "$VPCFW" run --ctl "$CTL" "$@" >>"$ENGINE_LOG" 2>&1 &
 	ENGINE_PID=$!
