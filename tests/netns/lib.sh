@@ -392,7 +392,9 @@ replay_record() {
 	REC_ARGS=("$@")
 	REC_FILE="$TMPD/differential.$REC_N/trace.$((++REC_CUT))"
 	n=$(listener_count)
-	in_host "$VPCFW" trace --ctl "$CTL" >"$REC_FILE" 2>"$REC_FILE.err" &
+	# Not through in_host: $! must be the trace itself (ip execs it), not
+	# a subshell whose death would leave the listener attached.
+	ip netns exec "$HOST_NS" "$VPCFW" trace --ctl "$CTL" >"$REC_FILE" 2>"$REC_FILE.err" &
 	REC_PID=$!
 	PIDS+=("$REC_PID")
 	REC_LISTENERS=1
