@@ -51,6 +51,7 @@ REC_MARK=0
 REC_LISTENERS=0
 REC_CUT=0
 REC_AFTER=""
+REC_RECEIVED=0
 REC_RUN_ARGS=()
 REC_ORIG=()
 REC_COPY=()
@@ -401,6 +402,23 @@ replay_record() {
 	wait_for 5 recorder_attached $((${n:-0} + 1)) ||
 		REC_WHY="the recorder did not attach ($(vpcfw_status 2>&1 | grep 'trace listeners'))"
 	REC_MARK=$(rule_changes)
+	REC_RECEIVED=$(counter totals received)
+}
+
+# caught_up: the recording holds a line for every packet the engine has
+# received since the recorder attached (it writes them every 50 ms).
+caught_up() {
+	local now; now=$(counter totals received)
+	[ "$(grep -vc '^#' "$REC_FILE")" -ge $((now - REC_RECEIVED)) ]
+}
+
+# replay_cut WHY: before the test changes the rules other than by
+# engine_reload (apply, a bare `vpcfw reload`): what was recorded so far is
+# replayed, and what comes after is recorded as not replayable, for WHY.
+replay_cut() {
+	[ -n "$REC_PID" ] && [ -z "$REC_WHY" ] || return 0
+	replay_end
+	replay_record "$1" "${REC_ARGS[@]}"
 }
 
 # replay_no_flows WHAT: a recording that starts after WHAT holds packets
@@ -429,6 +447,8 @@ replay_end() {
 	[ -n "$REC_PID" ] || return 0
 	seg="recording ${REC_FILE##*.}"
 	if [ -n "$ENGINE_PID" ] && kill -0 "$ENGINE_PID" 2>/dev/null; then
+		# Cut while the engine runs: its last lines first (a second at most).
+		wait_for 1 caught_up
 		n=$(listener_count)
 		kill -TERM "$REC_PID" 2>/dev/null
 		wait "$REC_PID" 2>/dev/null
@@ -439,7 +459,7 @@ replay_end() {
 	wait "$REC_PID" 2>/dev/null
 	REC_PID=""; REC_LISTENERS=0
 	[ "$(rule_changes)" = "$REC_MARK" ] ||
-		REC_WHY=${REC_WHY:-"the rules changed while it ran (apply, rollback or SIGHUP)"}
+		REC_WHY=${REC_WHY:-"the rules changed while it ran (apply, rollback, SIGHUP, a reload not through engine_reload)"}
 	if [ -z "$REC_WHY" ] && [ -f "$REC_FILE.before" ]; then
 		n=$(replay_old_flows)
 		[ "$n" = 0 ] || REC_WHY="after $REC_AFTER, $n packets belong to flows from before it"
