@@ -44,8 +44,12 @@ struct conv {
 	bool seen[2];
 };
 
+struct args;
+
 struct session {
 	struct pset *ps;		/* the default policy and the ENIs' (eni.h) */
+	struct args **later;		/* the options of each "# rules:" line, kept while ps may use them */
+	size_t n_later;
 	const struct policy *pol;	/* the one judging now */
 	struct flow_table *ft;
 	struct conv *conv;
@@ -282,6 +286,13 @@ static int request_reply(struct session *s, struct pktgen *g, enum dir d, bool c
 
 /* ---- replaying a trace ---------------------------------------------------- */
 
+/*
+ * "# rules: OPTIONS" in a trace: the rules of these options from this line
+ * on, the flow table kept, as a reload puts new rules in force.
+ */
+#define RULES_LINE "# rules:"
+static int replay_rules(struct session *s, char *opts, const char *file, unsigned ln);
+
 /* "HH:MM:SS.mmm" to milliseconds of the day; -1 if not that. */
 static long long clock_ms(const char *w)
 {
@@ -392,6 +403,10 @@ static int replay(struct session *s, const char *file)
 	}
 	while (!ret && fgets(line, sizeof(line), f)) {
 		ln++;
+		if (!strncmp(line, RULES_LINE, strlen(RULES_LINE))) {
+			ret = replay_rules(s, line + strlen(RULES_LINE), file, ln);
+			continue;
+		}
 		if (line[0] == '#' || line[strspn(line, " \t\n")] == '\0')
 			continue;
 		k = trace_split(line, &t);
@@ -626,6 +641,63 @@ static int flow_params(const struct args *a, struct flow_params *fp)
 	return ret ? EXIT_USAGE : 0;
 }
 
+static void args_free(struct args *a)
+{
+	free(a->nacl);
+	free(a->sg);
+	free(a->eni);
+	free(a->iface_nacl);
+	free(a->conntrack);
+	aws_map_free(&a->map);
+}
+
+static int replay_rules(struct session *s, char *opts, const char *file, unsigned ln)
+{
+	char *argv[66], *save = NULL, *w;
+	struct args *a, **later;
+	struct pset *ps;
+	int argc = 0, ret;
+
+	argv[argc++] = "explain";
+	for (w = strtok_r(opts, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+		if (argc == 65) {
+			fprintf(stderr, "%s:%u: too many words after '%s'\n", file, ln, RULES_LINE);
+			return EXIT_USAGE;
+		}
+		argv[argc++] = w;
+	}
+	argv[argc] = NULL;
+	a = calloc(1, sizeof(*a));
+	later = realloc(s->later, (s->n_later + 1) * sizeof(*later));
+	if (!a || !later) {
+		free(a);
+		if (later)
+			s->later = later;
+		return EXIT_SYSTEM;
+	}
+	s->later = later;
+	s->later[s->n_later++] = a;
+	optind = 1;		/* getopt from the start again: the last parse ran to its end */
+	ret = parse_args(a, argc, argv);
+	if (!ret && (a->n_words || a->replay || a->reply_of || a->connection || a->json ||
+		     a->iface || a->max_flows || a->evict_unestablished || a->n_conntrack)) {
+		fprintf(stderr, "%s:%u: '%s' takes rule options only\n", file, ln, RULES_LINE);
+		ret = EXIT_USAGE;
+	}
+	if (ret) {
+		fprintf(stderr, "%s:%u: bad '%s' line\n", file, ln, RULES_LINE);
+		return ret;
+	}
+	ps = load(a);
+	if (!ps) {
+		fprintf(stderr, "%s:%u: the rules of this '%s' line do not load\n", file, ln, RULES_LINE);
+		return EXIT_USAGE;
+	}
+	pset_free(s->ps);
+	s->ps = ps;
+	return 0;
+}
+
 static int run(struct args *a)
 {
 	struct session s = { .now = 1000, .json = a->json };
@@ -673,6 +745,11 @@ static int run(struct args *a)
 		ret = one(&s, &g, d);
 	flow_table_free(s.ft);
 	pset_free(s.ps);
+	while (s.n_later) {
+		args_free(s.later[--s.n_later]);
+		free(s.later[s.n_later]);
+	}
+	free(s.later);
 	free(s.conv);
 	return ret;
 }
@@ -686,11 +763,6 @@ int cmd_explain(int argc, char **argv)
 	ret = parse_args(&a, argc, argv);
 	if (!ret)
 		ret = run(&a);
-	free(a.nacl);
-	free(a.sg);
-	free(a.eni);
-	free(a.iface_nacl);
-	free(a.conntrack);
-	aws_map_free(&a.map);
+	args_free(&a);
 	return ret;
 }

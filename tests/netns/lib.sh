@@ -50,7 +50,6 @@ REC_WHY=""
 REC_MARK=0
 REC_LISTENERS=0
 REC_CUT=0
-REC_AFTER=""
 REC_RECEIVED=0
 REC_RUN_ARGS=()
 REC_ORIG=()
@@ -259,21 +258,26 @@ engine_stop() {
 # The recording is cut there: what came before is replayed with the rules
 # before, and a new one begins with the rules the engine then holds.
 engine_reload() {
-	local rc args=("${REC_ARGS[@]}") orig=("${REC_ORIG[@]}") copy=("${REC_COPY[@]}") \
-		why=$REC_WHY cut=""
-	# Files changed: the recording is cut here (replayed with the rules
-	# before), and a new one begins with the rules the engine then holds.
-	if [ -n "$REC_PID" ] && ! replay_files_same; then cut=1; replay_end; fi
+	local rc r1="" lines
+	# Files changed: the recording gets a "# rules:" line where the new
+	# rules take over (explain --replay keeps its flow table there, as the
+	# engine does), if no packet is judged while the rules are swapped.
+	if [ -n "$REC_PID" ] && [ -z "$REC_WHY" ] && ! replay_files_same; then
+		wait_for 1 caught_up
+		r1=$(counter totals received)
+		lines=$(wc -l <"$REC_FILE")
+	fi
 	in_host "$VPCFW" reload --ctl "$CTL" >"$TMPD/reload.out" 2>"$TMPD/reload.err"; rc=$?
-	if [ -n "$cut" ]; then
-		if [ "$rc" = 0 ]; then
-			replay_begin "${REC_RUN_ARGS[@]}"
-		else	# refused: the engine keeps the rules it had
-			REC_ORIG=("${orig[@]}"); REC_COPY=("${copy[@]}")
-			replay_record "$why" "${args[@]}"
+	if [ -n "$r1" ] && [ "$rc" = 0 ]; then
+		if [ "$(counter totals received)" != "$r1" ]; then
+			REC_WHY="packets were judged while a reload swapped the rules"
+		else
+			replay_args "${REC_RUN_ARGS[@]}"
+			printf '%s\t# rules: %s\n' "$lines" "${REC_ARGS[*]}" >>"$REC_FILE.rules"
+			REC_ARGS=("${REC_ARGS0[@]}")
+			REC_MARK=$((REC_MARK + 1))
 		fi
-		[ -n "$REC_WHY" ] || replay_no_flows "a reload"
-	elif [ -n "$REC_PID" ] && [ "$rc" = 0 ]; then
+	elif [ -n "$REC_PID" ] && [ -z "$r1" ] && [ "$rc" = 0 ]; then
 		REC_MARK=$((REC_MARK + 1))	# the same rules again: not a change
 	fi
 	return "$rc"
@@ -283,14 +287,17 @@ engine_reload() {
 #
 # Issue 10, point 5: explain agrees with the live engine on every packet of
 # these tests. While an engine of engine_start runs, `vpcfw trace` records
-# every verdict (REC_FILE); when the engine stops (or its rules are
-# reloaded) the recording is judged again, offline, by `vpcfw explain
-# --replay` with copies of the rule files the engine read, and the check
-# fails on the first packet whose verdict or deciding rules differ. A
-# segment explain cannot model is said to be "not replayable" in the log,
-# with why, and not judged: the rules changed under it (apply, SIGHUP), the
-# flow table holds flows from before it, the recorder lost lines, or the
-# engine has an option that changes verdicts and explain lacks
+# every verdict (REC_FILE); when the engine stops the recording is judged
+# again, offline, by `vpcfw explain --replay` with copies of the rule files
+# the engine read, and the check fails on the first packet whose verdict or
+# deciding rules differ. An engine_reload that changes the files puts a
+# "# rules:" line (copies of the new files) where the new rules take over,
+# and explain keeps its flow table there as the engine does. A recording
+# explain cannot model is said to be "not replayable" in the log, with why,
+# and not judged: the rules changed under it other than by engine_reload
+# (apply, SIGHUP: tests call replay_cut before), packets were judged while
+# a reload swapped the rules, the recorder lost lines, or the engine has an
+# option that changes verdicts and explain lacks
 # (--offload: the kernel passes a flow's packets unseen), or many queues
 # (the trace writes its lines queue by queue, not in the order judged).
 # VPCFW_NO_REPLAY=WHY, set by a test that cannot be replayed at all,
@@ -317,7 +324,9 @@ replay_files() {
 			[ "${REC_ORIG[$i]}" = "$f" ] && dst=${REC_COPY[$i]}
 		done
 		if [ -z "$dst" ]; then
-			dst=$(mktemp --suffix="-$(basename "$f")" "$TMPD/differential.$REC_N/fXXXX") &&
+			# No space in the copy's name: a "# rules:" line splits on them.
+			dst=$(mktemp --suffix="-$(basename "$f" | tr -c 'A-Za-z0-9._\n-' _)" \
+				"$TMPD/differential.$REC_N/fXXXX") &&
 				cp -- "$f" "$dst" 2>/dev/null || dst=$f
 			REC_ORIG+=("$f"); REC_COPY+=("$dst")
 		fi
@@ -391,7 +400,9 @@ replay_record() {
 	local n
 	REC_WHY=$1; shift
 	REC_ARGS=("$@")
+	REC_ARGS0=("$@")	# the engine's first rules: explain's options
 	REC_FILE="$TMPD/differential.$REC_N/trace.$((++REC_CUT))"
+	: >"$REC_FILE.rules"
 	n=$(listener_count)
 	# Not through in_host: $! must be the trace itself (ip execs it), not
 	# a subshell whose death would leave the listener attached.
@@ -421,23 +432,14 @@ replay_cut() {
 	replay_record "$1" "${REC_ARGS[@]}"
 }
 
-# replay_no_flows WHAT: a recording that starts after WHAT holds packets
-# of flows from before it, which a fresh flow table would not know: the
-# flows are listed now, and replay_end replays only if none of the
-# recorded packets belongs to one of them.
-replay_no_flows() {
-	REC_AFTER=$1
-	in_host "$VPCFW" show flows --ctl "$CTL" >"$REC_FILE.before" 2>&1 ||
-		REC_WHY="after $1, the flows could not be listed"
-}
-
-# replay_old_flows: how many recorded packets belong to a flow listed in
-# REC_FILE.before (protocol and both ends, either way round).
-replay_old_flows() {
-	awk 'function key(p, a, b) { return a < b ? p " " a " " b : p " " b " " a }
-	     FNR == NR { if ($4 == "->") old[key($1, $3, $5)] = 1; next }
-	     $6 == "->" && (key($4, $5, $7) in old) { n++ }
-	     END { print n + 0 }' "$REC_FILE.before" "$REC_FILE"
+# replay_spliced: the recording with its "# rules:" lines (REC_FILE.rules:
+# after which line) where the reloads put new rules in force.
+replay_spliced() {
+	[ -s "$REC_FILE.rules" ] || { cat "$REC_FILE"; return; }
+	awk -F '\t' 'FNR == NR { at[$1] = at[$1] $2 "\n"; next }
+		FNR == 1 && (0 in at) { printf "%s", at[0] }
+		{ print } (FNR in at) { printf "%s", at[FNR] }' \
+		"$REC_FILE.rules" "$REC_FILE" 2>/dev/null || cat "$REC_FILE"
 }
 
 # replay_end: stop the recorder (at once if the engine still runs; else
@@ -460,10 +462,6 @@ replay_end() {
 	REC_PID=""; REC_LISTENERS=0
 	[ "$(rule_changes)" = "$REC_MARK" ] ||
 		REC_WHY=${REC_WHY:-"the rules changed while it ran (apply, rollback, SIGHUP, a reload not through engine_reload)"}
-	if [ -z "$REC_WHY" ] && [ -f "$REC_FILE.before" ]; then
-		n=$(replay_old_flows)
-		[ "$n" = 0 ] || REC_WHY="after $REC_AFTER, $n packets belong to flows from before it"
-	fi
 	grep -q '^# .*lines lost' "$REC_FILE" &&
 		REC_WHY=${REC_WHY:-"the recorder lost lines: $(grep -m1 '^# .*lines lost' "$REC_FILE")"}
 	if [ -n "$REC_WHY" ]; then
@@ -471,13 +469,15 @@ replay_end() {
 		return 0
 	fi
 	out="$REC_FILE.replay"
-	"$VPCFW" explain "${REC_ARGS[@]}" --replay "$REC_FILE" >"$out" 2>&1; rc=$?
+	replay_spliced >"$REC_FILE.full"
+	"$VPCFW" explain "${REC_ARGS[@]}" --replay "$REC_FILE.full" >"$out" 2>&1; rc=$?
 	n=$(sed -n 's/^replayed \([0-9]*\) packets.*/\1/p' "$out")
+	[ -s "$REC_FILE.rules" ] && seg+=", $(wc -l <"$REC_FILE.rules") reloads"
 	if [ "$rc" = 0 ]; then
 		pass "explain agrees with the engine on ${n:-0} packets ($seg)"
 	else
 		fail "explain agrees with the engine on every packet ($seg: exit $rc)"
-		echo "#   vpcfw explain ${REC_ARGS[*]} --replay $REC_FILE"
+		echo "#   vpcfw explain ${REC_ARGS[*]} --replay $REC_FILE.full"
 		head -n 30 "$out" | sed 's/^/#   /'
 	fi
 }

@@ -209,5 +209,21 @@ check "--conntrack udp=60: a reply after 45 s is still tracked" \
 check "with the default 30 s it is not (exit 1)" test $? = 1
 "$VPCFW" explain --sg "$S" --conntrack udp=99 --replay "$R" >/dev/null 2>&1
 check "--conntrack out of range: exit 2" test $? = 2
+S0="$TMPD/no-rules.json"
+sg_json "$S0"
+cat >"$R" <<EOF
+10:00:00.000 q0 out udp $H4:40000 -> $P4:53 ACCEPT: sg-out:sg-0123456789abcdef0#1 (new tracked flow)
+# rules: --sg $S0
+10:00:01.000 q0 in  udp $P4:53 -> $H4:40000 ACCEPT: sg:flow (tracked reply)
+10:00:01.000 q0 out udp $H4:40001 -> $P4:53 DROP: sg-out:none (no rule allows it)
+EOF
+check "'# rules:' puts other rules in force and keeps the flows, as a reload" \
+	quiet "$VPCFW" explain --sg "$S" --replay "$R"
+grep -v '^# rules:' "$R" >"$R.without"
+"$VPCFW" explain --sg "$S" --replay "$R.without" >/dev/null 2>&1
+check "without it the last line differs (exit 1)" test $? = 1
+sed -i "s|^# rules: .*|# rules: --sg $S0 --json|" "$R"
+"$VPCFW" explain --sg "$S" --replay "$R" >/dev/null 2>&1
+check "'# rules:' with other than rule options: exit 2" test $? = 2
 
 finish
