@@ -54,6 +54,8 @@ REC_RECEIVED=0
 REC_RUN_ARGS=()
 REC_ORIG=()
 REC_COPY=()
+REC_CT_ORIG=()
+REC_CT_COPY=()
 
 : "${VPCFW:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../src" 2>/dev/null && pwd)/vpcfw}"
 : "${VPCFW_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -258,11 +260,14 @@ engine_stop() {
 # The recording is cut there: what came before is replayed with the rules
 # before, and a new one begins with the rules the engine then holds.
 engine_reload() {
-	local rc r1="" lines
+	local rc r1="" lines i ct_same=1 rules=()
 	# Files changed: the recording gets a "# rules:" line where the new
 	# rules take over (explain --replay keeps its flow table there, as the
 	# engine does), if no packet is judged while the rules are swapped.
 	if [ -n "$REC_PID" ] && [ -z "$REC_WHY" ] && ! replay_files_same; then
+		for i in "${!REC_CT_ORIG[@]}"; do
+			cmp -s -- "${REC_CT_ORIG[$i]}" "${REC_CT_COPY[$i]}" || ct_same=""
+		done
 		wait_for 1 caught_up
 		r1=$(counter totals received)
 		lines=$(wc -l <"$REC_FILE")
@@ -271,9 +276,19 @@ engine_reload() {
 	if [ -n "$r1" ] && [ "$rc" = 0 ]; then
 		if [ "$(counter totals received)" != "$r1" ]; then
 			REC_WHY="packets were judged while a reload swapped the rules"
+		elif [ -z "$ct_same" ]; then
+			REC_WHY="a reload changed the --conntrack timeouts (explain keeps its own)"
 		else
 			replay_args "${REC_RUN_ARGS[@]}"
-			printf '%s\t# rules: %s\n' "$lines" "${REC_ARGS[*]}" >>"$REC_FILE.rules"
+			# The rule options: the flow table's stay as they were.
+			for ((i = 0; i < ${#REC_ARGS[@]}; i++)); do
+				case ${REC_ARGS[$i]} in
+				--max-flows|--conntrack) i=$((i + 1)) ;;
+				--evict-unestablished) ;;
+				*) rules+=("${REC_ARGS[$i]}") ;;
+				esac
+			done
+			printf '%s\t# rules: %s\n' "$lines" "${rules[*]}" >>"$REC_FILE.rules"
 			REC_ARGS=("${REC_ARGS0[@]}")
 			REC_MARK=$((REC_MARK + 1))
 		fi
@@ -346,7 +361,7 @@ replay_files_same() {
 # option changes verdicts in a way explain does not model.
 replay_args() {
 	local o v
-	REC_ARGS=(); REC_ORIG=(); REC_COPY=()
+	REC_ARGS=(); REC_ORIG=(); REC_COPY=(); REC_CT_ORIG=(); REC_CT_COPY=()
 	while [ $# -gt 0 ]; do
 		o=$1; shift; v=""
 		case $o in
@@ -364,7 +379,9 @@ replay_args() {
 		--judge-aws-services|--no-quotas|--evict-unestablished) REC_ARGS+=("$o") ;;
 		--max-flows) REC_ARGS+=("$o" "$v") ;;
 		--conntrack)	# settings, or a file read again on reload
-			if [ -f "$v" ]; then replay_files "$v"; v=$RV; fi
+			if [ -f "$v" ]; then
+				replay_files "$v"; REC_CT_ORIG+=("$v"); REC_CT_COPY+=("$RV"); v=$RV
+			fi
 			REC_ARGS+=("$o" "$v") ;;
 		--queue|-q) [[ $v == *:* && ${v%%:*} != "${v#*:}" ]] &&
 			REC_WHY="--queue $v (the trace writes its lines queue by queue, not in the order judged)" ;;
