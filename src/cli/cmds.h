@@ -57,6 +57,7 @@ bool is_iface_arg(const char *arg);
 	"[--nacl FILE]... [--sg FILE]... [--map ID=CIDR[,CIDR...]]...\n" \
 	"           [--eni IFACE=FILE[,FILE...]]... [--nacl IFACE=FILE[,FILE...]]... [--iface IFACE]\n" \
 	"           [--subnet CIDR]... [--vpc CIDR] [--judge-aws-services] [--no-quotas] [--json]\n" \
+	"           [--max-flows N] [--evict-unestablished] [--conntrack SETTINGS|FILE]...\n" \
 	"           PROTO SRC -> DST [FLAGS|type T code C] [id N] in|out\n" \
 	"           | --connection PROTO SRC -> DST ... in|out | --reply-of 'PACKET in|out'\n" \
 	"           | --replay TRACE-FILE [--shadow]"

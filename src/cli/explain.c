@@ -20,12 +20,14 @@
 
 #include "aws_json.h"
 #include "cmds.h"
+#include "ctconf.h"
 #include "diag.h"
 #include "eni.h"
 #include "exitcode.h"
 #include "explain.h"
 #include "flow.h"
 #include "log.h"
+#include "num.h"
 #include "pkt.h"
 #include "pktgen.h"
 #include "policy.h"
@@ -42,8 +44,12 @@ struct conv {
 	bool seen[2];
 };
 
+struct args;
+
 struct session {
 	struct pset *ps;		/* the default policy and the ENIs' (eni.h) */
+	struct args **later;		/* the options of each "# rules:" line, kept while ps may use them */
+	size_t n_later;
 	const struct policy *pol;	/* the one judging now */
 	struct flow_table *ft;
 	struct conv *conv;
@@ -281,6 +287,13 @@ static int request_reply(struct session *s, struct pktgen *g, enum dir d, bool c
 
 /* ---- replaying a trace ---------------------------------------------------- */
 
+/*
+ * "# rules: OPTIONS" in a trace: the rules of these options from this line
+ * on, the flow table kept, as a reload puts new rules in force.
+ */
+#define RULES_LINE "# rules:"
+static int replay_rules(struct session *s, char *opts, const char *file, unsigned ln);
+
 /* "HH:MM:SS.mmm" to milliseconds of the day; -1 if not that. */
 static long long clock_ms(const char *w)
 {
@@ -428,7 +441,7 @@ static int replay(struct session *s, const char *file)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
 	size_t n = 0, differ = 0, skipped = 0;
-	long long last = -1, day = 0;
+	long long last = -1, day = 0, clock = 0;
 	struct trace_line t;
 	char line[1024];
 	unsigned ln = 0;
@@ -440,6 +453,10 @@ static int replay(struct session *s, const char *file)
 	}
 	while (!ret && fgets(line, sizeof(line), f)) {
 		ln++;
+		if (!strncmp(line, RULES_LINE, strlen(RULES_LINE))) {
+			ret = replay_rules(s, line + strlen(RULES_LINE), file, ln);
+			continue;
+		}
 		if (line[0] == '#' || line[strspn(line, " \t\n")] == '\0')
 			continue;
 		k = trace_split(line, &t, s->shadow);
@@ -452,11 +469,18 @@ static int replay(struct session *s, const char *file)
 			skipped++;
 			continue;
 		}
-		/* The trace's wall clock (past midnight: one more day) is the session's. */
-		if (t.ms < last)
+		/*
+		 * The trace's wall clock (past midnight: one more day) is the
+		 * session's. With many queues the lines come queue by queue, so
+		 * a line may be a few milliseconds older than the one before it:
+		 * that is not midnight, and the clock never runs backwards.
+		 */
+		if (last >= 0 && t.ms < last - 43200000LL)
 			day += 86400000LL;
 		last = t.ms;
-		s->now = (uint64_t)(day + t.ms) + 1000;
+		if (day + t.ms > clock)
+			clock = day + t.ms;
+		s->now = (uint64_t)clock + 1000;
 		ret = replay_one(s, &t, file, ln, &differ);
 		n++;
 	}
@@ -472,11 +496,14 @@ static int replay(struct session *s, const char *file)
 /* ---- the command ---------------------------------------------------------- */
 
 enum { OPT_MAP = 256, OPT_ENI, OPT_IFACE, OPT_SUBNET, OPT_VPC, OPT_JUDGE_AWS, OPT_NO_QUOTAS, OPT_REPLY_OF,
-       OPT_CONNECTION, OPT_REPLAY, OPT_JSON, OPT_SHADOW };
+       OPT_CONNECTION, OPT_REPLAY, OPT_JSON, OPT_SHADOW, OPT_MAX_FLOWS, OPT_EVICT_UNEST,
+       OPT_CONNTRACK };
 
 struct args {
-	const char **nacl, **sg, **eni, **iface_nacl;
-	size_t n_nacl, n_sg, n_eni, n_iface_nacl;
+	const char **nacl, **sg, **eni, **iface_nacl, **conntrack;
+	size_t n_nacl, n_sg, n_eni, n_iface_nacl, n_conntrack;
+	uint64_t max_flows;		/* 0: flow_params_default's */
+	bool evict_unestablished;
 	const char *iface;
 	struct aws_map map;
 	struct policy_opts scope;
@@ -536,6 +563,17 @@ static int option(struct args *a, int opt, const char *arg)
 	case OPT_SHADOW:
 		a->shadow = true;
 		return 0;
+	/* The flow table's, as run's: for a trace of an engine started with them. */
+	case OPT_MAX_FLOWS:
+		if (num_parse(arg, 1, 1u << 26, &a->max_flows) == 0)
+			return 0;
+		usage("bad --max-flows '%s' (1 to 67108864)", arg);
+		return EXIT_USAGE;
+	case OPT_EVICT_UNEST:
+		a->evict_unestablished = true;
+		return 0;
+	case OPT_CONNTRACK:
+		return push_file(&a->conntrack, &a->n_conntrack, arg) < 0 ? EXIT_SYSTEM : 0;
 	}
 	usage("%s", "bad option");
 	return EXIT_USAGE;
@@ -558,6 +596,9 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "shadow", no_argument, NULL, OPT_SHADOW },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "evict-unestablished", no_argument, NULL, OPT_EVICT_UNEST },
+		{ "conntrack", required_argument, NULL, OPT_CONNTRACK },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, ret;
@@ -636,6 +677,86 @@ static struct pset *load(const struct args *a)
 	return ps;
 }
 
+/* The flow table's parameters as run sets them: cap, eviction, --conntrack in order. */
+static int flow_params(const struct args *a, struct flow_params *fp)
+{
+	struct diag *d = diag_new();
+	struct ctconf ct;
+	size_t i;
+	int ret = 0;
+
+	if (!d)
+		return EXIT_SYSTEM;
+	flow_params_default(fp);
+	if (a->max_flows)
+		fp->max_flows = (size_t)a->max_flows;
+	fp->evict_unestablished = a->evict_unestablished;
+	ctconf_default(&ct);
+	for (i = 0; i < a->n_conntrack && !ret; i++)
+		ret = ctconf_parse(&ct, a->conntrack[i], d);
+	ctconf_to_flow_params(&ct, fp);
+	diag_print(d, stderr);
+	diag_free(d);
+	return ret ? EXIT_USAGE : 0;
+}
+
+static void args_free(struct args *a)
+{
+	free(a->nacl);
+	free(a->sg);
+	free(a->eni);
+	free(a->iface_nacl);
+	free(a->conntrack);
+	aws_map_free(&a->map);
+}
+
+static int replay_rules(struct session *s, char *opts, const char *file, unsigned ln)
+{
+	char *argv[66], *save = NULL, *w;
+	struct args *a, **later;
+	struct pset *ps;
+	int argc = 0, ret;
+
+	argv[argc++] = "explain";
+	for (w = strtok_r(opts, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+		if (argc == 65) {
+			fprintf(stderr, "%s:%u: too many words after '%s'\n", file, ln, RULES_LINE);
+			return EXIT_USAGE;
+		}
+		argv[argc++] = w;
+	}
+	argv[argc] = NULL;
+	a = calloc(1, sizeof(*a));
+	later = realloc(s->later, (s->n_later + 1) * sizeof(*later));
+	if (!a || !later) {
+		free(a);
+		if (later)
+			s->later = later;
+		return EXIT_SYSTEM;
+	}
+	s->later = later;
+	s->later[s->n_later++] = a;
+	optind = 1;		/* getopt from the start again: the last parse ran to its end */
+	ret = parse_args(a, argc, argv);
+	if (!ret && (a->n_words || a->replay || a->reply_of || a->connection || a->json ||
+		     a->iface || a->max_flows || a->evict_unestablished || a->n_conntrack)) {
+		fprintf(stderr, "%s:%u: '%s' takes rule options only\n", file, ln, RULES_LINE);
+		ret = EXIT_USAGE;
+	}
+	if (ret) {
+		fprintf(stderr, "%s:%u: bad '%s' line\n", file, ln, RULES_LINE);
+		return ret;
+	}
+	ps = load(a);
+	if (!ps) {
+		fprintf(stderr, "%s:%u: the rules of this '%s' line do not load\n", file, ln, RULES_LINE);
+		return EXIT_USAGE;
+	}
+	pset_free(s->ps);
+	s->ps = ps;
+	return 0;
+}
+
 static int run(struct args *a)
 {
 	struct session s = { .now = 1000, .json = a->json, .shadow = a->shadow };
@@ -665,7 +786,11 @@ static int run(struct args *a)
 	if (!s.ps)
 		return EXIT_USAGE;
 	s.pol = policy_for(s.ps, a->iface);
-	flow_params_default(&fp);
+	ret = flow_params(a, &fp);
+	if (ret) {
+		pset_free(s.ps);
+		return ret;
+	}
 	s.ft = flow_table_new(&fp);
 	if (!s.ft) {
 		pset_free(s.ps);
@@ -679,6 +804,11 @@ static int run(struct args *a)
 		ret = one(&s, &g, d);
 	flow_table_free(s.ft);
 	pset_free(s.ps);
+	while (s.n_later) {
+		args_free(s.later[--s.n_later]);
+		free(s.later[s.n_later]);
+	}
+	free(s.later);
 	free(s.conv);
 	return ret;
 }
@@ -692,10 +822,6 @@ int cmd_explain(int argc, char **argv)
 	ret = parse_args(&a, argc, argv);
 	if (!ret)
 		ret = run(&a);
-	free(a.nacl);
-	free(a.sg);
-	free(a.eni);
-	free(a.iface_nacl);
-	aws_map_free(&a.map);
+	args_free(&a);
 	return ret;
 }

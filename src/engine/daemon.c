@@ -329,6 +329,12 @@ static void teardown(struct daemon *d)
 	/* The queue threads are gone: what they counted can be written. */
 	daemon_offload_close(d);	/* its last count goes to the flow log */
 	flowlog_close(d->flowlog);
+	/*
+	 * The lines of the last packets judged, before the listeners go: a
+	 * recording then ends with the engine's last verdict (explain --replay).
+	 */
+	if (d->n_tracers && d->trace_timer_fd >= 0)
+		daemon_trace_pump(d);
 	while (d->n_tracers)
 		daemon_tracer_remove(d, d->n_tracers - 1);
 	ctl_server_free(d->ctl);

@@ -246,6 +246,8 @@ void daemon_shadow_close(struct daemon *d);
 /* daemon_trace.c */
 void daemon_ctl_trace(void *ctx, char *const *argv, int fd);
 void daemon_on_trace_timer(struct daemon *d);
+/* Every line the queue threads left in their rings, to the listeners (also at teardown). */
+void daemon_trace_pump(struct daemon *d);
 int daemon_tracer_find(const struct daemon *d, int fd);
 void daemon_on_tracer_event(struct daemon *d, int i);
 void daemon_tracer_remove(struct daemon *d, int i);

@@ -181,14 +181,12 @@ static void trace_pump_ring(struct daemon *d, struct trace_ring *ring,
 	}
 }
 
-void daemon_on_trace_timer(struct daemon *d)
+void daemon_trace_pump(struct daemon *d)
 {
-	uint64_t ticks, lost;
+	uint64_t lost;
 	size_t q;
 	int i;
 
-	if (read(d->trace_timer_fd, &ticks, sizeof(ticks)) < 0)
-		return;
 	urcu_memb_read_lock();
 	for (q = 0; q < d->nq; q++) {
 		trace_pump_ring(d, d->qt[q].ring, policy_rcu_get(&d->pset), d->shadow);
@@ -197,6 +195,15 @@ void daemon_on_trace_timer(struct daemon *d)
 			d->tracers[i].lost += lost;
 	}
 	policy_rcu_unlock(&d->pset);
+}
+
+void daemon_on_trace_timer(struct daemon *d)
+{
+	uint64_t ticks;
+
+	if (read(d->trace_timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	daemon_trace_pump(d);
 }
 
 void daemon_on_tracer_event(struct daemon *d, int i)

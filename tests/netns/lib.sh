@@ -42,6 +42,20 @@ CHECKS=0
 PIDS=()
 NAMESPACES=()
 SESSION_FDS=()
+REC_PID=""		# the differential check's recorder (see "the differential check")
+REC_N=0
+REC_FILE=""
+REC_ARGS=()
+REC_WHY=""
+REC_MARK=0
+REC_LISTENERS=0
+REC_CUT=0
+REC_RECEIVED=0
+REC_RUN_ARGS=()
+REC_ORIG=()
+REC_COPY=()
+REC_CT_ORIG=()
+REC_CT_COPY=()
 
 : "${VPCFW:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../src" 2>/dev/null && pwd)/vpcfw}"
 : "${VPCFW_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -157,6 +171,8 @@ cleanup() {
 	local rc=$? pid ns fd
 	trap - EXIT INT TERM
 	for fd in "${SESSION_FDS[@]}"; do exec {fd}>&-; done 2>/dev/null
+	# A test that ends without finish: what its engine judged is replayed too.
+	[ -n "$REC_PID" ] && { replay_end; [ "$FAILED" = 1 ] && [ "$rc" = 0 ] && rc=1; }
 	if [ -n "$ENGINE_PID" ] && kill -0 "$ENGINE_PID" 2>/dev/null; then
 		kill -TERM "$ENGINE_PID" 2>/dev/null
 		wait_for 3 proc_gone "$ENGINE_PID" || kill -KILL "$ENGINE_PID" 2>/dev/null
@@ -202,6 +218,8 @@ finish() {
 # engine_start ARGS...: `vpcfw run --ctl $CTL ARGS...` in host, in the
 # background; returns once `vpcfw status` answers (queues bound, rules loaded).
 engine_start() {
+	# The engine before, stopped by the test itself: its recording first.
+	[ -n "$REC_PID" ] && replay_end
 	echo "### vpcfw run $*" >>"$ENGINE_LOG"
 	ip netns exec "$HOST_NS" "$VPCFW" run --ctl "$CTL" "$@" >>"$ENGINE_LOG" 2>&1 &
 	ENGINE_PID=$!
@@ -209,6 +227,7 @@ engine_start() {
 		fail "engine started (vpcfw run $*)"
 		exit 1		# cleanup shows the engine's log
 	fi
+	replay_begin "$@"
 }
 
 engine_ready() {
@@ -234,10 +253,251 @@ engine_stop() {
 		wait "$ENGINE_PID" 2>/dev/null
 	fi
 	ENGINE_PID=""
+	replay_end
 }
 
 # engine_reload: `vpcfw reload`; its output is kept in $TMPD/reload.{out,err}.
-engine_reload() { in_host "$VPCFW" reload --ctl "$CTL" >"$TMPD/reload.out" 2>"$TMPD/reload.err"; }
+# The recording is cut there: what came before is replayed with the rules
+# before, and a new one begins with the rules the engine then holds.
+engine_reload() {
+	local rc r1="" lines i ct_same=1 rules=()
+	# Files changed: the recording gets a "# rules:" line where the new
+	# rules take over (explain --replay keeps its flow table there, as the
+	# engine does), if no packet is judged while the rules are swapped.
+	if [ -n "$REC_PID" ] && [ -z "$REC_WHY" ] && ! replay_files_same; then
+		for i in "${!REC_CT_ORIG[@]}"; do
+			cmp -s -- "${REC_CT_ORIG[$i]}" "${REC_CT_COPY[$i]}" || ct_same=""
+		done
+		wait_for 1 caught_up
+		r1=$(counter totals received)
+		lines=$(wc -l <"$REC_FILE")
+	fi
+	in_host "$VPCFW" reload --ctl "$CTL" >"$TMPD/reload.out" 2>"$TMPD/reload.err"; rc=$?
+	if [ -n "$r1" ] && [ "$rc" = 0 ]; then
+		if [ "$(counter totals received)" != "$r1" ]; then
+			REC_WHY="packets were judged while a reload swapped the rules"
+		elif [ -z "$ct_same" ]; then
+			REC_WHY="a reload changed the --conntrack timeouts (explain keeps its own)"
+		else
+			replay_args "${REC_RUN_ARGS[@]}"
+			# The rule options: the flow table's stay as they were.
+			for ((i = 0; i < ${#REC_ARGS[@]}; i++)); do
+				case ${REC_ARGS[$i]} in
+				--max-flows|--conntrack) i=$((i + 1)) ;;
+				--evict-unestablished) ;;
+				*) rules+=("${REC_ARGS[$i]}") ;;
+				esac
+			done
+			printf '%s\t# rules: %s\n' "$lines" "${rules[*]}" >>"$REC_FILE.rules"
+			REC_ARGS=("${REC_ARGS0[@]}")
+			REC_MARK=$((REC_MARK + 1))
+		fi
+	elif [ -n "$REC_PID" ] && [ -z "$r1" ] && [ "$rc" = 0 ]; then
+		REC_MARK=$((REC_MARK + 1))	# the same rules again: not a change
+	fi
+	return "$rc"
+}
+
+# ---------------------------------------------------------------- the differential check
+#
+# Issue 10, point 5: explain agrees with the live engine on every packet of
+# these tests. While an engine of engine_start runs, `vpcfw trace` records
+# every verdict (REC_FILE); when the engine stops the recording is judged
+# again, offline, by `vpcfw explain --replay` with copies of the rule files
+# the engine read, and the check fails on the first packet whose verdict or
+# deciding rules differ. An engine_reload that changes the files puts a
+# "# rules:" line (copies of the new files) where the new rules take over,
+# and explain keeps its flow table there as the engine does. A recording
+# explain cannot model is said to be "not replayable" in the log, with why,
+# and not judged: the rules changed under it other than by engine_reload
+# (apply, SIGHUP: tests call replay_cut before), packets were judged while
+# a reload swapped the rules, the recorder lost lines, or the engine has an
+# option that changes verdicts and explain lacks
+# (--offload: the kernel passes a flow's packets unseen), or many queues
+# (the trace writes its lines queue by queue, not in the order judged).
+# VPCFW_NO_REPLAY=WHY, set by a test that cannot be replayed at all,
+# records nothing and says WHY in the log. The recorder is a trace
+# listener: tests counting listeners add REC_LISTENERS (trace_listeners).
+
+# trace_listeners N: the engine has N trace listeners besides the recorder.
+trace_listeners() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: $(($1 + REC_LISTENERS))"; }
+
+# Rule changes the engine logged so far (reload, apply, rollback, SIGHUP).
+rule_changes() { grep -cE 'rules in force \(generation|rules are back \(generation' "$ENGINE_LOG" 2>/dev/null; }
+
+# replay_files IFACE=F1,F2 | FILE: into RV, the files copied as the engine
+# read them now (REC_ORIG and REC_COPY keep which is whose copy).
+replay_files() {
+	local v=$1 f sep="" files dst i
+	RV=""
+	if [[ $v == *=* && ${v%%=*} != */* ]]; then RV="${v%%=*}="; v=${v#*=}; fi
+	IFS=, read -r -a files <<<"$v"
+	for f in "${files[@]}"; do
+		dst=""
+		# One copy per file: run takes one file as both --nacl and --sg.
+		for i in "${!REC_ORIG[@]}"; do
+			[ "${REC_ORIG[$i]}" = "$f" ] && dst=${REC_COPY[$i]}
+		done
+		if [ -z "$dst" ]; then
+			# No space in the copy's name: a "# rules:" line splits on them.
+			dst=$(mktemp --suffix="-$(basename "$f" | tr -c 'A-Za-z0-9._\n-' _)" \
+				"$TMPD/differential.$REC_N/fXXXX") &&
+				cp -- "$f" "$dst" 2>/dev/null || dst=$f
+			REC_ORIG+=("$f"); REC_COPY+=("$dst")
+		fi
+		RV+="$sep$dst"; sep=,
+	done
+}
+
+# replay_files_same: the rule files still hold what the engine read.
+replay_files_same() {
+	local i
+	for i in "${!REC_ORIG[@]}"; do
+		cmp -s -- "${REC_ORIG[$i]}" "${REC_COPY[$i]}" || return 1
+	done
+}
+
+# replay_args RUN-ARGS...: explain's options into REC_ARGS; REC_WHY if an
+# option changes verdicts in a way explain does not model.
+replay_args() {
+	local o v
+	REC_ARGS=(); REC_ORIG=(); REC_COPY=(); REC_CT_ORIG=(); REC_CT_COPY=()
+	while [ $# -gt 0 ]; do
+		o=$1; shift; v=""
+		case $o in
+		--*=*) v=${o#*=}; o=${o%%=*} ;;
+		-[nsqc]?*) v=${o:2}; o=${o:0:2} ;;
+		esac
+		case $o in
+		--nacl|-n|--sg|-s|--eni|--map|--subnet|--vpc|--queue|-q|--ctl|-c|--inside|\
+		--flow-log|--flow-log-interval|--flow-log-format|--max-flows|--conntrack)
+			[ -n "$v" ] || { v=${1:-}; shift; } ;;
+		esac
+		case $o in
+		--nacl|-n|--sg|-s|--eni) replay_files "$v"; REC_ARGS+=("$o" "$RV") ;;
+		--map|--subnet|--vpc) REC_ARGS+=("$o" "$v") ;;
+		--judge-aws-services|--no-quotas|--evict-unestablished) REC_ARGS+=("$o") ;;
+		--max-flows) REC_ARGS+=("$o" "$v") ;;
+		--conntrack)	# settings, or a file read again on reload
+			if [ -f "$v" ]; then
+				replay_files "$v"; REC_CT_ORIG+=("$v"); REC_CT_COPY+=("$RV"); v=$RV
+			fi
+			REC_ARGS+=("$o" "$v") ;;
+		--queue|-q) [[ $v == *:* && ${v%%:*} != "${v#*:}" ]] &&
+			REC_WHY="--queue $v (the trace writes its lines queue by queue, not in the order judged)" ;;
+		# No effect on a verdict (--inside: the trace says each direction).
+		--ctl|-c|--inside|--flow-log|--flow-log-interval|--flow-log-format|\
+		--verbose|-v|--fail-closed|--log-drops|--force) ;;
+		--offload) REC_WHY="--offload (the kernel carries offloaded flows, unseen)" ;;
+		*) REC_WHY="run option $o (unknown to the differential check)" ;;
+		esac
+	done
+}
+
+# replay_begin RUN-ARGS...: a new segment, recorded, for the rules of these options.
+replay_begin() {
+	REC_RUN_ARGS=("$@")
+	if [ -n "${VPCFW_NO_REPLAY:-}" ]; then
+		say "differential check: off for this test (VPCFW_NO_REPLAY: $VPCFW_NO_REPLAY)"
+		return 0
+	fi
+	REC_N=$((REC_N + 1))
+	mkdir -p "$TMPD/differential.$REC_N"
+	REC_WHY=""
+	replay_args "$@"
+	replay_record "$REC_WHY" "${REC_ARGS[@]}"
+}
+
+listener_count() { vpcfw_status 2>/dev/null | sed -n 's/^trace listeners: //p'; }
+recorder_attached() { [ "$(listener_count)" = "$1" ]; }
+
+# replay_record WHY EXPLAIN-ARGS...: start the recorder; returns once the
+# engine counts it among its listeners.
+replay_record() {
+	local n
+	REC_WHY=$1; shift
+	REC_ARGS=("$@")
+	REC_ARGS0=("$@")	# the engine's first rules: explain's options
+	REC_FILE="$TMPD/differential.$REC_N/trace.$((++REC_CUT))"
+	: >"$REC_FILE.rules"
+	n=$(listener_count)
+	# Not through in_host: $! must be the trace itself (ip execs it), not
+	# a subshell whose death would leave the listener attached.
+	ip netns exec "$HOST_NS" "$VPCFW" trace --ctl "$CTL" >"$REC_FILE" 2>"$REC_FILE.err" &
+	REC_PID=$!
+	PIDS+=("$REC_PID")
+	REC_LISTENERS=1
+	wait_for 5 recorder_attached $((${n:-0} + 1)) ||
+		REC_WHY="the recorder did not attach ($(vpcfw_status 2>&1 | grep 'trace listeners'))"
+	REC_MARK=$(rule_changes)
+	REC_RECEIVED=$(counter totals received)
+}
+
+# caught_up: the recording holds a line for every packet the engine has
+# received since the recorder attached (it writes them every 50 ms).
+caught_up() {
+	local now; now=$(counter totals received)
+	[ "$(grep -vc '^#' "$REC_FILE")" -ge $((now - REC_RECEIVED)) ]
+}
+
+# replay_cut WHY: before the test changes the rules other than by
+# engine_reload (apply, a bare `vpcfw reload`): what was recorded so far is
+# replayed, and what comes after is recorded as not replayable, for WHY.
+replay_cut() {
+	[ -n "$REC_PID" ] && [ -z "$REC_WHY" ] || return 0
+	replay_end
+	replay_record "$1" "${REC_ARGS[@]}"
+}
+
+# replay_spliced: the recording with its "# rules:" lines (REC_FILE.rules:
+# after which line) where the reloads put new rules in force.
+replay_spliced() {
+	[ -s "$REC_FILE.rules" ] || { cat "$REC_FILE"; return; }
+	awk -F '\t' 'FNR == NR { at[$1] = at[$1] $2 "\n"; next }
+		FNR == 1 && (0 in at) { printf "%s", at[0] }
+		{ print } (FNR in at) { printf "%s", at[FNR] }' \
+		"$REC_FILE.rules" "$REC_FILE" 2>/dev/null || cat "$REC_FILE"
+}
+
+# replay_end: stop the recorder (at once if the engine still runs; else
+# once it has written the engine's last lines) and judge the recording.
+replay_end() {
+	local out n rc seg
+	[ -n "$REC_PID" ] || return 0
+	seg="recording ${REC_FILE##*.}"
+	if [ -n "$ENGINE_PID" ] && kill -0 "$ENGINE_PID" 2>/dev/null; then
+		# Cut while the engine runs: its last lines first (a second at most).
+		wait_for 1 caught_up
+		n=$(listener_count)
+		kill -TERM "$REC_PID" 2>/dev/null
+		wait "$REC_PID" 2>/dev/null
+		# The engine has let it go before anyone counts listeners again.
+		[ -n "$n" ] && wait_for 5 recorder_attached $((n - 1))
+	fi
+	wait_for 5 proc_gone "$REC_PID" || kill -TERM "$REC_PID" 2>/dev/null
+	wait "$REC_PID" 2>/dev/null
+	REC_PID=""; REC_LISTENERS=0
+	[ "$(rule_changes)" = "$REC_MARK" ] ||
+		REC_WHY=${REC_WHY:-"the rules changed while it ran (apply, rollback, SIGHUP, a reload not through engine_reload)"}
+	grep -q '^# .*lines lost' "$REC_FILE" &&
+		REC_WHY=${REC_WHY:-"the recorder lost lines: $(grep -m1 '^# .*lines lost' "$REC_FILE")"}
+	if [ -n "$REC_WHY" ]; then
+		say "differential check, $seg: not replayable: $REC_WHY"
+		return 0
+	fi
+	out="$REC_FILE.replay"
+	replay_spliced >"$REC_FILE.full"
+	"$VPCFW" explain "${REC_ARGS[@]}" --replay "$REC_FILE.full" >"$out" 2>&1; rc=$?
+	n=$(sed -n 's/^replayed \([0-9]*\) packets.*/\1/p' "$out")
+	[ -s "$REC_FILE.rules" ] && seg+=", $(wc -l <"$REC_FILE.rules") reloads"
+	if [ "$rc" = 0 ]; then
+		pass "explain agrees with the engine on ${n:-0} packets ($seg)"
+	else
+		fail "explain agrees with the engine on every packet ($seg: exit $rc)"
+		echo "#   vpcfw explain ${REC_ARGS[*]} --replay $REC_FILE.full"
+		head -n 30 "$out" | sed 's/^/#   /'
+	fi
+}
 
 # steer on|off ARGS...: `vpcfw steer` in host.
 steer() { in_host "$VPCFW" steer "$@"; }

@@ -28,6 +28,7 @@ gen_is() { [ "$(generation)" = "$1" ]; }
 
 tcp_ok "before: peer -> host:80 works" "$PEER_NS" "$H4" 80
 g0=$(generation)
+replay_cut "apply, rollback and confirm change the rules"
 check "apply a file that locks the peer out, confirm within 2 s" apply --sg "$BAD" --confirm 2
 tcp_fails "the applied rules are in force: peer -> host:80 times out" "$PEER_NS" "$H4" 80
 check "apply said port 80 closes for IPv4" said \

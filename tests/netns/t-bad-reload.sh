@@ -58,6 +58,7 @@ tcp_ok "IPv6: TCP 81 now allowed" "$PEER_NS" "$H6" 81
 tcp_ok "IPv4: TCP 80 allowed" "$PEER_NS" "$H4" 80
 
 say "a good SIGHUP"
+replay_cut "a SIGHUP reload changes the rules"
 nacl_json "$N" "${base[@]}"
 kill -HUP "$ENGINE_PID"
 tcp81_gone() { ! tcp_try "$PEER_NS" "$H4" 81 1; }

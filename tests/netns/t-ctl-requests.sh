@@ -31,6 +31,7 @@ steer on
 tcp_ok "TCP 80 allowed by the rules of 'sg one.json'" "$PEER_NS" "$H4" 80
 tcp_fails "TCP 81 denied" "$PEER_NS" "$H4" 81
 sg_json "$S1" "in tcp:80 $NET4" "in tcp:81 $NET4"
+replay_cut "reloads and applies through vpcfw reload and apply"
 rc=$(rc_of vpcfw reload --ctl "$CTL")
 check "reload of a file in a directory with spaces exits 0 (got $rc)" test "$rc" = 0
 tcp_ok "TCP 81 allowed after the reload" "$PEER_NS" "$H4" 81

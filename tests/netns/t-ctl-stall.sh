@@ -63,6 +63,7 @@ under_siege() {
 	timed status_to
 	check "status exits 0 $1 (rc $TIMED_RC, $TIMED_MS ms)" test "$TIMED_RC" = 0
 	check "status answers within 3 s $1 ($TIMED_MS ms)" test "$TIMED_MS" -le 3000
+	replay_cut "timed reloads (vpcfw reload) change the rules"
 	timed reload_to
 	check "reload exits 0 $1 (rc $TIMED_RC, $TIMED_MS ms)" test "$TIMED_RC" = 0
 	check "reload answers within 3 s $1 ($TIMED_MS ms)" test "$TIMED_MS" -le 3000

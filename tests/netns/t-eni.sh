@@ -96,7 +96,7 @@ T="$TMPD/trace"
 ip netns exec "$HOST_NS" "$VPCFW" trace --ctl "$CTL" --proto tcp --port 81 >"$T" 2>&1 &
 PIDS+=("$!")
 TRACE_PID=$!
-trace_listening() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: 1"; }
+trace_listening() { trace_listeners 1; }	# lib.sh counts its recorder
 wait_for 5 trace_listening || fail "the trace listener attached"
 tcp_fails "veth0: TCP 81 denied (traced)" "$PEER_NS" "$H4" 81
 tcp_ok "veth1: TCP 81 allowed (traced)" "$PEER_NS" "$B4" 81

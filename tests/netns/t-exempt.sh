@@ -34,7 +34,7 @@ sg_json "$S"
 steer on
 engine_start --nacl "$N" --sg "$S" --vpc 10.98.0.0/16 --flow-log "$FL" --flow-log-interval 1
 
-listeners() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: $1"; }
+listeners() { trace_listeners "$1"; }	# besides lib.sh's recorder
 TR="$TMPD/trace"
 in_host "$VPCFW" trace --ctl "$CTL" --addr "$MD4" --proto tcp --count 2 >"$TR" 2>&1 &
 PIDS+=("$!")

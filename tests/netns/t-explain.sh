@@ -23,7 +23,7 @@ ARGS=()
 TRACE=""
 SCEN=0
 
-listeners() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: $1"; }
+listeners() { trace_listeners "$1"; }	# besides lib.sh's recorder
 
 # scenario DESC RUN-ARGS...: a fresh engine with these rules, traced.
 scenario() {
@@ -184,5 +184,46 @@ check "--json: the NACL's '*' decides, code SUBNET_ACL_RESTRICTION" \
 check_not "a bad packet is a usage error (2)" "${X[@]}" tcp "$P4" '->' "$H4:80" in
 "${X[@]}" tcp "$P4:1" '->' "$H4:80" sideways >/dev/null 2>&1
 check "no direction: exit 2" test $? = 2
+
+say "replaying traces of engines with other flow tables, and of many queues"
+sg_json "$S" "out udp:53 $NET4"
+R="$TMPD/handmade"
+# Two queues: the trace writes queue 1's lines, then queue 0's, so the
+# reply may come a few milliseconds "before" its request: not midnight.
+cat >"$R" <<EOF
+10:00:00.005 q1 out udp $H4:40000 -> $P4:53 ACCEPT: sg-out:sg-0123456789abcdef0#1 (new tracked flow)
+10:00:00.003 q0 in  udp $P4:53 -> $H4:40000 ACCEPT: sg:flow (tracked reply)
+10:00:00.004 q1 out udp $H4:40001 -> $P4:53 DROP: sg-out:full (sg-out:sg-0123456789abcdef0#1 allows it but the flow table is full: conntrack_allowance_exceeded)
+EOF
+check "a line a few ms older than the one before is no new day; --max-flows 1 fills the table" \
+	quiet "$VPCFW" explain --sg "$S" --max-flows 1 --replay "$R"
+"$VPCFW" explain --sg "$S" --replay "$R" >/dev/null 2>&1
+check "without --max-flows the third line differs (exit 1)" test $? = 1
+cat >"$R" <<EOF
+10:00:00.000 q0 out udp $H4:40000 -> $P4:53 ACCEPT: sg-out:sg-0123456789abcdef0#1 (new tracked flow)
+10:00:45.000 q0 in  udp $P4:53 -> $H4:40000 ACCEPT: sg:flow (tracked reply)
+EOF
+check "--conntrack udp=60: a reply after 45 s is still tracked" \
+	quiet "$VPCFW" explain --sg "$S" --conntrack udp=60 --replay "$R"
+"$VPCFW" explain --sg "$S" --replay "$R" >/dev/null 2>&1
+check "with the default 30 s it is not (exit 1)" test $? = 1
+"$VPCFW" explain --sg "$S" --conntrack udp=99 --replay "$R" >/dev/null 2>&1
+check "--conntrack out of range: exit 2" test $? = 2
+S0="$TMPD/no-rules.json"
+sg_json "$S0"
+cat >"$R" <<EOF
+10:00:00.000 q0 out udp $H4:40000 -> $P4:53 ACCEPT: sg-out:sg-0123456789abcdef0#1 (new tracked flow)
+# rules: --sg $S0
+10:00:01.000 q0 in  udp $P4:53 -> $H4:40000 ACCEPT: sg:flow (tracked reply)
+10:00:01.000 q0 out udp $H4:40001 -> $P4:53 DROP: sg-out:none (no rule allows it)
+EOF
+check "'# rules:' puts other rules in force and keeps the flows, as a reload" \
+	quiet "$VPCFW" explain --sg "$S" --replay "$R"
+grep -v '^# rules:' "$R" >"$R.without"
+"$VPCFW" explain --sg "$S" --replay "$R.without" >/dev/null 2>&1
+check "without it the last line differs (exit 1)" test $? = 1
+sed -i "s|^# rules: .*|# rules: --sg $S0 --json|" "$R"
+"$VPCFW" explain --sg "$S" --replay "$R" >/dev/null 2>&1
+check "'# rules:' with other than rule options: exit 2" test $? = 2
 
 finish

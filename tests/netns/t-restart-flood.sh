@@ -18,6 +18,10 @@
 # rules' counters against what it received) must equal what was delivered.
 . "$(dirname "$0")/lib.sh"
 
+# A flood: the differential recorder would lose lines (never replayable),
+# and its trace work in the engine changes the timing of the restarts tested.
+VPCFW_NO_REPLAY="a flood across engine restarts"
+
 FLOOD=$(cd "$(dirname "$VPCFW")/../bench" 2>/dev/null && pwd)/udpflood
 [ -x "$FLOOD" ] || skip "no udpflood at $FLOOD (make check builds it)"
 

@@ -35,7 +35,7 @@ sg_json "$S" "in tcp:8080 $SUB4" "in tcp:8080 $NET6" "in tcp:8080 10.97.0.0/24"
 steer on
 engine_start --nacl "$N" --sg "$S" --subnet "$SUB4" --subnet "$NET6"
 
-listeners() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: $1"; }
+listeners() { trace_listeners "$1"; }	# besides lib.sh's recorder
 TR="$TMPD/trace"
 in_host "$VPCFW" trace --ctl "$CTL" --port 8080 --count 2 >"$TR" 2>&1 &
 PIDS+=("$!")
