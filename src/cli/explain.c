@@ -572,8 +572,23 @@ static int option(struct args *a, int opt, const char *arg)
 	case OPT_EVICT_UNEST:
 		a->evict_unestablished = true;
 		return 0;
-	case OPT_CONNTRACK:
+	case OPT_CONNTRACK: {
+		char ifname[CTCONF_IFNAME_MAX], err[128];
+		const char *spec;
+		int k = ctconf_iface_split(arg, ifname, &spec, err, sizeof(err));
+
+		/*
+		 * An interface's own timeouts need the interface (its flows are
+		 * keyed by index), which an offline explain does not have.
+		 */
+		if (k != 0) {
+			usage("--conntrack '%s': %s", arg, k < 0 ? err :
+			      "an interface's own timeouts are not modelled offline; "
+			      "give the host's settings");
+			return EXIT_USAGE;
+		}
 		return push_file(&a->conntrack, &a->n_conntrack, arg) < 0 ? EXIT_SYSTEM : 0;
+	}
 	}
 	usage("%s", "bad option");
 	return EXIT_USAGE;

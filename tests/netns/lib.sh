@@ -370,7 +370,8 @@ replay_args() {
 		esac
 		case $o in
 		--nacl|-n|--sg|-s|--eni|--map|--subnet|--vpc|--queue|-q|--ctl|-c|--inside|\
-		--flow-log|--flow-log-interval|--flow-log-format|--max-flows|--conntrack)
+		--flow-log|--flow-log-interval|--flow-log-format|--max-flows|--conntrack|\
+		--shadow-nacl|--shadow-sg)
 			[ -n "$v" ] || { v=${1:-}; shift; } ;;
 		esac
 		case $o in
@@ -379,14 +380,25 @@ replay_args() {
 		--judge-aws-services|--no-quotas|--evict-unestablished) REC_ARGS+=("$o") ;;
 		--max-flows) REC_ARGS+=("$o" "$v") ;;
 		--conntrack)	# settings, or a file read again on reload
+			# An interface's own timeouts (IFACE=..., or a file whose
+			# entries differ, matched to interfaces by MAC): explain
+			# models the host's only.
+			if [[ $v == *=* && ${v%%=*} != */* && ${v%%=*} != tcp-established &&
+			      ${v%%=*} != udp-stream && ${v%%=*} != udp ]] ||
+			   { [ -f "$v" ] && jq -e '[.NetworkInterfaces[]?.ConnectionTrackingConfiguration]
+						   | unique | length > 1' "$v" >/dev/null 2>&1; }; then
+				REC_WHY="--conntrack $v (an interface's own timeouts: explain models the host's)"
+			fi
 			if [ -f "$v" ]; then
 				replay_files "$v"; REC_CT_ORIG+=("$v"); REC_CT_COPY+=("$RV"); v=$RV
 			fi
 			REC_ARGS+=("$o" "$v") ;;
 		--queue|-q) [[ $v == *:* && ${v%%:*} != "${v#*:}" ]] &&
 			REC_WHY="--queue $v (the trace writes its lines queue by queue, not in the order judged)" ;;
-		# No effect on a verdict (--inside: the trace says each direction).
+		# No effect on a verdict (--inside: the trace says each direction;
+		# a shadow is never enforced, and plain trace lines are the enforced).
 		--ctl|-c|--inside|--flow-log|--flow-log-interval|--flow-log-format|\
+		--shadow-nacl|--shadow-sg|\
 		--verbose|-v|--fail-closed|--log-drops|--force) ;;
 		--offload) REC_WHY="--offload (the kernel carries offloaded flows, unseen)" ;;
 		*) REC_WHY="run option $o (unknown to the differential check)" ;;

@@ -25,7 +25,7 @@ steer on
 engine_start --sg "$RULES/web-sg.json" --shadow-nacl "$TWIN"
 
 show() { in_host "$VPCFW" show "$@" --ctl "$CTL"; }
-listeners() { vpcfw_status 2>/dev/null | grep -qx "trace listeners: $1"; }
+listeners() { trace_listeners "$1"; }	# besides the harness's recorder
 
 # trace_run FILE ARGS...: a listener in the background, its lines in FILE.
 trace_run() {
