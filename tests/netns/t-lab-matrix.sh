@@ -107,6 +107,40 @@ check "ipv6: the matrix's tcp6 column (--proto tcp6)" bash -c \
 	"'$VPCFW' lab matrix -l '$n' --from client --to web --ports 80 --proto tcp6 --list | grep -qx 'client web tcp6/80 pass'"
 check "ipv6: lab down" lab down "$n"
 check "ipv6: no namespace left" test -z "$(ip netns list | grep "^vl-$n-")"
+# IPv6 between subnets and at the router: a private subnet's IPv6 block is
+# out of the internet's reach; with a NAT line (AWS's egress-only gateway
+# for IPv6) its connections out go and their replies come back (a reset:
+# the client has no service), without one they are dropped.
+n="${BASE}p"
+LABS_UP+=("$n")
+printf 'nacl acl-open\ninbound\n  100 allow all 0.0.0.0/0\n  101 allow all ::/0\noutbound\n  100 allow all 0.0.0.0/0\n  101 allow all ::/0\n' >"$TMPD/v6/open6.rules"
+cat >"$TMPD/v6/p.lab" <<EOT
+lab $n
+vpc 10.0.0.0/16 2001:db8:1::/56
+subnet public 10.0.1.0/24 public nacl open6.rules ipv6 2001:db8:1:1::/64
+subnet private 10.0.2.0/24 private nacl open6.rules ipv6 2001:db8:1:2::/64
+subnet back 10.0.3.0/24 private nacl open6.rules ipv6 2001:db8:1:3::/64
+nat private
+instance web subnet public address 10.0.1.10
+instance db subnet private address 10.0.2.30
+instance be subnet back address 10.0.3.30
+service db tcp 5432
+internet client 198.51.100.20 2001:db8:ff::20
+EOT
+cat >"$TMPD/v6/p.expect" <<'EOT'
+web db tcp6/5432 pass
+web db icmp6 pass
+client db tcp6/5432 drop route router (request)
+db client tcp6/80 closed
+be client tcp6/80 drop route router (request)
+client web tcp6/80 closed
+EOT
+check "ipv6 routing: lab up" lab up "$TMPD/v6/p.lab"
+check "ipv6 routing: subnet to subnet, internet to private refused, egress-only out" bash -c \
+	"'$VPCFW' lab matrix -l '$n' --expect '$TMPD/v6/p.expect' >'$TMPD/out' 2>&1"
+say "$(cat "$TMPD/out")"
+check "ipv6 routing: lab down" lab down "$n"
+
 printf 'client web tcp6/80 pass\n' >"$TMPD/v4only"
 "$VPCFW" lab up "$TMPD/labs/vpc.lab" >/dev/null 2>&1
 LABS_UP+=("$(awk '$1 == "lab" { print $2 }' "$TMPD/labs/vpc.lab")")
