@@ -187,28 +187,29 @@ static int cidr_tok(struct lp *p, const struct rtok *t, struct cidr *c)
 	return cidr_tok_af(p, t, c, AF_INET);
 }
 
-static int addr_tok(struct lp *p, const struct rtok *t, uint8_t a[4])
-{
-	char word[INET_ADDRSTRLEN], q[64];
-
-	if (t->type == RTOK_WORD && t->len < sizeof(word)) {
-		snprintf(word, sizeof(word), "%.*s", (int)t->len, t->text);
-		if (inet_pton(AF_INET, word, a) == 1)
-			return 0;
-	}
-	return tok_err(p, t, "expected an IPv4 address (a.b.c.d), not %s", quote(t, q, sizeof(q)));
-}
-
-static int addr6_tok(struct lp *p, const struct rtok *t, uint8_t a[16])
+/* An address of the family (AF_INET: a[4], AF_INET6: a[16]). */
+static int addr_tok_af(struct lp *p, const struct rtok *t, uint8_t *a, int af)
 {
 	char word[INET6_ADDRSTRLEN], q[64];
 
 	if (t->type == RTOK_WORD && t->len < sizeof(word)) {
 		snprintf(word, sizeof(word), "%.*s", (int)t->len, t->text);
-		if (inet_pton(AF_INET6, word, a) == 1)
+		if (inet_pton(af, word, a) == 1)
 			return 0;
 	}
-	return tok_err(p, t, "expected an IPv6 address (x:x::x), not %s", quote(t, q, sizeof(q)));
+	return tok_err(p, t, "expected an %s, not %s",
+		       af == AF_INET ? "IPv4 address (a.b.c.d)" : "IPv6 address (x:x::x)",
+		       quote(t, q, sizeof(q)));
+}
+
+static int addr_tok(struct lp *p, const struct rtok *t, uint8_t a[4])
+{
+	return addr_tok_af(p, t, a, AF_INET);
+}
+
+static int addr6_tok(struct lp *p, const struct rtok *t, uint8_t a[16])
+{
+	return addr_tok_af(p, t, a, AF_INET6);
 }
 
 /* A rule file: a word or a string, relative to the lab file's folder. */
@@ -274,41 +275,38 @@ static int host_name_free(struct lp *p, const struct rtok *t, const char *name)
 	return 0;
 }
 
-static int addr_free(struct lp *p, const struct rtok *t, const uint8_t a[4])
+/*
+ * No two hosts share an address: a (4 bytes for AF_INET, 16 for AF_INET6)
+ * against every host's address of that family.
+ */
+static int addr_free_af(struct lp *p, const struct rtok *t, const uint8_t *a, int af)
 {
 	const struct lab *lab = p->lab;
-	char s[INET_ADDRSTRLEN];
-	size_t i;
+	size_t i, n = af == AF_INET ? 4 : 16;
+	char s[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, a, s, sizeof(s));
+	inet_ntop(af, a, s, sizeof(s));
 	for (i = 0; i < lab->n_inst; i++)
-		if (!memcmp(lab->inst[i].addr, a, 4))
+		if (af == AF_INET ? !memcmp(lab->inst[i].addr, a, n) :
+		    lab->inst[i].has6 && !memcmp(lab->inst[i].addr6, a, n))
 			return tok_err(p, t, "%s is already instance %s's address (line %u)", s,
 				       lab->inst[i].name, lab->inst[i].line);
 	for (i = 0; i < lab->n_inet; i++)
-		if (!memcmp(lab->inet[i].addr, a, 4))
+		if (af == AF_INET ? !memcmp(lab->inet[i].addr, a, n) :
+		    lab->inet[i].has6 && !memcmp(lab->inet[i].addr6, a, n))
 			return tok_err(p, t, "%s is already internet host %s's address (line %u)", s,
 				       lab->inet[i].name, lab->inet[i].line);
 	return 0;
 }
 
-/* The same for an IPv6 address: no two hosts share one. */
+static int addr_free(struct lp *p, const struct rtok *t, const uint8_t a[4])
+{
+	return addr_free_af(p, t, a, AF_INET);
+}
+
 static int addr6_free(struct lp *p, const struct rtok *t, const uint8_t a[16])
 {
-	const struct lab *lab = p->lab;
-	char s[INET6_ADDRSTRLEN];
-	size_t i;
-
-	inet_ntop(AF_INET6, a, s, sizeof(s));
-	for (i = 0; i < lab->n_inst; i++)
-		if (lab->inst[i].has6 && !memcmp(lab->inst[i].addr6, a, 16))
-			return tok_err(p, t, "%s is already instance %s's address (line %u)", s,
-				       lab->inst[i].name, lab->inst[i].line);
-	for (i = 0; i < lab->n_inet; i++)
-		if (lab->inet[i].has6 && !memcmp(lab->inet[i].addr6, a, 16))
-			return tok_err(p, t, "%s is already internet host %s's address (line %u)", s,
-				       lab->inet[i].name, lab->inet[i].line);
-	return 0;
+	return addr_free_af(p, t, a, AF_INET6);
 }
 
 static uint32_t v4(const uint8_t a[4])
