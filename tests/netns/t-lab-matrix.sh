@@ -125,18 +125,21 @@ instance web subnet public address 10.0.1.10
 instance db subnet private address 10.0.2.30
 instance be subnet back address 10.0.3.30
 service db tcp 5432
+service db udp 53
 internet client 198.51.100.20 2001:db8:ff::20
 EOT
 cat >"$TMPD/v6/p.expect" <<'EOT'
 web db tcp6/5432 pass
 web db icmp6 pass
+web db udp6/53 pass
+web db udp6/54 closed
 client db tcp6/5432 drop route router (request)
 db client tcp6/80 closed
 be client tcp6/80 drop route router (request)
 client web tcp6/80 closed
 EOT
 check "ipv6 routing: lab up" lab up "$TMPD/v6/p.lab"
-check "ipv6 routing: subnet to subnet, internet to private refused, egress-only out" bash -c \
+check "ipv6 routing: subnet to subnet (tcp6, udp6, icmp6), internet to private refused, egress-only out" bash -c \
 	"'$VPCFW' lab matrix -l '$n' --expect '$TMPD/v6/p.expect' >'$TMPD/out' 2>&1"
 say "$(cat "$TMPD/out")"
 check "ipv6 routing: lab down" lab down "$n"
