@@ -175,6 +175,102 @@ START_TEST(test_bad)
 }
 END_TEST
 
+/* IPv6: the same diagnostics, after HEAD6 (lines 1-2). */
+#define HEAD6 "vpc 10.0.0.0/16 2001:db8:1::/56\n" \
+	"subnet public 10.0.1.0/24 public nacl vpc-public-nacl.rules ipv6 2001:db8:1:1::/64\n"
+
+static const struct {
+	const char *head;
+	const char *text;
+	const char *msg;
+} bad6[] = {
+	{ HEAD6, "subnet x 10.0.2.0/24 private nacl vpc-private-nacl.rules ipv6 2001:db8:2::/64\n",
+	  ":3:63: error: subnet x's IPv6 block is outside the VPC's 2001:db8:1::/56\n" },
+	{ HEAD6, "subnet x 10.0.2.0/24 private nacl vpc-private-nacl.rules ipv6 2001:db8:1:1::/64\n",
+	  ":3:63: error: subnet x's IPv6 block is subnet public's (line 2)\n" },
+	{ HEAD6, "subnet x 10.0.2.0/24 private nacl vpc-private-nacl.rules ipv6 2001:db8:1:10::/60\n",
+	  ":3:63: error: a subnet's IPv6 block is a /64 in AWS; this one is /60\n" },
+	{ HEAD6, "subnet x 10.0.2.0/24 private nacl vpc-private-nacl.rules ipv6 10.0.3.0/24\n",
+	  ":3:63: error: expected an IPv6 CIDR block (x:x::/n), not '10.0.3.0/24'\n" },
+	{ HEAD6, "instance web subnet public address 10.0.1.10 ipv6 2001:db8:1:2::5\n",
+	  ":3:51: error: 2001:db8:1:2::5 is outside subnet public's IPv6 block (2001:db8:1:1::/64)\n" },
+	{ HEAD6, "instance web subnet public address 10.0.1.10 ipv6 2001:db8:1:1::2\n",
+	  ":3:51: error: 2001:db8:1:1::2 is reserved by AWS in 2001:db8:1:1::/64" },
+	/* web's automatic address is ::a (10.0.1.10's host part, 10). */
+	{ HEAD6, "instance web subnet public address 10.0.1.10\ninstance app subnet public address 10.0.1.11 ipv6 2001:db8:1:1::a\n",
+	  ":4:51: error: 2001:db8:1:1::a is already instance web's address (line 3)\n" },
+	{ HEAD6, "internet a 198.51.100.20 2001:db8:1:5::1\n",
+	  ":3:26: error: 2001:db8:1:5::1 is inside the VPC 2001:db8:1::/56: an internet host is outside it\n" },
+	{ HEAD6, "internet a 198.51.100.20 2001:db8:ff::1\ninternet b 198.51.100.21 2001:db8:ff::1\n",
+	  ":4:26: error: 2001:db8:ff::1 is already internet host a's address (line 3)\n" },
+	/* IPv6 parts in a lab whose VPC has no IPv6 block. */
+	{ HEAD, "subnet x 10.0.2.0/24 private nacl vpc-private-nacl.rules ipv6 2001:db8:1:2::/64\n",
+	  ":3:63: error: subnet x has an IPv6 block but the VPC has none" },
+	{ HEAD, "internet a 198.51.100.20 2001:db8:ff::1\n",
+	  ":3:26: error: the VPC has no IPv6 block" },
+	{ HEAD, "instance web subnet public address 10.0.1.10 ipv6 2001:db8::5\n",
+	  ":3:46: error: subnet public has no IPv6 block" },
+	{ "vpc 10.0.0.0/16 2001:db8::/64\n", "",
+	  ":1:17: error: a VPC's IPv6 block is between /44 and /56 in AWS; this one is /64\n" },
+};
+
+START_TEST(test_bad6)
+{
+	char text[1024], *msgs;
+	struct lab *lab;
+
+	snprintf(text, sizeof(text), "%s%s", bad6[_i].head, bad6[_i].text);
+	lab = parse(text, &msgs);
+	ck_assert_ptr_null(lab);
+	ck_assert_msg(strstr(msgs, bad6[_i].msg), "case %d: want \"%s\" in:\n%s", _i, bad6[_i].msg, msgs);
+	free(msgs);
+}
+END_TEST
+
+/* An IPv6 lab: addresses given and automatic, the map and the plan with both families. */
+START_TEST(test_ipv6)
+{
+	const char *text = HEAD6
+		"subnet private 10.0.2.0/24 private nacl vpc-private-nacl.rules\n"
+		"instance web subnet public address 10.0.1.10 sg vpc-web-sg.rules\n"
+		"instance web2 subnet public address 10.0.1.11 ipv6 2001:db8:1:1::80 sg vpc-web-sg.rules\n"
+		"instance bastion subnet public address 10.0.1.20 sg vpc-bastion-sg.rules\n"
+		"instance db subnet private address 10.0.2.30 sg vpc-db-sg.rules\n"
+		"internet a 198.51.100.20 2001:db8:ff::20\n"
+		"internet b 198.51.100.21\n";
+	const struct aws_map_entry *e;
+	char *msgs, *plan = NULL, c[CIDR_STRLEN];
+	struct lab *lab;
+	size_t len;
+	FILE *f;
+
+	lab = parse(text, &msgs);
+	ck_assert_msg(lab, "%s", msgs);
+	ck_assert(lab->inst[0].has6 && lab->inst[1].has6);
+	ck_assert(!lab->inst[3].has6);	/* its subnet has no IPv6 block */
+	ck_assert(lab->inet[0].has6 && !lab->inet[1].has6);
+	e = aws_map_find(&lab->map, "sg-web");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->n, 4);
+	ck_assert_str_eq(cidr_format(&e->cidrs[1], c, sizeof(c)), "2001:db8:1:1::a/128");
+	ck_assert_str_eq(cidr_format(&e->cidrs[3], c, sizeof(c)), "2001:db8:1:1::80/128");
+	f = open_memstream(&plan, &len);
+	lab_print(lab, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(plan, "\nvpc 10.0.0.0/16\nvpc6 2001:db8:1::/56\n"));
+	ck_assert_ptr_nonnull(strstr(plan, "\nsubnet6 public 2001:db8:1:1::/64 2001:db8:1:1::1\n"));
+	ck_assert_ptr_null(strstr(plan, "\nsubnet6 private"));
+	ck_assert_ptr_nonnull(strstr(plan, "\naddress6 web 2001:db8:1:1::a\n"));
+	ck_assert_ptr_nonnull(strstr(plan, "\naddress6 web2 2001:db8:1:1::80\n"));
+	ck_assert_ptr_null(strstr(plan, "\naddress6 db "));
+	ck_assert_ptr_nonnull(strstr(plan, "\ninternet a 198.51.100.20\naddress6 a 2001:db8:ff::20\n"));
+	ck_assert_ptr_null(strstr(plan, "\naddress6 b "));
+	free(plan);
+	lab_free(lab);
+	free(msgs);
+}
+END_TEST
+
 START_TEST(test_no_vpc)
 {
 	char *msgs;
@@ -199,6 +295,8 @@ int main(void)
 	tcase_add_test(tc, test_membership);
 	tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_no_vpc);
+	tcase_add_loop_test(tc, test_bad6, 0, (int)(sizeof(bad6) / sizeof(bad6[0])));
+	tcase_add_test(tc, test_ipv6);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
 }

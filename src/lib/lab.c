@@ -164,33 +164,52 @@ static char *name_tok(struct lp *p, const struct rtok *t, const char *what, bool
 	return s;
 }
 
-/* An IPv4 CIDR block, written with its host bits clear. */
-static int cidr_tok(struct lp *p, const struct rtok *t, struct cidr *c)
+/* A CIDR block of the family (AF_INET, AF_INET6), written with its host bits clear. */
+static int cidr_tok_af(struct lp *p, const struct rtok *t, struct cidr *c, int af)
 {
 	char word[CIDR_STRLEN], q[64], canon[CIDR_STRLEN];
 
 	if (t->type == RTOK_WORD && t->len < sizeof(word)) {
 		snprintf(word, sizeof(word), "%.*s", (int)t->len, t->text);
-		if (cidr_parse(word, c) == 0 && c->family == AF_INET) {
+		if (cidr_parse(word, c) == 0 && c->family == af) {
 			cidr_format(c, canon, sizeof(canon));
 			if (strcmp(canon, word))
 				return tok_err(p, t, "%s has host bits set: write %s", quote(t, q, sizeof(q)), canon);
 			return 0;
 		}
 	}
-	return tok_err(p, t, "expected an IPv4 CIDR block (a.b.c.d/n), not %s", quote(t, q, sizeof(q)));
+	return tok_err(p, t, "expected an %s CIDR block (%s), not %s", af == AF_INET ? "IPv4" : "IPv6",
+		       af == AF_INET ? "a.b.c.d/n" : "x:x::/n", quote(t, q, sizeof(q)));
+}
+
+static int cidr_tok(struct lp *p, const struct rtok *t, struct cidr *c)
+{
+	return cidr_tok_af(p, t, c, AF_INET);
+}
+
+/* An address of the family (AF_INET: a[4], AF_INET6: a[16]). */
+static int addr_tok_af(struct lp *p, const struct rtok *t, uint8_t *a, int af)
+{
+	char word[INET6_ADDRSTRLEN], q[64];
+
+	if (t->type == RTOK_WORD && t->len < sizeof(word)) {
+		snprintf(word, sizeof(word), "%.*s", (int)t->len, t->text);
+		if (inet_pton(af, word, a) == 1)
+			return 0;
+	}
+	return tok_err(p, t, "expected an %s, not %s",
+		       af == AF_INET ? "IPv4 address (a.b.c.d)" : "IPv6 address (x:x::x)",
+		       quote(t, q, sizeof(q)));
 }
 
 static int addr_tok(struct lp *p, const struct rtok *t, uint8_t a[4])
 {
-	char word[INET_ADDRSTRLEN], q[64];
+	return addr_tok_af(p, t, a, AF_INET);
+}
 
-	if (t->type == RTOK_WORD && t->len < sizeof(word)) {
-		snprintf(word, sizeof(word), "%.*s", (int)t->len, t->text);
-		if (inet_pton(AF_INET, word, a) == 1)
-			return 0;
-	}
-	return tok_err(p, t, "expected an IPv4 address (a.b.c.d), not %s", quote(t, q, sizeof(q)));
+static int addr6_tok(struct lp *p, const struct rtok *t, uint8_t a[16])
+{
+	return addr_tok_af(p, t, a, AF_INET6);
 }
 
 /* A rule file: a word or a string, relative to the lab file's folder. */
@@ -256,22 +275,38 @@ static int host_name_free(struct lp *p, const struct rtok *t, const char *name)
 	return 0;
 }
 
-static int addr_free(struct lp *p, const struct rtok *t, const uint8_t a[4])
+/*
+ * No two hosts share an address: a (4 bytes for AF_INET, 16 for AF_INET6)
+ * against every host's address of that family.
+ */
+static int addr_free_af(struct lp *p, const struct rtok *t, const uint8_t *a, int af)
 {
 	const struct lab *lab = p->lab;
-	char s[INET_ADDRSTRLEN];
-	size_t i;
+	size_t i, n = af == AF_INET ? 4 : 16;
+	char s[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, a, s, sizeof(s));
+	inet_ntop(af, a, s, sizeof(s));
 	for (i = 0; i < lab->n_inst; i++)
-		if (!memcmp(lab->inst[i].addr, a, 4))
+		if (af == AF_INET ? !memcmp(lab->inst[i].addr, a, n) :
+		    lab->inst[i].has6 && !memcmp(lab->inst[i].addr6, a, n))
 			return tok_err(p, t, "%s is already instance %s's address (line %u)", s,
 				       lab->inst[i].name, lab->inst[i].line);
 	for (i = 0; i < lab->n_inet; i++)
-		if (!memcmp(lab->inet[i].addr, a, 4))
+		if (af == AF_INET ? !memcmp(lab->inet[i].addr, a, n) :
+		    lab->inet[i].has6 && !memcmp(lab->inet[i].addr6, a, n))
 			return tok_err(p, t, "%s is already internet host %s's address (line %u)", s,
 				       lab->inet[i].name, lab->inet[i].line);
 	return 0;
+}
+
+static int addr_free(struct lp *p, const struct rtok *t, const uint8_t a[4])
+{
+	return addr_free_af(p, t, a, AF_INET);
+}
+
+static int addr6_free(struct lp *p, const struct rtok *t, const uint8_t a[16])
+{
+	return addr_free_af(p, t, a, AF_INET6);
 }
 
 static uint32_t v4(const uint8_t a[4])
@@ -281,7 +316,7 @@ static uint32_t v4(const uint8_t a[4])
 
 static bool cidr_overlap(const struct cidr *a, const struct cidr *b)
 {
-	return cidr_contains(a, AF_INET, b->addr) || cidr_contains(b, AF_INET, a->addr);
+	return cidr_contains(a, a->family, b->addr) || cidr_contains(b, b->family, a->addr);
 }
 
 /* ---- statements ----------------------------------------------------- */
@@ -316,11 +351,47 @@ static int st_vpc(struct lp *p, const struct rtok *t)
 			       p->vpc_line);
 	if (cidr_tok(p, &t[1], &p->lab->vpc) < 0 || block_size(p, &t[1], &p->lab->vpc, "VPC") < 0)
 		return -1;
+	if (t[2].type != RTOK_END) {
+		/* An IPv6 block: AWS gives a VPC a /56 (its own, /44 to /56 with IPAM). */
+		if (cidr_tok_af(p, &t[2], &p->lab->vpc6, AF_INET6) < 0) {
+			p->lab->vpc6.family = 0;
+			return -1;
+		}
+		if (p->lab->vpc6.plen < 44 || p->lab->vpc6.plen > 56) {
+			p->lab->vpc6.family = 0;
+			return tok_err(p, &t[2], "a VPC's IPv6 block is between /44 and /56 in AWS; this one is /%u",
+				       p->lab->vpc6.plen);
+		}
+	}
 	p->vpc_line = p->ln.no;
-	return want_end(p, &t[2]);
+	return want_end(p, &t[p->lab->vpc6.family ? 3 : 2]);
 }
 
-/* subnet NAME CIDR public|private nacl FILE */
+/* A subnet's IPv6 block: a /64 inside the VPC's, overlapping no other. */
+static int subnet6(struct lp *p, const struct rtok *t, struct lab_subnet *s)
+{
+	const struct lab *lab = p->lab;
+	char c[CIDR_STRLEN];
+	size_t i;
+
+	if (!lab->vpc6.family)
+		return tok_err(p, t, "subnet %s has an IPv6 block but the VPC has none: give it one ('vpc CIDR IPV6-CIDR')",
+			       s->name);
+	if (cidr_tok_af(p, t, &s->cidr6, AF_INET6) < 0)
+		return -1;
+	if (s->cidr6.plen != 64)
+		return tok_err(p, t, "a subnet's IPv6 block is a /64 in AWS; this one is /%u", s->cidr6.plen);
+	if (!cidr_contains(&lab->vpc6, AF_INET6, s->cidr6.addr))
+		return tok_err(p, t, "subnet %s's IPv6 block is outside the VPC's %s", s->name,
+			       cidr_format(&lab->vpc6, c, sizeof(c)));
+	for (i = 0; i < lab->n_subnets; i++)
+		if (lab->subnets[i].cidr6.family && cidr_overlap(&s->cidr6, &lab->subnets[i].cidr6))
+			return tok_err(p, t, "subnet %s's IPv6 block is subnet %s's (line %u)", s->name,
+				       lab->subnets[i].name, lab->subnets[i].line);
+	return 0;
+}
+
+/* subnet NAME CIDR public|private nacl FILE [ipv6 CIDR6] */
 static int st_subnet(struct lp *p, const struct rtok *t)
 {
 	struct lab *lab = p->lab;
@@ -356,9 +427,14 @@ static int st_subnet(struct lp *p, const struct rtok *t)
 		tok_err(p, &t[3], "expected 'public' or 'private', not %s", quote(&t[3], q, sizeof(q)));
 		goto fail;
 	}
-	if (want_kw(p, &t[4], "nacl") < 0 || !(s.nacl = path_tok(p, &t[5])) ||
-	    want_end(p, &t[6]) < 0)
+	if (want_kw(p, &t[4], "nacl") < 0 || !(s.nacl = path_tok(p, &t[5])))
 		goto fail;
+	if (rules_tok_is(&t[6], "ipv6")) {
+		if (subnet6(p, &t[7], &s) < 0 || want_end(p, &t[8]) < 0)
+			goto fail;
+	} else if (want_end(p, &t[6]) < 0) {
+		goto fail;
+	}
 	s.line = p->ln.no;
 	if (!(s.src = strdup(src_line(p))) ||
 	    append(&lab->subnets, &lab->n_subnets, sizeof(s), &s) < 0)
@@ -434,7 +510,52 @@ static int inst_addr(struct lp *p, const struct rtok *t, const struct lab_subnet
 	return addr_free(p, t, a);
 }
 
-/* instance NAME subnet SUBNET address ADDR [sg FILE[, FILE]...] */
+/*
+ * An instance's IPv6 address, in a subnet with an IPv6 block: `ipv6 ADDR`
+ * at t[*k] (inside the /64, not one of the four first AWS reserves), else
+ * an automatic one, as AWS assigns one from the subnet's /64: here the
+ * /64 and the IPv4 host part (10.0.1.10 in 2001:db8:1:1::/64: ::a).
+ */
+static int inst_addr6(struct lp *p, const struct rtok *t, size_t *k, const struct lab_subnet *s,
+		      struct lab_instance *in)
+{
+	const struct rtok *at = &t[5];
+	uint32_t host;
+	char c[CIDR_STRLEN];
+	size_t b;
+
+	if (rules_tok_is(&t[*k], "ipv6")) {
+		if (!s->cidr6.family)
+			return tok_err(p, &t[*k], "subnet %s has no IPv6 block: give it one ('ipv6 CIDR' on its line)",
+				       s->name);
+		at = &t[*k + 1];
+		if (addr6_tok(p, at, in->addr6) < 0)
+			return -1;
+		cidr_format(&s->cidr6, c, sizeof(c));
+		if (!cidr_contains(&s->cidr6, AF_INET6, in->addr6))
+			return tok_err(p, at, "%.*s is outside subnet %s's IPv6 block (%s)", (int)at->len,
+				       at->text, s->name, c);
+		for (b = 8; b < 15 && !in->addr6[b]; b++)
+			;
+		if (b == 15 && in->addr6[15] < 4)
+			return tok_err(p, at, "%.*s is reserved by AWS in %s (the first four addresses): no instance has it",
+				       (int)at->len, at->text, c);
+		*k += 2;
+	} else if (s->cidr6.family) {
+		host = v4(in->addr) & (0xffffffffu >> s->cidr.plen);
+		memcpy(in->addr6, s->cidr6.addr, 16);
+		in->addr6[12] = (uint8_t)(host >> 24);
+		in->addr6[13] = (uint8_t)(host >> 16);
+		in->addr6[14] = (uint8_t)(host >> 8);
+		in->addr6[15] = (uint8_t)host;
+	} else {
+		return 0;
+	}
+	in->has6 = true;
+	return addr6_free(p, at, in->addr6);
+}
+
+/* instance NAME subnet SUBNET address ADDR [ipv6 ADDR6] [sg FILE[, FILE]...] */
 static int st_instance(struct lp *p, const struct rtok *t)
 {
 	struct lab *lab = p->lab;
@@ -456,6 +577,8 @@ static int st_instance(struct lp *p, const struct rtok *t)
 	    inst_addr(p, &t[5], &lab->subnets[s], in.addr) < 0)
 		goto fail;
 	k = 6;
+	if (inst_addr6(p, t, &k, &lab->subnets[s], &in) < 0)
+		goto fail;
 	if (rules_tok_is(&t[k], "sg")) {
 		do {
 			k++;
@@ -520,7 +643,7 @@ fail:
 	return -1;
 }
 
-/* internet NAME ADDR */
+/* internet NAME ADDR [ADDR6] */
 static int st_internet(struct lp *p, const struct rtok *t)
 {
 	struct lab *lab = p->lab;
@@ -536,7 +659,21 @@ static int st_internet(struct lp *p, const struct rtok *t)
 			(int)t[2].len, t[2].text, cidr_format(&lab->vpc, c, sizeof(c)));
 		goto fail;
 	}
-	if (want_end(p, &t[3]) < 0)
+	if (t[3].type != RTOK_END) {
+		if (addr6_tok(p, &t[3], h.addr6) < 0 || addr6_free(p, &t[3], h.addr6) < 0)
+			goto fail;
+		if (!lab->vpc6.family) {
+			tok_err(p, &t[3], "the VPC has no IPv6 block: give it one ('vpc CIDR IPV6-CIDR') for IPv6 hosts");
+			goto fail;
+		}
+		if (cidr_contains(&lab->vpc6, AF_INET6, h.addr6)) {
+			tok_err(p, &t[3], "%.*s is inside the VPC %s: an internet host is outside it",
+				(int)t[3].len, t[3].text, cidr_format(&lab->vpc6, c, sizeof(c)));
+			goto fail;
+		}
+		h.has6 = true;
+	}
+	if (want_end(p, &t[h.has6 ? 4 : 3]) < 0)
 		goto fail;
 	h.line = p->ln.no;
 	if (append(&lab->inet, &lab->n_inet, sizeof(h), &h) < 0) {
@@ -675,7 +812,7 @@ static int memberships(struct lp *p)
 static int build_map(struct lp *p)
 {
 	struct lab *lab = p->lab;
-	char *spec = NULL, a[INET_ADDRSTRLEN];
+	char *spec = NULL, a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	size_t i, j, k, n, len;
 	FILE *f;
 
@@ -698,6 +835,10 @@ static int build_map(struct lp *p)
 					continue;
 				inet_ntop(AF_INET, lab->inst[k].addr, a, sizeof(a));
 				fprintf(f, "%s%s/32", n++ ? "," : "", a);
+				if (lab->inst[k].has6) {
+					inet_ntop(AF_INET6, lab->inst[k].addr6, a6, sizeof(a6));
+					fprintf(f, ",%s/128", a6);
+				}
 			}
 			if (fclose(f) != 0 || aws_map_add(&lab->map, spec) < 0) {
 				free(spec);

@@ -6,7 +6,8 @@
  * it names are loaded through load.c, with the security-group references
  * resolved from membership (an instance in sg-web makes its address a
  * member of sg-web), so that a lab that parses is one every engine of it
- * accepts. IPv4 only, as the lab's namespaces are.
+ * accepts. IPv4 always; IPv6 too where the file gives the VPC an IPv6
+ * block (a subnet's /64, its instances' addresses, the internet hosts').
  */
 #ifndef VPCFW_LAB_H
 #define VPCFW_LAB_H
@@ -26,6 +27,7 @@
 struct lab_subnet {
 	char *name;
 	struct cidr cidr;
+	struct cidr cidr6;	/* its IPv6 /64; family 0 when it has none */
 	bool public;
 	bool nat;		/* a private subnet reaching the internet through a NAT */
 	char *nacl;		/* the NACL file, resolved against the lab file's folder */
@@ -45,6 +47,8 @@ struct lab_instance {
 	char *name;
 	size_t subnet;		/* index into lab.subnets */
 	uint8_t addr[4];
+	uint8_t addr6[16];	/* given, or the subnet's /64 + the IPv4 host part */
+	bool has6;
 	char **sg;		/* security-group files, resolved */
 	size_t n_sg;
 	char **groups;		/* the group ids those files define: its memberships */
@@ -58,6 +62,8 @@ struct lab_instance {
 struct lab_inet {
 	char *name;
 	uint8_t addr[4];
+	uint8_t addr6[16];
+	bool has6;
 	unsigned line;
 };
 
@@ -65,6 +71,7 @@ struct lab {
 	char *name;		/* `lab NAME`, else the file's base name */
 	char *path;		/* the lab file as given */
 	struct cidr vpc;
+	struct cidr vpc6;	/* the VPC's IPv6 block; family 0 when it has none */
 	struct lab_subnet *subnets;
 	size_t n_subnets;
 	struct lab_instance *inst;

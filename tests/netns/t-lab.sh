@@ -49,6 +49,9 @@ check "lab plan: sg-web is web's address" bash -c "'$VPCFW' lab plan '$LABF' | g
 check "lab up" lab up "$LABF"
 check "status: every engine healthy" bash -c "[ \$('$VPCFW' lab status '$LABN' | grep -c healthy) = 5 ]"
 check "7 namespaces: router, 2 edges, 3 instances, 1 internet host" test "$(lab_ns | wc -l)" = 7
+check "an IPv4 lab (no IPv6 block): IPv6 is off in its namespaces" bash -c \
+	"[ \$(ip netns exec 'vl-$LABN-web' sysctl -n net.ipv6.conf.all.disable_ipv6) = 1 ] &&
+	 [ -z \"\$(ip -n 'vl-$LABN-router' -6 addr)\" ]"
 
 check "client -> web:80 passes" lab probe -l "$LABN" client web tcp 80
 check "client -> bastion:22 passes" lab probe -l "$LABN" client bastion tcp 22
