@@ -16,6 +16,15 @@
 #include "load.h"
 #include "testutil.h"
 
+#define expect_clean(r) tu_expect_clean(d, r)
+/* "file: error: msg" lines. */
+#define expect_errors(file, msgs) do { \
+	char pre_[256]; \
+	snprintf(pre_, sizeof(pre_), "%s: error: ", file); \
+	tu_expect_errors(d, pre_, msgs); \
+} while (0)
+
+
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."
 #endif
@@ -43,28 +52,7 @@ static void teardown(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Each message is printed as "file: error: msg" on a line of its own, and nothing else is an error. */
-static void expect_errors(const char *file, const char *const *msgs)
-{
-	char *text = tu_diag_text_nl(d), line[1024];
-	size_t n;
 
-	for (n = 0; msgs[n]; n++) {
-		snprintf(line, sizeof(line), "\n%s: error: %s\n", file, msgs[n]);
-		ck_assert_msg(strstr(text, line), "missing:%sin:%s", line, text);
-	}
-	ck_assert_msg(diag_errors(d) == n, "expected %zu errors, got %zu:%s", n,
-		      diag_errors(d), text);
-	free(text);
-}
-
-static void expect_clean(int r)
-{
-	char *text = tu_diag_text_nl(d);
-
-	ck_assert_msg(r == 0 && diag_errors(d) == 0, "r=%d:%s", r, text);
-	free(text);
-}
 
 static void expect_failed(int r)
 {

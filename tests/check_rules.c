@@ -18,6 +18,9 @@
 #include "rules_int.h"	/* white-box: the lexer and parser internals */
 #include "testutil.h"
 
+#define expect_clean(r) tu_expect_clean(d, r)
+
+
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."
 #endif
@@ -57,13 +60,6 @@ static int load(const char *text)
 	return load_take(rules_sections(text, strlen(text)), text);
 }
 
-static void expect_clean(int r)
-{
-	char *text = tu_diag_text_nl(d);
-
-	ck_assert_msg(r == 0 && diag_errors(d) == 0, "r=%d:%s", r, text);
-	free(text);
-}
 
 /* Exactly these errors, each "t.rules:L:C: error: msg" (C 0: "t.rules:L: ..."). */
 struct xerr {

@@ -111,6 +111,28 @@ char *tu_diag_text_nl(const struct diag *d)
 	return diag_capture(d, true);
 }
 
+void tu_expect_clean(const struct diag *d, int r)
+{
+	char *text = tu_diag_text_nl(d);
+
+	ck_assert_msg(r == 0 && diag_errors(d) == 0, "r=%d:%s", r, text);
+	free(text);
+}
+
+void tu_expect_errors(const struct diag *d, const char *prefix, const char *const *msgs)
+{
+	char *text = tu_diag_text_nl(d), line[1024];
+	size_t n;
+
+	for (n = 0; msgs[n]; n++) {
+		snprintf(line, sizeof(line), "\n%s%s\n", prefix, msgs[n]);
+		ck_assert_msg(strstr(text, line), "missing:%sin:%s", line, text);
+	}
+	ck_assert_msg(diag_errors(d) == n, "expected %zu errors, got %zu:%s", n,
+		      diag_errors(d), text);
+	free(text);
+}
+
 int tu_run_tests(const char *name, const tu_test *tests, size_t n)
 {
 	Suite *s = suite_create(name);

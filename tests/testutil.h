@@ -64,6 +64,14 @@ struct flow_table *tu_table_of(size_t max_flows, const char *key16);
 char *tu_diag_text(const struct diag *d);
 /* The same after a leading newline, so every line can be matched as "\n...\n". */
 char *tu_diag_text_nl(const struct diag *d);
+/* r is 0 and d holds no error (the messages are the failure's text). */
+void tu_expect_clean(const struct diag *d, int r);
+/*
+ * Each message is a line of d's text of its own, after prefix
+ * ("file:" before "line:col: error: ...", or "file: error: "), and d holds
+ * no other error.
+ */
+void tu_expect_errors(const struct diag *d, const char *prefix, const char *const *msgs);
 
 /*
  * A program's main: one suite of one test case `name` holding tests[0..n),
