@@ -44,6 +44,19 @@ static int pos_add(struct doc *doc, const json_t *j, const yaml_mark_t *m)
 	return 0;
 }
 
+/*
+ * Forget j's place before j is freed: positions are keyed by address, and a
+ * value allocated later at the same address would otherwise find it.
+ */
+static void pos_forget(struct doc *doc, const json_t *j)
+{
+	size_t i = doc->n_pos;
+
+	while (i-- > 0)
+		if (doc->pos[i].j == j)
+			doc->pos[i] = doc->pos[--doc->n_pos];
+}
+
 static int pos_cmp(const void *a, const void *b)
 {
 	const struct doc_pos *x = a, *y = b;
@@ -134,6 +147,7 @@ static json_t *short_form(struct doc *doc, const char *tag, json_t *v,
 	    (dot = strchr(s = json_string_value(v), '.'))) {
 		json_t *a = json_pack("[s#s]", s, (int)(dot - s), dot + 1);
 
+		pos_forget(doc, v);
 		json_decref(v);
 		v = a;
 		if (!v || pos_add(doc, v, m) < 0 ||
