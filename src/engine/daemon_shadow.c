@@ -107,7 +107,7 @@ int daemon_apply_shadow(struct daemon *d, char *const *argv, FILE *out)
 		fprintf(out, "no shadow with --offload: offloaded packets never reach it\n");
 		return -1;
 	}
-	if (daemon_parse_apply(argv, &fs, &secs, true, out) < 0) {
+	if (daemon_parse_apply(d, argv, &fs, &secs, true, out) < 0) {
 		file_set_clear(&fs);
 		return -1;
 	}
