@@ -315,9 +315,9 @@ static int push_auto(struct file_set *fs, const char *path)
  */
 static bool stdin_copy_ours(const char *ctl, const char *path)
 {
-	const char *base = strrchr(path, '/'), *slash = strrchr(ctl, '/');
+	const char *base = strrchr(path, '/');
 	size_t plen = strlen(CTL_STDIN_PREFIX), k;
-	char dir[PATH_MAX], real[PATH_MAX];
+	char real[PATH_MAX];
 	struct stat st;
 
 	if (path[0] != '/' || strncmp(base + 1, CTL_STDIN_PREFIX, plen) ||
@@ -326,14 +326,8 @@ static bool stdin_copy_ours(const char *ctl, const char *path)
 	for (k = 0; k < 6; k++)
 		if (!isalnum((unsigned char)base[1 + plen + k]))
 			return false;
-	/* The directory as apply_stdin.c's socket_dir() spells it. */
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == ctl)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - ctl), ctl);
-	if (!realpath(dir, real) || (size_t)(base - path) != strlen(real) ||
+	/* The directory as apply_stdin.c spells it. */
+	if (ctl_socket_dir(ctl, real, sizeof(real)) < 0 || (size_t)(base - path) != strlen(real) ||
 	    strncmp(path, real, strlen(real)))
 		return false;
 	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
