@@ -18,19 +18,10 @@
 #include "exitcode.h"
 #include "fileio.h"
 
-/* The directory of the control socket, absolute. */
+/* The directory of the control socket, absolute, with room for the copy's name. */
 static int socket_dir(const char *ctl, char *dir, size_t len)
 {
-	char parent[PATH_MAX];
-	const char *slash = strrchr(ctl, '/');
-
-	if (!slash)
-		snprintf(parent, sizeof(parent), ".");
-	else if (slash == ctl)
-		snprintf(parent, sizeof(parent), "/");
-	else
-		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - ctl), ctl);
-	if (!realpath(parent, dir))
+	if (ctl_socket_dir(ctl, dir, len) < 0)
 		return -1;
 	return strlen(dir) + sizeof("/" CTL_STDIN_PREFIX "XXXXXX") <= len ? 0 : -1;
 }

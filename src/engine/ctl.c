@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -64,6 +66,27 @@ static bool ctl_in_use(const struct sockaddr_un *sun)
 	ret = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	close(fd);
 	return ret == 0 || errno == EAGAIN;
+}
+
+int ctl_socket_dir(const char *ctl, char *dir, size_t len)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(ctl, '/');
+
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == ctl)
+		snprintf(parent, sizeof(parent), "/");
+	else
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - ctl), ctl);
+	if (!realpath(parent, real))
+		return -1;
+	if (strlen(real) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(dir, real);
+	return 0;
 }
 
 int ctl_listen(const char *path)

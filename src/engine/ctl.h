@@ -30,6 +30,8 @@
  * the control socket and sends it as stdin=PATH; the engine owns it then.
  */
 #define CTL_STDIN_PREFIX "vpcfw-stdin."
+/* The directory of the control socket ctl, absolute, without symlinks, in dir. -1 + errno. */
+int ctl_socket_dir(const char *ctl, char *dir, size_t len);
 #define CTL_MAX_CLIENTS 64
 #define CTL_REQUEST_DEADLINE_MS 2000
 #define CTL_ANSWER_DEADLINE_MS 10000

@@ -601,6 +601,9 @@ void daemon_timeouts_apply(struct daemon *d, const struct flow_params *fp,
 	size_t i;
 
 	flow_table_set_iface_timeouts(d->flows, ifs->v, ifs->n);
+	/* The shadow's flows idle out as the enforced ones do, or they disagree by timeout. */
+	if (d->shadow && d->shadow->flows)
+		flow_table_set_iface_timeouts(d->shadow->flows, ifs->v, ifs->n);
 	d->ct_ifs = *ifs;
 	for (i = 0; i < ifs->n; i++)
 		log_info("conntrack of ifindex %u%s%s: tcp-established %u s, udp-stream %u s, udp %u s",

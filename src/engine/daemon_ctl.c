@@ -1,5 +1,7 @@
 /* The engine's answers on the control socket, and rule (re)loading. */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <netinet/in.h>
 
@@ -305,18 +308,42 @@ static int push_auto(struct file_set *fs, const char *path)
 }
 
 /*
- * stdin=PATH: a file `vpcfw apply -` wrote from its standard input, which
- * the set owns from now on (file_set_clear removes it). Only a file of that
- * name is taken: the engine removes nothing else.
+ * Is path a copy `vpcfw apply -` made (apply_stdin.c): CTL_STDIN_PREFIX and
+ * mkstemp's 6 characters, right in the directory of the control socket ctl
+ * (no '..' or symlink on the way), a regular file of one link? The engine
+ * loads the file and later removes it: nothing else may be named.
  */
-static int push_stdin_copy(struct file_set *fs, const char *path, FILE *out)
+static bool stdin_copy_ours(const char *ctl, const char *path)
 {
 	const char *base = strrchr(path, '/');
+	size_t plen = strlen(CTL_STDIN_PREFIX), k;
+	char real[PATH_MAX];
+	struct stat st;
 
-	if (fs->stdin_copy || !base || strncmp(base + 1, CTL_STDIN_PREFIX,
-					       strlen(CTL_STDIN_PREFIX))) {
-		fprintf(out, "bad apply request: 'stdin=%s' (one absolute path to a "
-			CTL_STDIN_PREFIX "* file)\n", path);
+	if (path[0] != '/' || strncmp(base + 1, CTL_STDIN_PREFIX, plen) ||
+	    strlen(base + 1) != plen + 6)
+		return false;
+	for (k = 0; k < 6; k++)
+		if (!isalnum((unsigned char)base[1 + plen + k]))
+			return false;
+	/* The directory as apply_stdin.c spells it. */
+	if (ctl_socket_dir(ctl, real, sizeof(real)) < 0 || (size_t)(base - path) != strlen(real) ||
+	    strncmp(path, real, strlen(real)))
+		return false;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
+}
+
+/*
+ * stdin=PATH: a file `vpcfw apply -` wrote from its standard input, which
+ * the set owns from now on (file_set_clear removes it). Only such a file
+ * is taken (stdin_copy_ours): the engine removes nothing else.
+ */
+static int push_stdin_copy(struct file_set *fs, const char *ctl, const char *path,
+			   FILE *out)
+{
+	if (fs->stdin_copy || !stdin_copy_ours(ctl, path)) {
+		fprintf(out, "bad apply request: 'stdin=%s' (one " CTL_STDIN_PREFIX
+			"* file of `vpcfw apply -`, beside the control socket)\n", path);
 		return -1;
 	}
 	fs->stdin_copy = strdup(path);
@@ -326,7 +353,8 @@ static int push_stdin_copy(struct file_set *fs, const char *path, FILE *out)
 }
 
 /* One word of an apply request; -1 with the reason on out. */
-static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *out)
+static int apply_word(const char *w, const char *ctl, struct file_set *fs, unsigned *secs,
+		      FILE *out)
 {
 	const char *v = strchr(w, '=');
 	uint64_t n;
@@ -354,7 +382,7 @@ static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *
 	if (!strncmp(w, "file=", 5))
 		return push_auto(fs, v);
 	if (!strncmp(w, "stdin=", 6))
-		return push_stdin_copy(fs, v, out);
+		return push_stdin_copy(fs, ctl, v, out);
 	fprintf(out, "bad apply request: unknown word '%.*s'\n", (int)(v - 1 - w), w);
 	return -1;
 }
@@ -363,14 +391,14 @@ static int apply_word(const char *w, struct file_set *fs, unsigned *secs, FILE *
  * "confirm=SECONDS nacl=PATH sg=PATH file=PATH ...": the files of an apply;
  * with "shadow", of one for the shadow, which takes no confirm=.
  */
-int daemon_parse_apply(char *const *argv, struct file_set *fs, unsigned *secs,
-		       bool shadow, FILE *out)
+int daemon_parse_apply(const struct daemon *d, char *const *argv, struct file_set *fs,
+		       unsigned *secs, bool shadow, FILE *out)
 {
 	size_t i;
 
 	*secs = 0;
 	for (i = 1; argv[i]; i++)
-		if (apply_word(argv[i], fs, secs, out) < 0)
+		if (apply_word(argv[i], d->cfg->ctl_path, fs, secs, out) < 0)
 			return -1;
 	if (!shadow && *secs && (fs->n_nacl || fs->n_sg))
 		return 0;
@@ -423,7 +451,7 @@ static int ctl_apply(void *ctx, char *const *argv, FILE *out)
 		fprintf(out, "an apply is already pending: confirm it or wait for the rollback\n");
 		return -1;
 	}
-	if (daemon_parse_apply(argv, &fs, &secs, false, out) < 0) {
+	if (daemon_parse_apply(d, argv, &fs, &secs, false, out) < 0) {
 		file_set_clear(&fs);
 		return -1;
 	}

@@ -175,8 +175,8 @@ void daemon_policy_src(const struct daemon *d, const struct file_set *fs,
 /* A load refused: every message to out (the client), a summary without content to the log. */
 void daemon_load_report(struct diag *dg, const char *what, FILE *out);
 /* The files of an apply request (shadow: without confirm=); -1 with why on out. */
-int daemon_parse_apply(char *const *argv, struct file_set *fs, unsigned *secs,
-		       bool shadow, FILE *out);
+int daemon_parse_apply(const struct daemon *d, char *const *argv, struct file_set *fs,
+		       unsigned *secs, bool shadow, FILE *out);
 /* SIGHUP: reload with no client to tell; the log says the outcome without file content. */
 void daemon_reload_logged(struct daemon *d);
 /* The lock-out guard (see guard.h): true when np must be refused. */

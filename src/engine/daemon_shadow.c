@@ -50,7 +50,11 @@ static int shadow_flows(struct daemon *d, const struct policy *pol,
 		return 0;
 	*ft = flow_table_new(&d->fp);
 	*fresh = true;
-	return *ft ? 0 : -1;
+	if (!*ft)
+		return -1;
+	/* The interfaces' own timeouts too (--conntrack IFACE=), as the enforced table has them. */
+	flow_table_set_iface_timeouts(*ft, d->ct_ifs.v, d->ct_ifs.n);
+	return 0;
 }
 
 int daemon_shadow_put(struct daemon *d, struct policy *pol)
@@ -107,7 +111,7 @@ int daemon_apply_shadow(struct daemon *d, char *const *argv, FILE *out)
 		fprintf(out, "no shadow with --offload: offloaded packets never reach it\n");
 		return -1;
 	}
-	if (daemon_parse_apply(argv, &fs, &secs, true, out) < 0) {
+	if (daemon_parse_apply(d, argv, &fs, &secs, true, out) < 0) {
 		file_set_clear(&fs);
 		return -1;
 	}

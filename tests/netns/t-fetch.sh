@@ -54,6 +54,18 @@ check "... the engine said why, at the line of the copy" \
 	grep -q "vpcfw-stdin\.[A-Za-z0-9]*:3:[0-9]*: error:" "$TMPD/apply.err"
 check "... and their copy is gone" test "$(copies)" = 0
 
+# stdin= names the engine's own copy only: it loads and later removes that
+# file, so a path outside the socket's directory is refused and left alone.
+mkdir "$TMPD/elsewhere"
+printf 'not rules\n' >"$TMPD/elsewhere/vpcfw-stdin.AAAAAA"
+raw_apply() { printf 'apply\0confirm=60\0stdin=%s\0\0' "$1" | socat -t 5 - UNIX-CONNECT:"$CTL"; }
+check "stdin= outside the control socket's directory is refused" \
+	eval 'raw_apply "$TMPD/elsewhere/vpcfw-stdin.AAAAAA" | head -1 | grep -qx ERR'
+check "... and that file is not removed" test -e "$TMPD/elsewhere/vpcfw-stdin.AAAAAA"
+check "stdin= reaching the directory by '..' is refused" \
+	eval 'raw_apply "$TMPD/elsewhere/../elsewhere/vpcfw-stdin.AAAAAA" | head -1 | grep -qx ERR'
+check "... and that file is not removed either" test -e "$TMPD/elsewhere/vpcfw-stdin.AAAAAA"
+
 check "vpcfw fetch ... | vpcfw apply - --confirm 60" fetch_apply i-0f1e2d3c4b5a69788
 check "... the engine took the rules (a new generation)" test "$(generation)" = $((g0 + 1))
 tcp_ok "fetched: peer -> host:80 passes (sg-web, NACL 100)" "$PEER_NS" "$H4" 80
