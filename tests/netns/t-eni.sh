@@ -196,7 +196,7 @@ printf 'sg sg-a\ninbound\n  tcp 80 0.0.0.0/0\neni veth0 sg-a sg-nope\n' >"$TMPD/
 in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$TMPD/bad.rules" \
 	>"$TMPD/bad.out" 2>&1; rc=$?
 check "unknown group: exit non-zero (got $rc)" test "$rc" != 0
-check "the error is at file:line:col" grep -q "bad.rules:4:16: error: unknown security group 'sg-nope'" "$TMPD/bad.out"
+check "the error is at its file, line and place" grep -q "bad.rules:4:16: error: unknown security group 'sg-nope'" "$TMPD/bad.out"
 in_host timeout 5 "$VPCFW" run --ctl "$TMPD/other.sock" --sg "$R" --eni veth0="$E" \
 	>"$TMPD/bad.out" 2>&1; rc=$?
 check "bound and --eni: exit non-zero (got $rc)" test "$rc" != 0

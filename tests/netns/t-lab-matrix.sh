@@ -103,7 +103,7 @@ check "ipv6: the trace shows the probe as IPv6: client's IPv6 address to web's, 
 check "ipv6: ... let in by the rules for ::/0 (the NACL's 101, the group's second)" bash -c \
 	"grep -qE 'edge-public nacl .*tcp \\[2001:db8:ff::20\\]:[0-9]+ -> \\[2001:db8:1:1::a\\]:80 .*ACCEPT: nacl-in:101' '$TMPD/v6trace' &&
 	 grep -qE 'web sg .*tcp \\[2001:db8:ff::20\\]:[0-9]+ -> \\[2001:db8:1:1::a\\]:80 .*ACCEPT: sg-in:sg-web#2' '$TMPD/v6trace'"
-check "ipv6: the matrix's tcp6 column (--proto tcp6)" bash -c \
+check "ipv6: the matrix has tcp6 cells (--proto tcp6)" bash -c \
 	"'$VPCFW' lab matrix -l '$n' --from client --to web --ports 80 --proto tcp6 --list | grep -qx 'client web tcp6/80 pass'"
 check "ipv6: lab down" lab down "$n"
 check "ipv6: no namespace left" test -z "$(ip netns list | grep "^vl-$n-")"
@@ -149,7 +149,7 @@ printf 'client web tcp6/80 pass\n' >"$TMPD/v4only"
 LABS_UP+=("$(awk '$1 == "lab" { print $2 }' "$TMPD/labs/vpc.lab")")
 "$VPCFW" lab matrix -l "$(awk '$1 == "lab" { print $2 }' "$TMPD/labs/vpc.lab")" --expect "$TMPD/v4only" >"$TMPD/out" 2>&1
 check "ipv6: a tcp6 expectation in an IPv4 lab: exit 1" test $? = 1
-check "... at its file:line:column" grep -q "v4only:1:1: error: host 'client' has no IPv6 address" "$TMPD/out"
+check "... at its file, line and place" grep -q "v4only:1:1: error: host 'client' has no IPv6 address" "$TMPD/out"
 "$VPCFW" lab down "$(awk '$1 == "lab" { print $2 }' "$TMPD/labs/vpc.lab")" >/dev/null 2>&1
 
 check "usage error: exit 2" bash -c "'$VPCFW' lab matrix --ports x 2>/dev/null; test \$? = 2"
